@@ -1,0 +1,208 @@
+//! Decimal money types: prices, quantities and cash.
+//!
+//! Cash and order prices are exact decimals (`rust_decimal`); analytics use
+//! `f64`. The crossing from an `f64` analytics price back to an order price is
+//! explicit: [`Price::from_f64_tick`] snaps to the tick size.
+
+use std::fmt;
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Mul, Neg, Sub, SubAssign};
+
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A price per unit in the instrument's quote currency (CNY per share for A-shares).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Price(pub Decimal);
+
+/// A quantity in shares (A-shares, US) or coins (crypto); may be fractional for crypto.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Quantity(pub Decimal);
+
+/// An amount of money in the account currency (CNY for A-share accounts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Cash(pub Decimal);
+
+impl Price {
+    /// Converts an analytics price to a decimal price rounded half-up
+    /// (midpoint away from zero) to a multiple of `tick`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] when `x` is NaN, infinite or negative, or `tick` is not positive.
+    pub fn from_f64_tick(x: f64, tick: Decimal) -> Result<Self> {
+        if !x.is_finite() || x < 0.0 || tick <= Decimal::ZERO {
+            return Err(Error::InvalidValue { what: "price", value: x.to_string() });
+        }
+        let d = Decimal::from_f64(x).ok_or(Error::InvalidValue { what: "price", value: x.to_string() })?;
+        let steps = (d / tick).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+        Ok(Self((steps * tick).normalize()))
+    }
+
+    /// Converts an `f64` price to a decimal with up to 15 significant digits,
+    /// without snapping to a tick (for prices that are not exchange prices).
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] for NaN, infinite or negative input.
+    pub fn from_f64(x: f64) -> Result<Self> {
+        if !x.is_finite() || x < 0.0 {
+            return Err(Error::InvalidValue { what: "price", value: x.to_string() });
+        }
+        Decimal::from_f64(x)
+            .map(|d| Self(d.normalize()))
+            .ok_or(Error::InvalidValue { what: "price", value: x.to_string() })
+    }
+
+    /// The price as `f64` for analytics.
+    #[inline]
+    pub fn to_f64(self) -> f64 {
+        self.0.to_f64().unwrap_or(f64::NAN)
+    }
+}
+
+impl Quantity {
+    /// Zero units.
+    pub const ZERO: Self = Self(Decimal::ZERO);
+
+    /// Whole units from an integer.
+    pub fn from_units(n: i64) -> Self {
+        Self(Decimal::from(n))
+    }
+
+    /// True when zero.
+    pub fn is_zero(self) -> bool {
+        self.0.is_zero()
+    }
+
+    /// The quantity as `f64` for analytics.
+    #[inline]
+    pub fn to_f64(self) -> f64 {
+        self.0.to_f64().unwrap_or(f64::NAN)
+    }
+
+    /// The smaller of two quantities.
+    pub fn min(self, other: Self) -> Self {
+        if self <= other { self } else { other }
+    }
+}
+
+impl Cash {
+    /// Zero.
+    pub const ZERO: Self = Self(Decimal::ZERO);
+
+    /// Cash from an `f64` amount (config input), rounded to 15 significant digits.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] for NaN or infinite input.
+    pub fn from_f64(x: f64) -> Result<Self> {
+        Decimal::from_f64(x)
+            .map(|d| Self(d.normalize()))
+            .ok_or(Error::InvalidValue { what: "cash", value: x.to_string() })
+    }
+
+    /// The amount as `f64` for analytics.
+    #[inline]
+    pub fn to_f64(self) -> f64 {
+        self.0.to_f64().unwrap_or(f64::NAN)
+    }
+
+    /// Multiplies by a rate (a fraction, e.g. 0.00025 for 0.025%).
+    pub fn times_rate(self, rate: Decimal) -> Self {
+        Self(self.0 * rate)
+    }
+
+    /// The larger of two amounts.
+    pub fn max(self, other: Self) -> Self {
+        if self >= other { self } else { other }
+    }
+
+    /// True when strictly below zero.
+    pub fn is_negative(self) -> bool {
+        self.0.is_sign_negative() && !self.0.is_zero()
+    }
+}
+
+impl Mul<Quantity> for Price {
+    type Output = Cash;
+    /// Notional: price × quantity.
+    fn mul(self, q: Quantity) -> Cash {
+        Cash(self.0 * q.0)
+    }
+}
+
+macro_rules! additive {
+    ($t:ty) => {
+        impl Add for $t {
+            type Output = Self;
+            fn add(self, o: Self) -> Self {
+                Self(self.0 + o.0)
+            }
+        }
+        impl Sub for $t {
+            type Output = Self;
+            fn sub(self, o: Self) -> Self {
+                Self(self.0 - o.0)
+            }
+        }
+        impl AddAssign for $t {
+            fn add_assign(&mut self, o: Self) {
+                self.0 += o.0;
+            }
+        }
+        impl SubAssign for $t {
+            fn sub_assign(&mut self, o: Self) {
+                self.0 -= o.0;
+            }
+        }
+        impl Neg for $t {
+            type Output = Self;
+            fn neg(self) -> Self {
+                Self(-self.0)
+            }
+        }
+        impl Sum for $t {
+            fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+                iter.fold(Self(Decimal::ZERO), |a, b| a + b)
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0.normalize(), f)
+            }
+        }
+    };
+}
+additive!(Quantity);
+additive!(Cash);
+
+impl fmt::Display for Price {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.normalize(), f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn tick_snapping_is_half_up() {
+        assert_eq!(Price::from_f64_tick(16.56, dec!(0.01)).unwrap().0, dec!(16.56));
+        assert_eq!(Price::from_f64_tick(3.6885, dec!(0.001)).unwrap().0, dec!(3.689));
+        assert_eq!(Price::from_f64_tick(18.205, dec!(0.01)).unwrap().0, dec!(18.21));
+        assert!(Price::from_f64_tick(f64::NAN, dec!(0.01)).is_err());
+        assert!(Price::from_f64_tick(-1.0, dec!(0.01)).is_err());
+    }
+
+    #[test]
+    fn notional_is_price_times_quantity() {
+        let c = Price(dec!(15.417705)) * Quantity(dec!(6400));
+        assert_eq!(c.0, dec!(98673.312));
+    }
+}
