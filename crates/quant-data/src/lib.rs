@@ -1,1 +1,19 @@
-//! placeholder
+//! Market data in: daily-bar CSV and Parquet readers, row validation and an
+//! atomic Parquet store.
+//!
+//! - [`series`]: [`BarSeries`], one instrument's bars in columns;
+//! - [`csv_io`]: the daily-bar CSV layout of `shared/data/` (read and write);
+//! - [`parquet_io`]: the same bars in Parquet;
+//! - [`validate`]: row rules every reader applies;
+//! - [`store`]: `import` of a CSV folder into a Parquet store, atomically.
+
+pub mod csv_io;
+pub mod error;
+pub mod parquet_io;
+pub mod series;
+pub mod store;
+pub mod validate;
+
+pub use error::{Error, Result};
+pub use series::BarSeries;
+pub use store::{ImportReport, import_csv_dir, load_series};

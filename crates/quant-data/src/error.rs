@@ -1,0 +1,80 @@
+//! The error type of `quant-data`.
+
+use std::path::PathBuf;
+
+/// Errors from reading, validating and storing bars. Each names the file and,
+/// for row problems, the 1-based line of the CSV (header = line 1) or the
+/// row index of a Parquet file.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An I/O failure on a file.
+    #[error("{path}: {source}")]
+    Io {
+        /// File or folder involved.
+        path: PathBuf,
+        /// Underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A required column is missing from a CSV header or Parquet schema.
+    #[error("{path}: missing column `{column}` (have: {have})")]
+    MissingColumn {
+        /// File.
+        path: PathBuf,
+        /// The missing column.
+        column: &'static str,
+        /// Columns that are present.
+        have: String,
+    },
+    /// A row fails parsing or validation.
+    #[error("{path}:{line}: {reason}")]
+    BadRow {
+        /// File.
+        path: PathBuf,
+        /// 1-based line (CSV, header is line 1) or row number (Parquet, 1-based).
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A CSV syntax error.
+    #[error("{path}: {source}")]
+    Csv {
+        /// File.
+        path: PathBuf,
+        /// Underlying error.
+        #[source]
+        source: csv::Error,
+    },
+    /// A Parquet or Arrow failure.
+    #[error("{path}: parquet: {message}")]
+    Parquet {
+        /// File.
+        path: PathBuf,
+        /// Underlying message.
+        message: String,
+    },
+    /// A file name that is not a valid symbol.
+    #[error("{path}: {source}")]
+    Symbol {
+        /// File.
+        path: PathBuf,
+        /// Underlying error.
+        #[source]
+        source: quant_core::Error,
+    },
+    /// An input folder without any data file.
+    #[error("{path}: no .csv files found")]
+    Empty {
+        /// Folder.
+        path: PathBuf,
+    },
+}
+
+/// Result with [`Error`] as the default error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io { path: path.into(), source }
+    }
+}

@@ -1,0 +1,129 @@
+//! A Parquet store of daily bars, and atomic import from a CSV folder.
+//!
+//! Layout: the input folder's tree mirrored, one `SYMBOL.parquet` per CSV
+//! file (`cn/daily/600519.SH.csv` → `STORE/cn/daily/600519.SH.parquet`).
+//!
+//! Import is all-or-nothing for the data: every CSV is read and validated
+//! before anything is written; then each file is written to a temporary file
+//! in its target folder and only when all are written are they renamed into
+//! place. A bad row or a failed write leaves the store as it was (temporary
+//! files are removed).
+
+use std::path::{Path, PathBuf};
+
+use crate::csv_io::read_csv;
+use crate::error::{Error, Result};
+use crate::parquet_io::{read_parquet, write_parquet_to};
+use crate::series::BarSeries;
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Files written, as paths inside the store.
+    pub files: Vec<PathBuf>,
+    /// Bars written in total.
+    pub rows: usize,
+}
+
+/// Loads one instrument's bars from a `.csv` or `.parquet` file (by extension).
+///
+/// # Errors
+/// Whatever the reader for that format returns; [`Error::Io`] for another extension.
+pub fn load_series(path: &Path) -> Result<BarSeries> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("csv") => read_csv(path),
+        Some("parquet") => crate::parquet_io::read_parquet(path),
+        _ => Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "expected a .csv or .parquet file"),
+        )),
+    }
+}
+
+/// Every `*.csv` under `dir`, recursively, sorted by path.
+///
+/// # Errors
+/// [`Error::Io`] when a folder cannot be read.
+pub fn csv_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+            let path = entry.map_err(|e| Error::io(&d, e))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "csv") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Imports every daily-bar CSV under `input` into the Parquet store at `store`.
+/// `progress` is called after each file is read and validated with
+/// (files done, files total).
+///
+/// Files that do not hold daily bars (no `open`/`close` columns, such as
+/// metadata tables) are reported as errors: point `input` at bar folders only.
+///
+/// # Errors
+/// The first read/validation error (naming file, line and reason), or a write
+/// error; in every case no file of the store has been changed.
+pub fn import_csv_dir(input: &Path, store: &Path, mut progress: impl FnMut(usize, usize)) -> Result<ImportReport> {
+    let files = csv_files(input)?;
+    if files.is_empty() {
+        return Err(Error::Empty { path: input.to_path_buf() });
+    }
+    let mut loaded = Vec::with_capacity(files.len());
+    for (i, f) in files.iter().enumerate() {
+        let series = read_csv(f)?;
+        let rel = f.strip_prefix(input).unwrap_or(f).with_extension("parquet");
+        loaded.push((rel, series));
+        progress(i + 1, files.len());
+    }
+    let mut staged = Vec::with_capacity(loaded.len());
+    let mut rows = 0;
+    for (rel, series) in &loaded {
+        let target = store.join(rel);
+        let parent = target.parent().unwrap_or(store).to_path_buf();
+        std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".import-")
+            .suffix(".tmp")
+            .tempfile_in(&parent)
+            .map_err(|e| Error::io(&parent, e))?;
+        write_parquet_to(tmp.as_file(), &target, series)?;
+        tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+        rows += series.len();
+        staged.push((tmp, target, rel.clone()));
+    }
+    let mut written = Vec::with_capacity(staged.len());
+    for (tmp, target, rel) in staged {
+        tmp.persist(&target).map_err(|e| Error::io(&target, e.error))?;
+        written.push(rel);
+    }
+    Ok(ImportReport { files: written, rows })
+}
+
+/// Reads back every `.parquet` file under `store` (used to check an import).
+///
+/// # Errors
+/// The first read or validation error.
+pub fn load_store(store: &Path) -> Result<Vec<BarSeries>> {
+    let mut files = Vec::new();
+    let mut stack = vec![store.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+            let path = entry.map_err(|e| Error::io(&d, e))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files.iter().map(|p| read_parquet(p)).collect()
+}

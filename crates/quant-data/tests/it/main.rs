@@ -1,0 +1,74 @@
+//! Integration tests of quant-data on the real demo data in `fixtures/`.
+
+use std::path::{Path, PathBuf};
+
+use quant_data::csv_io::read_csv;
+use quant_data::store::load_store;
+use quant_data::{import_csv_dir, load_series};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "csv") {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn import_round_trips_every_fixture_bar() {
+    let input = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures().join("cn/daily"), &input.path().join("cn/daily"));
+    copy_dir(&fixtures().join("cn/index"), &input.path().join("cn/index"));
+    let store = tempfile::tempdir().unwrap();
+    let report = import_csv_dir(input.path(), store.path(), |_, _| {}).unwrap();
+    assert_eq!(report.files.len(), 17);
+    let csv = read_csv(&fixtures().join("cn/daily/600036.SH.csv")).unwrap();
+    let pq = load_series(&store.path().join("cn/daily/600036.SH.parquet")).unwrap();
+    assert_eq!(csv.len(), pq.len());
+    assert_eq!(csv.dates, pq.dates);
+    assert_eq!(csv.close, pq.close);
+    assert_eq!(csv.adj_factor, pq.adj_factor);
+    assert_eq!(csv.pre_close, pq.pre_close);
+    let all = load_store(store.path()).unwrap();
+    assert_eq!(all.iter().map(|s| s.len()).sum::<usize>(), report.rows);
+    // no temporary file is left behind
+    let leftovers: Vec<_> = std::fs::read_dir(store.path().join("cn/daily"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn a_bad_row_fails_the_import_and_leaves_the_store_as_it_was() {
+    let input = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures().join("cn/index"), input.path());
+    let store = tempfile::tempdir().unwrap();
+    import_csv_dir(input.path(), store.path(), |_, _| {}).unwrap();
+    let before = std::fs::read(store.path().join("000300.SH.parquet")).unwrap();
+
+    // corrupt a copy: line 5 of 000300.SH gets a high below its low
+    let p = input.path().join("000300.SH.csv");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut f: Vec<String> = lines[4].split(',').map(String::from).collect();
+    f[2] = "1.0".into();
+    lines[4] = f.join(",");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    // and add a new, valid file that must not appear either
+    std::fs::copy(fixtures().join("cn/daily/600519.SH.csv"), input.path().join("600519.SH.csv")).unwrap();
+
+    let err = import_csv_dir(input.path(), store.path(), |_, _| {}).unwrap_err().to_string();
+    assert!(err.contains("000300.SH.csv:5:"), "{err}");
+    assert!(err.contains("high 1 is below"), "{err}");
+    assert_eq!(std::fs::read(store.path().join("000300.SH.parquet")).unwrap(), before);
+    assert!(!store.path().join("600519.SH.parquet").exists());
+    let names: Vec<_> = std::fs::read_dir(store.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
