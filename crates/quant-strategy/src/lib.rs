@@ -1,1 +1,49 @@
-//! placeholder
+//! The [`Strategy`] trait the engine drives, and the built-in strategies.
+//!
+//! A strategy sees a [`Context`] at each trading day's close: today's bars,
+//! history up to and including today (never later: the engine's
+//! [`History`] implementations end at the current day), and the portfolio. It
+//! answers with [`Signal`]s: explicit orders or target weights. The same
+//! strategy object runs unchanged in backtest, paper and live trading.
+//!
+//! Built-ins ([`registry::build`] makes them from a name and a TOML table):
+//! [`sma_cross::SmaCross`], [`momentum::MomentumRotation`],
+//! [`buy_and_hold::BuyAndHold`].
+
+pub mod buy_and_hold;
+pub mod context;
+pub mod error;
+pub mod momentum;
+pub mod registry;
+pub mod rolling;
+pub mod sma_cross;
+
+pub use context::{Context, History, Signal};
+pub use error::{Error, Result};
+pub use registry::build;
+
+use quant_core::{Fill, Instrument};
+
+/// A trading strategy driven by the engine, identically in every mode.
+pub trait Strategy: Send {
+    /// The strategy's registry name, e.g. `sma_cross`.
+    fn name(&self) -> &str;
+
+    /// Called once before the first bar with the run's instruments (indexed by
+    /// [`quant_core::InstrumentIndex`]).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the strategy cannot run on this universe.
+    fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
+        let _ = instruments;
+        Ok(())
+    }
+
+    /// Called at each trading day's close; pushes orders or target weights to `out`.
+    fn on_bar(&mut self, ctx: &Context<'_>, out: &mut Vec<Signal>);
+
+    /// Called for each fill of this strategy's orders.
+    fn on_fill(&mut self, fill: &Fill) {
+        let _ = fill;
+    }
+}

@@ -1,0 +1,177 @@
+//! `momentum_rotation`: hold the top-K instruments by trailing return,
+//! equally weighted, rebalanced weekly or monthly, with an optional trend
+//! filter on the benchmark.
+//!
+//! On the first trading day of each new week (ISO week) or month, at the
+//! close: rank tradable instruments that traded today and have at least
+//! `lookback + 1` signal closes by their trailing return
+//! `close_t / close_{t−lookback} − 1` (ties: lower instrument index first),
+//! and target the top `top_k` at `gross_exposure / top_k` of equity each.
+//! With `trend_ma = m`, when the benchmark's close is below its m-day simple
+//! moving average the target is all cash. With `positive_only`, names with a
+//! non-positive trailing return are not held (their share stays in cash).
+//!
+//! Parameters (TOML `[strategy.params]`): `lookback` (bars, default 20),
+//! `top_k` (default 3), `rebalance` (`"weekly"` | `"monthly"`, default
+//! monthly), `trend_ma` (bars, optional), `positive_only` (default false),
+//! `gross_exposure` (fraction of equity invested, default 0.98, leaving room
+//! for fees and slippage).
+
+use chrono::{Datelike, NaiveDate};
+use quant_core::{AssetClass, Instrument, InstrumentIndex};
+use serde::Deserialize;
+
+use crate::context::{Context, Signal};
+use crate::error::{Error, Result};
+use crate::rolling::mean_last;
+use crate::Strategy;
+
+/// Rebalance schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rebalance {
+    /// First trading day of each ISO week.
+    Weekly,
+    /// First trading day of each month.
+    Monthly,
+}
+
+impl Rebalance {
+    fn period(self, d: NaiveDate) -> (i32, u32) {
+        match self {
+            Self::Weekly => (d.iso_week().year(), d.iso_week().week()),
+            Self::Monthly => (d.year(), d.month()),
+        }
+    }
+}
+
+/// Parameters of [`MomentumRotation`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MomentumParams {
+    /// Trailing-return window in bars.
+    #[serde(default = "default_lookback")]
+    pub lookback: usize,
+    /// Number of instruments held.
+    #[serde(default = "default_top_k")]
+    pub top_k: usize,
+    /// Rebalance schedule.
+    #[serde(default = "default_rebalance")]
+    pub rebalance: Rebalance,
+    /// Benchmark moving-average window of the trend filter (none = off).
+    #[serde(default)]
+    pub trend_ma: Option<usize>,
+    /// Hold only names with a positive trailing return.
+    #[serde(default)]
+    pub positive_only: bool,
+    /// Fraction of equity invested.
+    #[serde(default = "default_gross")]
+    pub gross_exposure: f64,
+}
+
+fn default_lookback() -> usize {
+    20
+}
+fn default_top_k() -> usize {
+    3
+}
+fn default_rebalance() -> Rebalance {
+    Rebalance::Monthly
+}
+fn default_gross() -> f64 {
+    0.98
+}
+
+/// Momentum rotation; see the module docs.
+#[derive(Debug, Clone)]
+pub struct MomentumRotation {
+    params: MomentumParams,
+    tradable: Vec<bool>,
+    last_period: Option<(i32, u32)>,
+    scores: Vec<(f64, usize)>,
+}
+
+impl MomentumRotation {
+    /// Builds the strategy.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the key when `lookback` or `top_k` is 0,
+    /// `trend_ma` is 0 or `gross_exposure` is outside (0, 1].
+    pub fn new(params: MomentumParams) -> Result<Self> {
+        let err = |m: String| Err(Error::Config { strategy: "momentum_rotation".into(), message: m });
+        if params.lookback == 0 {
+            return err("params.lookback must be ≥ 1".into());
+        }
+        if params.top_k == 0 {
+            return err("params.top_k must be ≥ 1".into());
+        }
+        if params.trend_ma == Some(0) {
+            return err("params.trend_ma must be ≥ 1".into());
+        }
+        if !(params.gross_exposure > 0.0 && params.gross_exposure <= 1.0) {
+            return err(format!("params.gross_exposure must be in (0, 1], got {}", params.gross_exposure));
+        }
+        Ok(Self { params, tradable: Vec::new(), last_period: None, scores: Vec::new() })
+    }
+}
+
+impl Strategy for MomentumRotation {
+    fn name(&self) -> &str {
+        "momentum_rotation"
+    }
+
+    fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
+        self.tradable = instruments.iter().map(|i| i.asset_class != AssetClass::Index).collect();
+        if !self.tradable.iter().any(|t| *t) {
+            return Err(Error::Config {
+                strategy: "momentum_rotation".into(),
+                message: "the universe has no tradable instrument".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn on_bar(&mut self, ctx: &Context<'_>, out: &mut Vec<Signal>) {
+        let period = self.params.rebalance.period(ctx.date);
+        let first = self.last_period.is_none();
+        let new_period = self.last_period != Some(period);
+        self.last_period = Some(period);
+        if first || !new_period {
+            return;
+        }
+        if let Some(m) = self.params.trend_ma {
+            let bench = ctx.history.benchmark_closes();
+            match (bench.last(), mean_last(bench, m)) {
+                (Some(&last), Some(ma)) if last < ma => {
+                    out.push(Signal::TargetWeights(Vec::new()));
+                    return;
+                }
+                (_, None) => return, // not enough benchmark history yet: do nothing
+                _ => {}
+            }
+        }
+        let n = self.params.lookback;
+        self.scores.clear();
+        for (i, &tradable) in self.tradable.iter().enumerate() {
+            if !tradable || ctx.bars[i].is_none() {
+                continue;
+            }
+            let c = ctx.history.closes(InstrumentIndex(i as u32));
+            if c.len() <= n {
+                continue;
+            }
+            let r = c[c.len() - 1] / c[c.len() - 1 - n] - 1.0;
+            if r.is_finite() && (!self.params.positive_only || r > 0.0) {
+                self.scores.push((r, i));
+            }
+        }
+        if self.scores.is_empty() && !ctx.positions.iter().any(|p| !p.is_flat()) {
+            return;
+        }
+        self.scores.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let w = self.params.gross_exposure / self.params.top_k as f64;
+        let targets =
+            self.scores.iter().take(self.params.top_k).map(|&(_, i)| (InstrumentIndex(i as u32), w)).collect();
+        out.push(Signal::TargetWeights(targets));
+    }
+}
