@@ -1,0 +1,284 @@
+//! The simulated venue: fills orders against daily bars under market rules.
+//!
+//! Fill model (`shared/docs/conventions.md`): orders decided at the close of
+//! day t fill at the open of the instrument's next bar ([`FillTiming::NextOpen`],
+//! default) or at the same bar's close ([`FillTiming::SameClose`]). Slippage
+//! in basis points moves the price against the order: buy at
+//! `open × (1 + s)` capped at the bar's high, sell at `open × (1 − s)` floored
+//! at the bar's low. Orders are day orders: an order that cannot fill on its
+//! fill bar is rejected with the reason. Sells are filled before buys so that
+//! sale proceeds fund buys (A-share proceeds are usable the same day).
+//!
+//! Rules (from [`quant_core::rules`]): no bar or zero volume → `suspended`;
+//! a buy at or above limit-up → `limit_up`; a sell at or below limit-down →
+//! `limit_down`; buys rounded down to lots (`below_lot` when none remain);
+//! sells limited to the sellable quantity under T+1 (`t_plus_one`); a buy
+//! that cash cannot cover (value + fees) is cut one lot at a time
+//! (`insufficient_cash`) or, with [`ShortfallPolicy::Reject`], rejected.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use quant_core::{
+    AssetClass, Cash, Fill, Instrument, MarketRules, Order, OrderQty, OrderType, Price, Quantity, RejectReason,
+    RuleSet, Side,
+};
+
+use crate::portfolio::Portfolio;
+use crate::traits::{MarketState, Phase, Venue, VenueEvent};
+
+/// When orders fill relative to the decision bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FillTiming {
+    /// At the open of the next trading day (default).
+    NextOpen,
+    /// At the close of the decision day.
+    SameClose,
+}
+
+/// What to do with a buy that cash cannot fully cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShortfallPolicy {
+    /// Reduce it one lot at a time until it fits (default).
+    Cut,
+    /// Reject it with `insufficient_cash`.
+    Reject,
+}
+
+/// Settings of the simulated venue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimConfig {
+    /// Fill timing.
+    pub timing: FillTiming,
+    /// Slippage in basis points (5 = 0.05%), applied against the order.
+    pub slippage_bps: Decimal,
+    /// Shortfall policy for buys.
+    pub shortfall: ShortfallPolicy,
+    /// Forces one rule set for every instrument (`None` = each instrument's own market).
+    pub rules_override: Option<RuleSet>,
+    /// Rules and fee schedules per rule set: A-share, US, crypto.
+    pub cn_a: MarketRules,
+    /// US rules.
+    pub us: MarketRules,
+    /// Crypto rules.
+    pub crypto: MarketRules,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            timing: FillTiming::NextOpen,
+            slippage_bps: Decimal::ZERO,
+            shortfall: ShortfallPolicy::Cut,
+            rules_override: None,
+            cn_a: MarketRules::new(RuleSet::CnA),
+            us: MarketRules::new(RuleSet::Us),
+            crypto: MarketRules::new(RuleSet::Crypto),
+        }
+    }
+}
+
+impl SimConfig {
+    /// The rules that apply to an instrument.
+    pub fn rules_for(&self, inst: &Instrument) -> &MarketRules {
+        match self.rules_override.unwrap_or_else(|| RuleSet::for_instrument(inst)) {
+            RuleSet::CnA => &self.cn_a,
+            RuleSet::Us => &self.us,
+            RuleSet::Crypto => &self.crypto,
+        }
+    }
+}
+
+/// The simulated venue; see the module docs.
+#[derive(Debug, Clone)]
+pub struct SimulatedVenue {
+    config: SimConfig,
+    queue: Vec<Order>,
+    slip: Decimal,
+}
+
+impl SimulatedVenue {
+    /// A venue with `config`.
+    pub fn new(config: SimConfig) -> Self {
+        let slip = config.slippage_bps / Decimal::from(10_000);
+        Self { config, queue: Vec::new(), slip }
+    }
+
+    /// The venue's settings.
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    fn fill_queue(&mut self, at_open: bool, market: &MarketState<'_>, portfolio: &Portfolio, events: &mut Vec<VenueEvent>) {
+        if self.queue.is_empty() {
+            return;
+        }
+        let mut queue = std::mem::take(&mut self.queue);
+        // sells first, then buys; each side in submission order
+        queue.sort_by_key(|o| (o.side == Side::Buy, o.id));
+        let mut cash = portfolio.cash;
+        let mut sold: Vec<(usize, Quantity)> = Vec::new();
+        for order in &queue {
+            match self.try_fill(order, at_open, market, portfolio, cash, &sold) {
+                Ok((fill, cut)) => {
+                    cash += fill.cash_flow();
+                    if fill.side == Side::Sell {
+                        sold.push((fill.instrument.get(), fill.quantity));
+                    }
+                    events.push(VenueEvent::Filled { fill, cut });
+                }
+                Err(reason) => events.push(VenueEvent::Rejected(order.id, reason)),
+            }
+        }
+    }
+
+    fn try_fill(
+        &self,
+        order: &Order,
+        at_open: bool,
+        market: &MarketState<'_>,
+        portfolio: &Portfolio,
+        cash: Cash,
+        sold: &[(usize, Quantity)],
+    ) -> Result<(Fill, Option<RejectReason>), RejectReason> {
+        let i = order.instrument.get();
+        let inst = &market.instruments[i];
+        if inst.asset_class == AssetClass::Index {
+            return Err(RejectReason::NotTradable);
+        }
+        let bar = match market.bars[i] {
+            Some(b) if !b.is_suspended() => b,
+            _ => return Err(RejectReason::Suspended),
+        };
+        let rules = self.config.rules_for(inst);
+        let reference = if at_open { bar.open } else { bar.close };
+        let limit = rules.price_limit(inst, market.date, market.prev_close[i], market.listing_day[i]);
+        match order.side {
+            Side::Buy if limit.blocks_buy(reference) => return Err(RejectReason::LimitUp),
+            Side::Sell if limit.blocks_sell(reference) => return Err(RejectReason::LimitDown),
+            _ => {}
+        }
+        let tick = inst.tick_size;
+        let px = |x: f64| Price::from_f64_tick(x, tick).map_err(|_| RejectReason::Suspended);
+        let (ref_px, high, low) = (px(reference)?, px(bar.high)?, px(bar.low)?);
+        let mut price = match order.side {
+            Side::Buy => Price((ref_px.0 * (Decimal::ONE + self.slip)).min(high.0)),
+            Side::Sell => Price((ref_px.0 * (Decimal::ONE - self.slip)).max(low.0)),
+        };
+        if let OrderType::Limit(lim) = order.order_type {
+            match order.side {
+                Side::Buy if price > lim => {
+                    if low > lim {
+                        return Err(RejectReason::LimitNotReached);
+                    }
+                    price = lim;
+                }
+                Side::Sell if price < lim => {
+                    if high < lim {
+                        return Err(RejectReason::LimitNotReached);
+                    }
+                    price = lim;
+                }
+                _ => {}
+            }
+        }
+        let mut cut = None;
+        let quantity = match order.side {
+            Side::Buy => {
+                let wanted = match order.requested {
+                    OrderQty::Units(q) => Some(rules.round_buy(inst, q)),
+                    OrderQty::Value(v) => Some(rules.round_buy(inst, Quantity(v.0 / price.0))),
+                    OrderQty::AllCash => None,
+                    OrderQty::AllPosition => return Err(RejectReason::NoPosition),
+                };
+                if wanted.is_some_and(Quantity::is_zero) {
+                    return Err(RejectReason::BelowLot);
+                }
+                let q = rules.affordable_buy(inst, market.date, price, cash, wanted);
+                if q.is_zero() {
+                    return Err(RejectReason::InsufficientCash);
+                }
+                if wanted.is_some_and(|w| q < w) {
+                    if self.config.shortfall == ShortfallPolicy::Reject {
+                        return Err(RejectReason::InsufficientCash);
+                    }
+                    cut = Some(RejectReason::InsufficientCash);
+                }
+                q
+            }
+            Side::Sell => {
+                let pos = &portfolio.positions[i];
+                let already: Quantity = sold.iter().filter(|(j, _)| *j == i).map(|(_, q)| *q).sum();
+                let held = pos.quantity - already;
+                let sellable = pos.sellable - already;
+                if held.is_zero() {
+                    return Err(RejectReason::NoPosition);
+                }
+                if sellable.is_zero() {
+                    return Err(RejectReason::TPlusOne);
+                }
+                let asked = match order.requested {
+                    OrderQty::Units(q) => q,
+                    OrderQty::AllPosition => held,
+                    OrderQty::Value(v) => Quantity(v.0 / price.0),
+                    OrderQty::AllCash => return Err(RejectReason::NoPosition),
+                };
+                if asked > sellable {
+                    cut = Some(if asked > held { RejectReason::NoPosition } else { RejectReason::TPlusOne });
+                }
+                let q = rules.round_sell(inst, asked, sellable);
+                if q.is_zero() {
+                    return Err(RejectReason::BelowLot);
+                }
+                q
+            }
+        };
+        let fees = rules.fees(inst, order.side, market.date, price, quantity);
+        let fill = Fill {
+            order_id: order.id,
+            date: market.date,
+            instrument: order.instrument,
+            symbol: order.symbol.clone(),
+            side: order.side,
+            quantity,
+            price,
+            commission: fees.commission,
+            stamp_duty: fees.stamp_duty,
+            transfer_fee: fees.transfer_fee,
+        };
+        if (cash + fill.cash_flow()).is_negative() {
+            // a tiny sell whose minimum commission exceeds its value and all cash
+            return Err(RejectReason::InsufficientCash);
+        }
+        Ok((fill, cut))
+    }
+}
+
+impl Venue for SimulatedVenue {
+    fn submit(&mut self, order: &Order, events: &mut Vec<VenueEvent>) {
+        self.queue.push(order.clone());
+        events.push(VenueEvent::Accepted(order.id));
+    }
+
+    fn on_phase(&mut self, phase: Phase, market: &MarketState<'_>, portfolio: &Portfolio, events: &mut Vec<VenueEvent>) {
+        match (phase, self.config.timing) {
+            (Phase::Open, FillTiming::NextOpen) => self.fill_queue(true, market, portfolio, events),
+            (Phase::Close, FillTiming::SameClose) => self.fill_queue(false, market, portfolio, events),
+            _ => {}
+        }
+    }
+
+    fn open_orders(&self) -> usize {
+        self.queue.len()
+    }
+
+    fn expire_all(&mut self, events: &mut Vec<VenueEvent>) {
+        events.extend(self.queue.drain(..).map(|o| VenueEvent::Expired(o.id)));
+    }
+
+    fn t_plus_one(&self, inst: &Instrument) -> bool {
+        self.config.rules_for(inst).t_plus_one(inst)
+    }
+}
