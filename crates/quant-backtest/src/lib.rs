@@ -1,1 +1,21 @@
-//! placeholder
+//! Historical backtests on the shared event loop of `quant-exec`.
+//!
+//! - [`config`]: the TOML run config (`config/backtest.toml`);
+//! - [`feed`]: the historical clock and data feed (no look-ahead);
+//! - [`run`]: loading data and running a config;
+//! - [`metrics`]: performance metrics (empyrical conventions);
+//! - [`report`]: `summary.json`, `equity.csv`, `trades.csv`, `orders.csv`, `report.html`;
+//! - [`baseline`]: regression baselines with per-metric tolerances.
+
+pub mod baseline;
+pub mod config;
+pub mod error;
+pub mod feed;
+pub mod metrics;
+pub mod report;
+pub mod run;
+
+pub use config::BacktestConfig;
+pub use error::{Error, Result};
+pub use metrics::{Metrics, compute_metrics};
+pub use run::{BacktestResult, run_backtest};

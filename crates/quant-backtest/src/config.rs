@@ -1,0 +1,249 @@
+//! Backtest configuration files (TOML).
+//!
+//! Paths inside a config are relative to the config file's folder. The full
+//! reference with every key and default is `docs/config.md`; unknown keys are
+//! errors naming the key.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use quant_core::rules::DatedRate;
+use quant_exec::{CorporateActions, FillTiming, ShortfallPolicy};
+
+use crate::error::{Error, Result};
+use crate::feed::SignalPrices;
+
+/// A whole backtest config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BacktestConfig {
+    /// `[backtest]`: run settings.
+    #[serde(default)]
+    pub backtest: RunSection,
+    /// `[data]`: where bars come from.
+    pub data: DataSection,
+    /// `[costs]`: fee overrides.
+    #[serde(default)]
+    pub costs: CostsSection,
+    /// `[strategy]`: which strategy, with which parameters.
+    pub strategy: StrategySection,
+    /// Folder of the config file (paths are relative to it); set by [`BacktestConfig::load`].
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    /// The config file itself; set by [`BacktestConfig::load`].
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// Which market rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RulesChoice {
+    /// Each instrument's own market (A-share, US or crypto by symbol).
+    Auto,
+    /// Chinese A-share rules for every instrument.
+    CnA,
+    /// US rules for every instrument.
+    Us,
+    /// Crypto rules for every instrument.
+    Crypto,
+}
+
+/// `[backtest]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSection {
+    /// First trading day (inclusive); default: the calendar's first.
+    pub start: Option<NaiveDate>,
+    /// Last trading day (inclusive); default: the calendar's last.
+    pub end: Option<NaiveDate>,
+    /// Starting cash in account currency (CNY for A-shares). Default 1,000,000.
+    #[serde(default = "default_cash")]
+    pub initial_cash: Decimal,
+    /// `next_open` (default) or `same_close`.
+    #[serde(default = "default_fill")]
+    pub fill: FillTiming,
+    /// Slippage in basis points against the order. Default 5.
+    #[serde(default = "default_slippage")]
+    pub slippage_bps: Decimal,
+    /// `auto` (default), `cn_a`, `us` or `crypto`.
+    #[serde(default = "default_rules")]
+    pub rules: RulesChoice,
+    /// `cut` (default) or `reject` for buys cash cannot cover.
+    #[serde(default = "default_shortfall")]
+    pub on_cash_shortfall: ShortfallPolicy,
+    /// `adjusted` (default: back-adjusted closes) or `raw` signal prices.
+    #[serde(default = "default_signal")]
+    pub signal_prices: SignalPrices,
+    /// `cash_dividend` (default) or `none`.
+    #[serde(default = "default_ca")]
+    pub corporate_actions: CorporateActions,
+    /// Annual risk-free rate (fraction) for Sharpe, Sortino and alpha. Default 0.
+    #[serde(default)]
+    pub risk_free_rate: f64,
+    /// Main-board ST limit change date (±5% → ±10%); default 2025-07-07.
+    pub st_limit_change: Option<NaiveDate>,
+}
+
+fn default_cash() -> Decimal {
+    Decimal::from(1_000_000)
+}
+fn default_fill() -> FillTiming {
+    FillTiming::NextOpen
+}
+fn default_slippage() -> Decimal {
+    Decimal::from(5)
+}
+fn default_rules() -> RulesChoice {
+    RulesChoice::Auto
+}
+fn default_shortfall() -> ShortfallPolicy {
+    ShortfallPolicy::Cut
+}
+fn default_signal() -> SignalPrices {
+    SignalPrices::Adjusted
+}
+fn default_ca() -> CorporateActions {
+    CorporateActions::CashDividend
+}
+
+impl Default for RunSection {
+    fn default() -> Self {
+        Self {
+            start: None,
+            end: None,
+            initial_cash: default_cash(),
+            fill: default_fill(),
+            slippage_bps: default_slippage(),
+            rules: default_rules(),
+            on_cash_shortfall: default_shortfall(),
+            signal_prices: default_signal(),
+            corporate_actions: default_ca(),
+            risk_free_rate: 0.0,
+            st_limit_change: None,
+        }
+    }
+}
+
+/// File format of the bar store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataFormat {
+    /// `SYMBOL.csv` files in the `shared/data` layout.
+    Csv,
+    /// `SYMBOL.parquet` files made by `quant-data import`.
+    Parquet,
+}
+
+/// `[data]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// Root folder of the bar files, relative to the config file.
+    pub root: PathBuf,
+    /// `csv` (default) or `parquet`.
+    #[serde(default = "default_format")]
+    pub format: DataFormat,
+    /// Instruments: paths under `root` without extension (`cn/daily/600519.SH`),
+    /// or a folder with `/*` for every file in it (`cn/daily/*`).
+    pub universe: Vec<String>,
+    /// Benchmark path under `root` without extension (`cn/index/000300.SH`).
+    pub benchmark: Option<String>,
+    /// Calendar source: `benchmark` (default) or a path under `root` without
+    /// extension whose dates are the trading days (an index file).
+    pub calendar: Option<String>,
+    /// Optional instrument master (CSV with `symbol`, `board`, optional
+    /// `list_date` and `st` columns), path under `root`.
+    pub instruments: Option<String>,
+}
+
+fn default_format() -> DataFormat {
+    DataFormat::Csv
+}
+
+/// `[costs]`: overrides of the default fee schedules (all optional).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostsSection {
+    /// Stock commission rate (fraction; default 0.00025 for A-shares).
+    pub commission_rate: Option<Decimal>,
+    /// Stock minimum commission per order (default 5 CNY).
+    pub min_commission: Option<Decimal>,
+    /// Stamp duty on sells by date (default 0.001, then 0.0005 from 2023-08-28).
+    pub stamp_duty: Option<Vec<DatedRate>>,
+    /// Transfer fee rate on both sides (default 0.00001), or use `transfer_fee` for a dated list.
+    pub transfer_fee_rate: Option<Decimal>,
+    /// Transfer fee by date (overrides `transfer_fee_rate`).
+    pub transfer_fee: Option<Vec<DatedRate>>,
+    /// Fund (ETF) commission rate (default 0.00025).
+    pub fund_commission_rate: Option<Decimal>,
+    /// Fund minimum commission (default 0).
+    pub fund_min_commission: Option<Decimal>,
+    /// Round each fee to the cent (default false).
+    #[serde(default)]
+    pub round_to_cent: bool,
+}
+
+/// `[strategy]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategySection {
+    /// Registry name: `sma_cross`, `momentum_rotation` or `buy_and_hold`.
+    pub name: String,
+    /// Parameters of that strategy.
+    #[serde(default)]
+    pub params: toml::Table,
+}
+
+impl BacktestConfig {
+    /// Reads and parses a config file.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when unreadable; [`Error::Config`] with the TOML error
+    /// (line, column and key) when malformed or when a value is out of range.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut cfg = Self::parse(&text, path)?;
+        cfg.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        cfg.path = path.to_path_buf();
+        Ok(cfg)
+    }
+
+    /// Parses config text; `path` is used in messages.
+    ///
+    /// # Errors
+    /// [`Error::Config`] as for [`BacktestConfig::load`].
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let cfg: Self = toml::from_str(text).map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string() })?;
+        let bad = |m: String| Err(Error::Config { path: path.to_path_buf(), message: m });
+        if cfg.backtest.initial_cash <= Decimal::ZERO {
+            return bad(format!("backtest.initial_cash must be positive, got {}", cfg.backtest.initial_cash));
+        }
+        if cfg.backtest.slippage_bps < Decimal::ZERO || cfg.backtest.slippage_bps >= Decimal::from(10_000) {
+            return bad(format!("backtest.slippage_bps must be in [0, 10000), got {}", cfg.backtest.slippage_bps));
+        }
+        if !cfg.backtest.risk_free_rate.is_finite() {
+            return bad("backtest.risk_free_rate must be a number".into());
+        }
+        if let (Some(s), Some(e)) = (cfg.backtest.start, cfg.backtest.end) {
+            if e < s {
+                return bad(format!("backtest.end ({e}) is before backtest.start ({s})"));
+            }
+        }
+        if cfg.data.universe.is_empty() {
+            return bad("data.universe is empty".into());
+        }
+        if cfg.data.benchmark.is_none() && cfg.data.calendar.as_deref().is_none_or(|c| c == "benchmark") {
+            return bad("data.calendar defaults to the benchmark: set data.benchmark or data.calendar".into());
+        }
+        Ok(cfg)
+    }
+
+    /// A path under `data.root`, resolved against the config file's folder.
+    pub fn data_path(&self, rel: &str) -> PathBuf {
+        self.base_dir.join(&self.data.root).join(rel)
+    }
+}

@@ -1,0 +1,248 @@
+//! Loading a config's data and running it on the shared event loop.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use quant_core::rules::DatedRate;
+use quant_core::{AssetClass, Board, Cash, Instrument, MarketRules, RuleSet, TradingCalendar};
+use quant_data::{BarSeries, load_series};
+use quant_exec::{Engine, EngineConfig, RunRecord, SimConfig, SimulatedVenue};
+
+use crate::config::{BacktestConfig, DataFormat, RulesChoice};
+use crate::error::{Error, Result};
+use crate::feed::{HistoricalClock, HistoricalFeed};
+use crate::metrics::{Metrics, compute_metrics};
+
+/// Everything a finished backtest produced.
+#[derive(Debug, Clone)]
+pub struct BacktestResult {
+    /// The config that ran.
+    pub config: BacktestConfig,
+    /// The instruments, indexed as in the records.
+    pub instruments: Vec<Instrument>,
+    /// Equity curve, orders, fills and corporate actions.
+    pub record: RunRecord,
+    /// Metrics of the equity curve against the benchmark.
+    pub metrics: Metrics,
+    /// Benchmark symbol, when one was configured.
+    pub benchmark: Option<String>,
+}
+
+/// Data loaded for a run, before it starts.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Instruments in universe order.
+    pub instruments: Vec<Instrument>,
+    /// Their bars.
+    pub series: Vec<BarSeries>,
+    /// Benchmark bars.
+    pub benchmark: Option<BarSeries>,
+    /// The trading days of the run.
+    pub calendar: TradingCalendar,
+}
+
+fn ext(format: DataFormat) -> &'static str {
+    match format {
+        DataFormat::Csv => "csv",
+        DataFormat::Parquet => "parquet",
+    }
+}
+
+fn cfg_err(cfg: &BacktestConfig, message: String) -> Error {
+    Error::Config { path: cfg.path.clone(), message }
+}
+
+/// Expands `data.universe` into files, in order, without duplicates.
+///
+/// # Errors
+/// [`Error::Config`] naming the entry when a file or folder does not exist
+/// or a folder holds no file of the format.
+pub fn universe_files(cfg: &BacktestConfig) -> Result<Vec<PathBuf>> {
+    let e = ext(cfg.data.format);
+    let mut out: Vec<PathBuf> = Vec::new();
+    for entry in &cfg.data.universe {
+        if let Some(dir) = entry.strip_suffix("/*") {
+            let dir_path = cfg.data_path(dir);
+            let rd = std::fs::read_dir(&dir_path)
+                .map_err(|err| cfg_err(cfg, format!("data.universe entry `{entry}`: {}: {err}", dir_path.display())))?;
+            let mut files: Vec<PathBuf> =
+                rd.filter_map(|d| d.ok().map(|d| d.path())).filter(|p| p.extension().is_some_and(|x| x == e)).collect();
+            if files.is_empty() {
+                return Err(cfg_err(cfg, format!("data.universe entry `{entry}`: no .{e} files in {}", dir_path.display())));
+            }
+            files.sort();
+            out.extend(files);
+        } else {
+            let p = cfg.data_path(&format!("{entry}.{e}"));
+            if !p.is_file() {
+                return Err(cfg_err(cfg, format!("data.universe entry `{entry}`: no file {}", p.display())));
+            }
+            out.push(p);
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|p| seen.insert(p.clone()));
+    Ok(out)
+}
+
+#[derive(Debug, Deserialize)]
+struct MasterRow {
+    symbol: String,
+    board: Option<String>,
+    list_date: Option<String>,
+    st: Option<String>,
+}
+
+fn apply_master(cfg: &BacktestConfig, path: &Path, instruments: &mut [Instrument]) -> Result<()> {
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| cfg_err(cfg, format!("data.instruments: {}: {e}", path.display())))?;
+    for (n, row) in rdr.deserialize::<MasterRow>().enumerate() {
+        let line = n + 2;
+        let row = row.map_err(|e| cfg_err(cfg, format!("data.instruments: {}:{line}: {e}", path.display())))?;
+        let Some(inst) = instruments.iter_mut().find(|i| i.symbol.as_str() == row.symbol) else { continue };
+        if let Some(b) = row.board.as_deref().filter(|b| !b.is_empty()) {
+            let board = Board::parse(b).map_err(|e| cfg_err(cfg, format!("data.instruments: {}:{line}: {e}", path.display())))?;
+            if inst.asset_class == AssetClass::Stock {
+                inst.board = board;
+            }
+        }
+        if let Some(d) = row.list_date.as_deref().filter(|d| !d.is_empty()) {
+            inst.list_date = Some(d.parse::<NaiveDate>().map_err(|e| {
+                cfg_err(cfg, format!("data.instruments: {}:{line}: list_date `{d}`: {e}", path.display()))
+            })?);
+        }
+        if let Some(s) = row.st.as_deref() {
+            inst.st = matches!(s.trim(), "1" | "true" | "True" | "TRUE" | "yes");
+        }
+    }
+    Ok(())
+}
+
+/// Loads the instruments, bars, benchmark and calendar of a config.
+///
+/// # Errors
+/// [`Error::Config`] for missing files, mixed currencies or an empty
+/// calendar; [`Error::Data`] for files that fail validation.
+pub fn prepare(cfg: &BacktestConfig) -> Result<Prepared> {
+    let files = universe_files(cfg)?;
+    let mut instruments = Vec::with_capacity(files.len());
+    let mut series = Vec::with_capacity(files.len());
+    for f in &files {
+        let s = load_series(f)?;
+        let sym = s.symbol.clone().ok_or_else(|| cfg_err(cfg, format!("{}: no symbol", f.display())))?;
+        let inst = Instrument::infer(sym, false).map_err(|e| cfg_err(cfg, format!("{}: {e}", f.display())))?;
+        instruments.push(inst);
+        series.push(s);
+    }
+    if let Some(m) = &cfg.data.instruments {
+        apply_master(cfg, &cfg.data_path(m), &mut instruments)?;
+    }
+    if let Some(first) = instruments.first() {
+        if let Some(other) = instruments.iter().find(|i| i.currency != first.currency) {
+            return Err(cfg_err(
+                cfg,
+                format!(
+                    "data.universe mixes currencies ({} is {}, {} is {}); one account holds one currency",
+                    first.symbol, first.currency, other.symbol, other.currency
+                ),
+            ));
+        }
+    }
+    let e = ext(cfg.data.format);
+    let benchmark = match &cfg.data.benchmark {
+        Some(b) => Some(load_series(&cfg.data_path(&format!("{b}.{e}")))?),
+        None => None,
+    };
+    let calendar_days = match cfg.data.calendar.as_deref() {
+        None | Some("benchmark") => benchmark.as_ref().map(|b| b.dates.clone()).unwrap_or_default(),
+        Some(path) => load_series(&cfg.data_path(&format!("{path}.{e}")))?.dates,
+    };
+    let calendar = TradingCalendar::new(calendar_days)
+        .map_err(|err| cfg_err(cfg, format!("data.calendar: {err}")))?
+        .between(cfg.backtest.start, cfg.backtest.end);
+    if calendar.len() < 2 {
+        return Err(cfg_err(cfg, "the calendar holds fewer than two trading days between backtest.start and backtest.end".into()));
+    }
+    Ok(Prepared { instruments, series, benchmark, calendar })
+}
+
+/// The simulated venue's settings from a config.
+pub fn sim_config(cfg: &BacktestConfig) -> SimConfig {
+    let rules_override = match cfg.backtest.rules {
+        RulesChoice::Auto => None,
+        RulesChoice::CnA => Some(RuleSet::CnA),
+        RulesChoice::Us => Some(RuleSet::Us),
+        RulesChoice::Crypto => Some(RuleSet::Crypto),
+    };
+    let mut sim = SimConfig {
+        timing: cfg.backtest.fill,
+        slippage_bps: cfg.backtest.slippage_bps,
+        shortfall: cfg.backtest.on_cash_shortfall,
+        rules_override,
+        ..SimConfig::default()
+    };
+    let c = &cfg.costs;
+    let target: &mut MarketRules = match rules_override.unwrap_or(RuleSet::CnA) {
+        RuleSet::CnA => &mut sim.cn_a,
+        RuleSet::Us => &mut sim.us,
+        RuleSet::Crypto => &mut sim.crypto,
+    };
+    if let Some(d) = cfg.backtest.st_limit_change {
+        target.st_limit_change = d;
+    }
+    let s = &mut target.stock_fees;
+    if let Some(v) = c.commission_rate {
+        s.commission_rate = v;
+    }
+    if let Some(v) = c.min_commission {
+        s.min_commission = v;
+    }
+    if let Some(v) = &c.stamp_duty {
+        s.stamp_duty.clone_from(v);
+    }
+    if let Some(v) = c.transfer_fee_rate {
+        s.transfer_fee = vec![DatedRate { from: NaiveDate::MIN, rate: v }];
+    }
+    if let Some(v) = &c.transfer_fee {
+        s.transfer_fee.clone_from(v);
+    }
+    s.round_to_cent = c.round_to_cent;
+    let f = &mut target.fund_fees;
+    if let Some(v) = c.fund_commission_rate {
+        f.commission_rate = v;
+    }
+    if let Some(v) = c.fund_min_commission {
+        f.min_commission = v;
+    }
+    f.round_to_cent = c.round_to_cent;
+    sim
+}
+
+/// Runs a config end to end: load, simulate, compute metrics. `progress`
+/// is called with (days done, days total).
+///
+/// # Errors
+/// Any load, strategy or engine error; [`Error::Config`] for bad fee values.
+pub fn run_backtest(cfg: &BacktestConfig, mut progress: impl FnMut(usize, usize)) -> Result<BacktestResult> {
+    let prepared = prepare(cfg)?;
+    let sim = sim_config(cfg);
+    for rules in [&sim.cn_a, &sim.us, &sim.crypto] {
+        rules.stock_fees.validate().map_err(|e| cfg_err(cfg, format!("costs: {e}")))?;
+        rules.fund_fees.validate().map_err(|e| cfg_err(cfg, format!("costs: {e}")))?;
+    }
+    let mut strategy = quant_strategy::build(&cfg.strategy.name, cfg.strategy.params.clone())?;
+    let total = prepared.calendar.len();
+    let mut clock = HistoricalClock::new(&prepared.calendar);
+    let instruments = prepared.instruments.clone();
+    let mut feed = HistoricalFeed::new(prepared.instruments, prepared.series, prepared.benchmark, cfg.backtest.signal_prices);
+    let mut venue = SimulatedVenue::new(sim);
+    let engine = Engine::new(EngineConfig {
+        initial_cash: Cash(cfg.backtest.initial_cash),
+        corporate_actions: cfg.backtest.corporate_actions,
+    });
+    let record = engine.run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |d| progress(d, total))?;
+    let metrics = compute_metrics(&record, cfg.backtest.risk_free_rate);
+    let benchmark = cfg.data.benchmark.as_ref().map(|b| b.rsplit('/').next().unwrap_or(b).to_string());
+    Ok(BacktestResult { config: cfg.clone(), instruments, record, metrics, benchmark })
+}

@@ -1,0 +1,3 @@
+//! Integration tests of quant-backtest on the real demo data in `fixtures/`.
+
+mod golden;
