@@ -1,1 +1,341 @@
-//! Output files.
+//! Output files of a run: `summary.json`, `equity.csv`, `trades.csv`,
+//! `orders.csv`, `corporate_actions.csv` and a self-contained `report.html`.
+//!
+//! Every file is a pure function of the run, with no time stamps or
+//! absolute paths, so the same run twice writes byte-identical files.
+//! Numbers are written in Rust's shortest round-trip form (`f64`) or as
+//! exact decimals (cash, prices, fees).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::Datelike;
+use minijinja::value::Serde;
+use minijinja::{Environment, Value, context};
+use plotters::prelude::*;
+use serde::Serialize;
+
+use quant_core::{OrderQty, OrderType};
+
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::run::BacktestResult;
+
+/// The content of `summary.json`: the metrics at top level plus what ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary<'a> {
+    /// Strategy name.
+    pub strategy: &'a str,
+    /// Config file name (no folder, so the file does not depend on where it ran).
+    pub config: String,
+    /// Benchmark symbol.
+    pub benchmark: Option<&'a str>,
+    /// Instruments in the universe.
+    pub num_instruments: usize,
+    /// The metrics.
+    #[serde(flatten)]
+    pub metrics: &'a Metrics,
+}
+
+/// Builds the summary of a result.
+pub fn summary(res: &BacktestResult) -> Summary<'_> {
+    Summary {
+        strategy: &res.config.strategy.name,
+        config: res.config.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        benchmark: res.benchmark.as_deref(),
+        num_instruments: res.instruments.len(),
+        metrics: &res.metrics,
+    }
+}
+
+fn out_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Output { path: path.to_path_buf(), message: e.to_string() }
+}
+
+fn num(x: f64) -> String {
+    if x.is_finite() { x.to_string() } else { String::new() }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| out_err(path, e))
+}
+
+/// Writes every output file into `dir` (created if missing) and returns their paths.
+///
+/// # Errors
+/// [`Error::Output`] naming the file that could not be written.
+pub fn write_outputs(res: &BacktestResult, dir: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| out_err(dir, e))?;
+    let mut written = Vec::new();
+    let mut put = |name: &str, text: String| -> Result<()> {
+        let p = dir.join(name);
+        write_file(&p, &text)?;
+        written.push(p);
+        Ok(())
+    };
+    let json = serde_json::to_string_pretty(&summary(res)).map_err(|e| out_err(&dir.join("summary.json"), e))?;
+    put("summary.json", json + "\n")?;
+    put("equity.csv", equity_csv(res))?;
+    put("trades.csv", trades_csv(res))?;
+    put("orders.csv", orders_csv(res))?;
+    put("corporate_actions.csv", corporate_actions_csv(res))?;
+    put("report.html", report_html(res)?)?;
+    Ok(written)
+}
+
+/// `date,equity,cash,benchmark`, one row per trading day.
+pub fn equity_csv(res: &BacktestResult) -> String {
+    let mut s = String::from("date,equity,cash,benchmark\n");
+    for p in &res.record.equity {
+        let _ = writeln!(s, "{},{},{},{}", p.date, num(p.equity), p.cash, num(p.benchmark));
+    }
+    s
+}
+
+/// `date,symbol,side,quantity,price,commission,stamp_duty,transfer_fee`, one row per fill.
+pub fn trades_csv(res: &BacktestResult) -> String {
+    let mut s = String::from("date,symbol,side,quantity,price,commission,stamp_duty,transfer_fee\n");
+    for f in &res.record.fills {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{}",
+            f.date,
+            f.symbol,
+            f.side.as_str(),
+            f.quantity,
+            f.price,
+            f.commission,
+            f.stamp_duty,
+            f.transfer_fee
+        );
+    }
+    s
+}
+
+fn requested_text(q: &OrderQty) -> String {
+    match q {
+        OrderQty::Units(u) => format!("units:{u}"),
+        OrderQty::Value(v) => format!("value:{v}"),
+        OrderQty::AllCash => "all_cash".into(),
+        OrderQty::AllPosition => "all_position".into(),
+    }
+}
+
+/// `id,created,updated,symbol,side,type,limit_price,requested,filled,status,reason`:
+/// every order with its final status and, when rejected or cut, the reason.
+pub fn orders_csv(res: &BacktestResult) -> String {
+    let mut s = String::from("id,created,updated,symbol,side,type,limit_price,requested,filled,status,reason\n");
+    for o in &res.record.orders {
+        let (ty, limit) = match o.order_type {
+            OrderType::Market => ("market", String::new()),
+            OrderType::Limit(p) => ("limit", p.to_string()),
+        };
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{},{},{},{}",
+            o.id,
+            o.created,
+            o.updated,
+            o.symbol,
+            o.side.as_str(),
+            ty,
+            limit,
+            requested_text(&o.requested),
+            o.filled,
+            o.status.as_str(),
+            o.reason.map_or("", |r| r.as_str())
+        );
+    }
+    s
+}
+
+/// `date,symbol,quantity,new_quantity,amount`: corporate actions booked on held positions.
+pub fn corporate_actions_csv(res: &BacktestResult) -> String {
+    let mut s = String::from("date,symbol,quantity,new_quantity,amount\n");
+    for d in &res.record.dividends {
+        let _ = writeln!(s, "{},{},{},{},{}", d.date, d.symbol, d.quantity, d.new_quantity, d.amount);
+    }
+    s
+}
+
+fn chart_err(e: impl std::fmt::Display) -> Error {
+    Error::Output { path: PathBuf::from("report.html"), message: format!("chart: {e}") }
+}
+
+/// An SVG line chart of one or two series against trading-day index, with
+/// date labels on the x axis.
+fn line_chart(title: &str, dates: &[String], series: &[(&str, RGBColor, Vec<f64>)], percent: bool) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 360)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_err)?;
+        let finite = series.iter().flat_map(|s| s.2.iter().copied()).filter(|x| x.is_finite());
+        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+        let (lo, hi) = if lo.is_finite() && hi > lo { (lo, hi) } else { (lo.min(0.0), lo.max(0.0) + 1.0) };
+        let pad = (hi - lo) * 0.05;
+        let n = dates.len().max(2);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..(n - 1) as f64, (lo - pad)..(hi + pad))
+            .map_err(chart_err)?;
+        chart
+            .configure_mesh()
+            .x_labels(8)
+            .y_labels(8)
+            .x_label_formatter(&|x| dates.get(x.round() as usize).cloned().unwrap_or_default())
+            .y_label_formatter(&|y| if percent { format!("{:.0}%", y * 100.0) } else { format!("{y:.0}") })
+            .draw()
+            .map_err(chart_err)?;
+        for (name, color, values) in series {
+            let color = *color;
+            let pts: Vec<(f64, f64)> =
+                values.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(i, v)| (i as f64, *v)).collect();
+            chart
+                .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                .map_err(chart_err)?
+                .label(*name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        }
+        if series.len() > 1 {
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperLeft)
+                .draw()
+                .map_err(chart_err)?;
+        }
+        root.present().map_err(chart_err)?;
+    }
+    Ok(svg)
+}
+
+#[derive(Serialize)]
+struct MonthRow {
+    year: i32,
+    months: Vec<Option<f64>>,
+    total: f64,
+}
+
+const TEMPLATE: &str = include_str!("report.html.j2");
+
+/// Renders the self-contained HTML report (inline SVG charts and CSS, no
+/// scripts, no network).
+///
+/// # Errors
+/// [`Error::Output`] when a chart or the template fails to render.
+pub fn report_html(res: &BacktestResult) -> Result<String> {
+    let eq = &res.record.equity;
+    let dates: Vec<String> = eq.iter().map(|p| p.date.to_string()).collect();
+    let equity: Vec<f64> = eq.iter().map(|p| p.equity).collect();
+    let first_bench = eq.iter().map(|p| p.benchmark).find(|b| b.is_finite());
+    let mut series = vec![("strategy", RGBColor(31, 119, 180), equity.clone())];
+    if let Some(b0) = first_bench {
+        let scaled = eq.iter().map(|p| p.benchmark / b0 * equity[0]).collect();
+        series.push((res.benchmark.as_deref().unwrap_or("benchmark"), RGBColor(255, 127, 14), scaled));
+    }
+    let equity_svg = line_chart("Equity vs benchmark (benchmark scaled to initial equity)", &dates, &series, false)?;
+    let mut peak = f64::NEG_INFINITY;
+    let dd: Vec<f64> = equity
+        .iter()
+        .map(|&e| {
+            peak = peak.max(e);
+            e / peak - 1.0
+        })
+        .collect();
+    let dd_svg = line_chart("Drawdown", &dates, &[("drawdown", RGBColor(214, 39, 40), dd)], true)?;
+
+    let mut rows: Vec<MonthRow> = Vec::new();
+    for m in &res.metrics.monthly_returns {
+        if rows.last().is_none_or(|r| r.year != m.year) {
+            rows.push(MonthRow { year: m.year, months: vec![None; 12], total: 0.0 });
+        }
+        if let Some(r) = rows.last_mut() {
+            r.months[(m.month - 1) as usize] = Some(m.ret);
+        }
+    }
+    for r in &mut rows {
+        r.total = r.months.iter().flatten().fold(1.0, |acc, x| acc * (1.0 + x)) - 1.0;
+    }
+    let metrics = serde_json::to_value(&res.metrics).map_err(chart_err)?;
+    let metric_rows: Vec<(String, String)> = metrics
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| k.as_str() != "monthly_returns")
+                .map(|(k, v)| {
+                    let text = match v {
+                        serde_json::Value::Number(n) => n.as_f64().map_or(n.to_string(), |f| {
+                            if f.fract() == 0.0 && f.abs() < 1e15 { format!("{f:.0}") } else { format!("{f:.6}") }
+                        }),
+                        serde_json::Value::Null => "–".into(),
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (k.clone(), text)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let trades: Vec<Vec<String>> = res
+        .record
+        .fills
+        .iter()
+        .map(|f| {
+            vec![
+                f.date.to_string(),
+                f.symbol.to_string(),
+                f.side.as_str().to_string(),
+                f.quantity.to_string(),
+                f.price.0.round_dp(4).to_string(),
+                f.total_fees().0.round_dp(2).to_string(),
+            ]
+        })
+        .collect();
+    let rejected: Vec<Vec<String>> = res
+        .record
+        .orders
+        .iter()
+        .filter(|o| o.reason.is_some())
+        .map(|o| {
+            vec![
+                o.created.to_string(),
+                o.updated.to_string(),
+                o.symbol.to_string(),
+                o.side.as_str().to_string(),
+                o.status.as_str().to_string(),
+                o.reason.map_or("", |r| r.as_str()).to_string(),
+            ]
+        })
+        .collect();
+    let m = &res.metrics;
+    let mut env = Environment::new();
+    env.add_filter("pct", |x: Option<f64>| x.map_or(String::new(), |x| format!("{:.2}%", x * 100.0)));
+    env.add_template("report.html", TEMPLATE).map_err(chart_err)?;
+    let tmpl = env.get_template("report.html").map_err(chart_err)?;
+    tmpl.render(context! {
+        strategy => res.config.strategy.name.clone(),
+        benchmark => res.benchmark.clone(),
+        start => m.start.to_string(),
+        end => m.end.to_string(),
+        years => (m.end.year() - m.start.year()) + 1,
+        headline => Value::from(Serde(vec![
+            ("Total return", format!("{:.2}%", m.total_return * 100.0)),
+            ("CAGR", format!("{:.2}%", m.cagr * 100.0)),
+            ("Max drawdown", format!("{:.2}%", m.max_drawdown * 100.0)),
+            ("Sharpe", format!("{:.2}", m.sharpe)),
+            ("Final equity", format!("{:.2}", m.final_equity)),
+            ("Trades", m.num_trades.to_string()),
+        ])),
+        equity_svg => Value::from_safe_string(equity_svg),
+        drawdown_svg => Value::from_safe_string(dd_svg),
+        month_rows => Value::from(Serde(&rows)),
+        metric_rows => Value::from(Serde(&metric_rows)),
+        trades => Value::from(Serde(&trades)),
+        rejected => Value::from(Serde(&rejected)),
+    })
+    .map_err(chart_err)
+}
