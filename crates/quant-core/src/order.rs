@@ -87,6 +87,8 @@ pub enum RejectReason {
     InsufficientCash,
     /// The quantity rounds down to zero board lots (or is below the STAR minimum).
     BelowLot,
+    /// A buy of units that was rounded down to whole board lots (a cut).
+    LotRounding,
     /// A sell larger than the position.
     NoPosition,
     /// A limit order whose price was not reached.
@@ -107,6 +109,7 @@ impl RejectReason {
             Self::TPlusOne => "t_plus_one",
             Self::InsufficientCash => "insufficient_cash",
             Self::BelowLot => "below_lot",
+            Self::LotRounding => "lot_rounding",
             Self::NoPosition => "no_position",
             Self::LimitNotReached => "limit_not_reached",
             Self::NotTradable => "not_tradable",

@@ -265,7 +265,9 @@ impl Engine {
             }
             let delta = weight[i] * equity - portfolio.position_value(i);
             let lot_value = mark * rust_decimal::prelude::ToPrimitive::to_f64(&inst.lot_size).unwrap_or(1.0);
-            if delta.abs() < lot_value {
+            // Adjustments smaller than one lot are skipped; a new position
+            // below one lot is still sent, so the venue records `below_lot`.
+            if delta.abs() < lot_value && (held || delta <= 0.0) {
                 continue;
             }
             if delta < 0.0 {

@@ -205,6 +205,8 @@ impl SimulatedVenue {
                         return Err(RejectReason::InsufficientCash);
                     }
                     cut = Some(RejectReason::InsufficientCash);
+                } else if matches!(order.requested, OrderQty::Units(u) if q < u) {
+                    cut = Some(RejectReason::LotRounding);
                 }
                 q
             }

@@ -1,0 +1,120 @@
+//! A tiny in-memory clock, feed and scripted strategy for scenarios.
+
+use chrono::NaiveDate;
+use quant_core::{Bar, Cash, Instrument, InstrumentIndex, OrderQty, OrderType, Side, Symbol};
+use quant_exec::{
+    Clock, CorporateActions, DataFeed, Engine, EngineConfig, RunRecord, SimConfig, SimulatedVenue,
+};
+use quant_strategy::{Context, History, Signal, Strategy};
+
+pub fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+pub fn bar(date: &str, open: f64, high: f64, low: f64, close: f64) -> Bar {
+    Bar { date: d(date), open, high, low, close, pre_close: f64::NAN, volume: 1e6, amount: f64::NAN, adj_factor: 1.0 }
+}
+
+pub fn inst(sym: &str) -> Instrument {
+    Instrument::infer(Symbol::new(sym).unwrap(), false).unwrap()
+}
+
+/// Days and, per instrument, an optional bar per day.
+pub struct Feed {
+    pub instruments: Vec<Instrument>,
+    pub days: Vec<NaiveDate>,
+    pub bars: Vec<Vec<Option<Bar>>>, // [instrument][day]
+    pub closes: Vec<Vec<f64>>,
+    pub day: usize,
+}
+
+impl Feed {
+    pub fn new(instruments: Vec<Instrument>, days: &[&str], bars: Vec<Vec<Option<Bar>>>) -> Self {
+        let n = instruments.len();
+        Self { instruments, days: days.iter().map(|s| d(s)).collect(), bars, closes: vec![Vec::new(); n], day: 0 }
+    }
+}
+
+impl History for Feed {
+    fn closes(&self, i: InstrumentIndex) -> &[f64] {
+        &self.closes[i.get()]
+    }
+    fn benchmark_closes(&self) -> &[f64] {
+        &[]
+    }
+}
+
+impl DataFeed for Feed {
+    fn instruments(&self) -> &[Instrument] {
+        &self.instruments
+    }
+    fn advance(&mut self, date: NaiveDate, out: &mut [Option<Bar>]) -> quant_exec::Result<()> {
+        let k = self.days.iter().position(|x| *x == date).unwrap();
+        for (i, slot) in out.iter_mut().enumerate() {
+            *slot = self.bars[i][k];
+            if let Some(b) = slot {
+                self.closes[i].push(b.close);
+            }
+        }
+        self.day = k;
+        Ok(())
+    }
+    fn history(&self) -> &dyn History {
+        self
+    }
+    fn benchmark_close(&self) -> f64 {
+        f64::NAN
+    }
+}
+
+pub struct DaysClock(pub Vec<NaiveDate>, pub usize);
+
+impl Clock for DaysClock {
+    fn next_session(&mut self) -> Option<NaiveDate> {
+        let r = self.0.get(self.1).copied();
+        self.1 += 1;
+        r
+    }
+}
+
+/// Emits scripted orders on given dates.
+pub struct Script(pub Vec<(NaiveDate, usize, Side, OrderQty)>);
+
+impl Strategy for Script {
+    fn name(&self) -> &str {
+        "script"
+    }
+    fn on_bar(&mut self, ctx: &Context<'_>, out: &mut Vec<Signal>) {
+        for (date, i, side, qty) in &self.0 {
+            if *date == ctx.date {
+                out.push(Signal::Order {
+                    instrument: InstrumentIndex(*i as u32),
+                    side: *side,
+                    qty: *qty,
+                    order_type: OrderType::Market,
+                });
+            }
+        }
+    }
+}
+
+pub fn units(n: i64) -> OrderQty {
+    OrderQty::Units(quant_core::Quantity::from_units(n))
+}
+
+pub fn run(feed: &mut Feed, sim: SimConfig, cash: f64, script: Vec<(NaiveDate, usize, Side, OrderQty)>) -> RunRecord {
+    run_with(feed, sim, cash, CorporateActions::None, &mut Script(script))
+}
+
+pub fn run_with(
+    feed: &mut Feed,
+    sim: SimConfig,
+    cash: f64,
+    ca: CorporateActions,
+    strategy: &mut dyn Strategy,
+) -> RunRecord {
+    let mut clock = DaysClock(feed.days.clone(), 0);
+    let mut venue = SimulatedVenue::new(sim);
+    let engine = Engine::new(EngineConfig { initial_cash: Cash::from_f64(cash).unwrap(), corporate_actions: ca });
+    engine.run(&mut clock, feed, &mut venue, strategy, |_| {}).unwrap()
+}
