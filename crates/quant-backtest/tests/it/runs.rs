@@ -1,0 +1,152 @@
+//! Whole runs on the shipped configs and fixtures: determinism, the
+//! benchmark calendar across a real suspension, Parquet = CSV, no
+//! look-ahead, config errors.
+
+use std::path::{Path, PathBuf};
+
+use quant_backtest::report::write_outputs;
+use quant_backtest::{BacktestConfig, run_backtest};
+use quant_core::InstrumentIndex;
+use quant_strategy::{Context, Signal, Strategy};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn load(rel: &str) -> BacktestConfig {
+    BacktestConfig::load(&root().join(rel)).unwrap()
+}
+
+#[test]
+fn the_same_run_twice_writes_identical_bytes() {
+    let cfg = load("config/backtest.toml");
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_outputs(&run_backtest(&cfg, |_, _| {}).unwrap(), a.path()).unwrap();
+    write_outputs(&run_backtest(&cfg, |_, _| {}).unwrap(), b.path()).unwrap();
+    for name in ["summary.json", "equity.csv", "trades.csv", "orders.csv", "corporate_actions.csv", "report.html"] {
+        let (x, y) = (std::fs::read(a.path().join(name)).unwrap(), std::fs::read(b.path().join(name)).unwrap());
+        assert!(!x.is_empty(), "{name} is empty");
+        assert!(x == y, "{name} differs between two runs");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.path().join("summary.json")).unwrap()).unwrap();
+    for key in ["total_return", "cagr", "sharpe", "sortino", "max_drawdown", "calmar", "num_trades", "final_equity", "alpha", "beta", "information_ratio", "win_rate", "turnover", "exposure", "max_drawdown_duration"] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert!(summary["max_drawdown"].as_f64().unwrap() > 0.0, "drawdown is a positive fraction");
+    let html = std::fs::read_to_string(a.path().join("report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("Monthly returns") && !html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("<script"));
+}
+
+#[test]
+fn benchmark_calendar_carries_the_position_through_a_real_suspension() {
+    // 600036.SH was suspended 2015-04-03 .. 2015-04-10 while held (bought 03-17, sold 05-20)
+    let mut cfg = load("config/examples/sma-600036.toml");
+    cfg.data.calendar = None;
+    let res = run_backtest(&cfg, |_, _| {}).unwrap();
+    assert_eq!(res.record.equity.len(), 1714);
+    assert_eq!(res.record.fills.len(), 74);
+    let eq = |d: &str| res.record.equity.iter().find(|p| p.date.to_string() == d).unwrap().equity;
+    for d in ["2015-04-03", "2015-04-07", "2015-04-08", "2015-04-09", "2015-04-10"] {
+        assert_eq!(eq(d), eq("2015-04-02"), "suspended day {d} keeps the last mark");
+    }
+}
+
+#[test]
+fn parquet_store_runs_like_csv() {
+    let store = tempfile::tempdir().unwrap();
+    for sub in ["daily", "index"] {
+        let (from, to) = (root().join("fixtures/cn").join(sub), store.path().join("cn").join(sub));
+        quant_data::import_csv_dir(&from, &to, |_, _| {}).unwrap();
+    }
+    let csv_cfg = load("config/examples/sma-600036.toml");
+    let mut pq_cfg = csv_cfg.clone();
+    pq_cfg.base_dir = store.path().to_path_buf();
+    pq_cfg.data.root = PathBuf::from(".");
+    pq_cfg.data.format = quant_backtest::config::DataFormat::Parquet;
+    let a = run_backtest(&csv_cfg, |_, _| {}).unwrap();
+    let b = run_backtest(&pq_cfg, |_, _| {}).unwrap();
+    assert_eq!(a.record.fills, b.record.fills);
+    assert_eq!(a.record.equity, b.record.equity);
+}
+
+/// Records, at each close, whether history ever reached past today.
+struct Peek {
+    n: usize,
+    violations: usize,
+    checked: usize,
+}
+
+impl Strategy for Peek {
+    fn name(&self) -> &str {
+        "peek"
+    }
+    fn on_start(&mut self, instruments: &[quant_core::Instrument]) -> quant_strategy::Result<()> {
+        self.n = instruments.len();
+        Ok(())
+    }
+    fn on_bar(&mut self, ctx: &Context<'_>, _out: &mut Vec<Signal>) {
+        for i in 0..self.n {
+            let closes = ctx.history.closes(InstrumentIndex(i as u32));
+            if let Some(b) = ctx.bars[i] {
+                // the newest history value is today's close, never a later one
+                self.checked += 1;
+                if closes.last().copied() != Some(b.close) {
+                    self.violations += 1;
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn strategies_never_see_past_the_current_bar() {
+    let mut cfg = load("config/backtest.toml");
+    cfg.backtest.signal_prices = quant_backtest::feed::SignalPrices::Raw;
+    let prepared = quant_backtest::run::prepare(&cfg).unwrap();
+    let mut clock = quant_backtest::feed::HistoricalClock::new(&prepared.calendar);
+    let mut feed = quant_backtest::feed::HistoricalFeed::new(
+        prepared.instruments,
+        prepared.series,
+        prepared.benchmark,
+        quant_backtest::feed::SignalPrices::Raw,
+    );
+    let mut venue = quant_exec::SimulatedVenue::new(quant_backtest::run::sim_config(&cfg));
+    let engine = quant_exec::Engine::new(quant_exec::EngineConfig {
+        initial_cash: quant_core::Cash(cfg.backtest.initial_cash),
+        corporate_actions: cfg.backtest.corporate_actions,
+    });
+    let mut peek = Peek { n: 0, violations: 0, checked: 0 };
+    engine.run(&mut clock, &mut feed, &mut venue, &mut peek, |_| {}).unwrap();
+    assert!(peek.checked > 20_000);
+    assert_eq!(peek.violations, 0);
+}
+
+#[test]
+fn config_errors_name_the_file_and_key() {
+    let p = Path::new("bad.toml");
+    let base = "[data]\nroot = \".\"\nuniverse = [\"x\"]\nbenchmark = \"b\"\n[strategy]\nname = \"sma_cross\"\n";
+    let e = BacktestConfig::parse(&format!("[backtest]\ninitial_cash = -5\n{base}"), p).unwrap_err().to_string();
+    assert!(e.contains("bad.toml") && e.contains("backtest.initial_cash"), "{e}");
+    let e = BacktestConfig::parse(&format!("[backtest]\nslipage_bps = 5\n{base}"), p).unwrap_err().to_string();
+    assert!(e.contains("slipage_bps"), "{e}");
+    let e = BacktestConfig::parse(&format!("[backtest]\nfill = \"tomorrow\"\n{base}"), p).unwrap_err().to_string();
+    assert!(e.contains("fill") && e.contains("line 2"), "{e}");
+    let mut cfg = load("config/examples/sma-600036.toml");
+    cfg.data.universe = vec!["cn/daily/999999.SH".into()];
+    let e = run_backtest(&cfg, |_, _| {}).unwrap_err().to_string();
+    assert!(e.contains("sma-600036.toml") && e.contains("data.universe") && e.contains("999999.SH"), "{e}");
+    let mut cfg = load("config/examples/sma-600036.toml");
+    cfg.strategy.name = "sma_crosss".into();
+    let e = run_backtest(&cfg, |_, _| {}).unwrap_err().to_string();
+    assert!(e.contains("unknown strategy `sma_crosss`"), "{e}");
+}
+
+#[test]
+fn every_shipped_config_runs() {
+    for entry in ["config/backtest.toml", "config/small-account.toml", "config/examples/sma-600036.toml"] {
+        let cfg = load(entry);
+        let res = run_backtest(&cfg, |_, _| {}).unwrap();
+        assert!(res.metrics.num_trades > 0, "{entry} made no trade");
+    }
+}
