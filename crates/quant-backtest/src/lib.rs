@@ -5,7 +5,8 @@
 //! - [`run`]: loading data and running a config;
 //! - [`metrics`]: performance metrics (empyrical conventions);
 //! - [`report`]: `summary.json`, `equity.csv`, `trades.csv`, `orders.csv`, `report.html`;
-//! - [`baseline`]: regression baselines with per-metric tolerances.
+//! - [`baseline`]: regression baselines with per-metric tolerances;
+//! - [`synthetic`]: deterministic synthetic markets for benchmarks.
 
 pub mod baseline;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod feed;
 pub mod metrics;
 pub mod report;
 pub mod run;
+pub mod synthetic;
 
 pub use config::BacktestConfig;
 pub use error::{Error, Result};

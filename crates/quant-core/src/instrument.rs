@@ -79,6 +79,40 @@ pub enum Exchange {
     Crypto,
 }
 
+impl Exchange {
+    /// The exchange's time zone: Asia/Shanghai for SSE/SZSE/BSE,
+    /// America/New_York for US exchanges, UTC for crypto (Binance daily bars
+    /// open at 00:00 UTC). Daily bar dates are trading days in this zone.
+    pub fn timezone(self) -> chrono_tz::Tz {
+        match self {
+            Self::Sse | Self::Szse | Self::Bse => chrono_tz::Asia::Shanghai,
+            Self::Us => chrono_tz::America::New_York,
+            Self::Crypto => chrono_tz::UTC,
+        }
+    }
+
+    /// Local time of the session close at which daily strategies decide:
+    /// 15:00 for A-shares (after the closing call auction), 16:00 for US
+    /// equities, 23:59:59 for crypto (the daily bar's last second, UTC).
+    pub fn session_close(self) -> chrono::NaiveTime {
+        let t = |h, m, s| chrono::NaiveTime::from_hms_opt(h, m, s).unwrap_or(chrono::NaiveTime::MIN);
+        match self {
+            Self::Sse | Self::Szse | Self::Bse => t(15, 0, 0),
+            Self::Us => t(16, 0, 0),
+            Self::Crypto => t(23, 59, 59),
+        }
+    }
+
+    /// The instant a trading day's session closes, in UTC.
+    pub fn close_instant(self, day: chrono::NaiveDate) -> Option<chrono::DateTime<chrono::Utc>> {
+        use chrono::TimeZone;
+        self.timezone()
+            .from_local_datetime(&day.and_time(self.session_close()))
+            .single()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+}
+
 /// Listing board; decides price limits and lot rules for A-shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -299,6 +333,15 @@ mod tests {
         assert_eq!(inst("SPY").exchange, Exchange::Us);
         assert_eq!(inst("BTC-USDT").asset_class, AssetClass::Crypto);
         assert_eq!(inst("BTC-USDT").currency, Currency::USDT);
+    }
+
+    #[test]
+    fn session_close_in_utc() {
+        let d = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+        assert_eq!(Exchange::Sse.close_instant(d).unwrap().to_rfc3339(), "2024-03-01T07:00:00+00:00");
+        assert_eq!(Exchange::Us.close_instant(d).unwrap().to_rfc3339(), "2024-03-01T21:00:00+00:00");
+        let summer = chrono::NaiveDate::from_ymd_opt(2024, 7, 1).unwrap();
+        assert_eq!(Exchange::Us.close_instant(summer).unwrap().to_rfc3339(), "2024-07-01T20:00:00+00:00");
     }
 
     #[test]

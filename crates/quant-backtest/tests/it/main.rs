@@ -1,4 +1,5 @@
 //! Integration tests of quant-backtest on the real demo data in `fixtures/`.
 
+mod architecture;
 mod golden;
 mod runs;

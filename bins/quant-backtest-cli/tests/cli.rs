@@ -1,0 +1,61 @@
+//! The `quant-backtest` binary end to end: outputs, baselines, exit codes.
+
+use std::path::Path;
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_quant-backtest"));
+    c.current_dir(root());
+    c
+}
+
+#[test]
+fn run_writes_outputs_and_guards_a_baseline() {
+    let out = tempfile::tempdir().unwrap();
+    let base = out.path().join("baseline.json");
+    let o = bin()
+        .args(["run", "--config", "config/examples/sma-600036.toml", "--out"])
+        .arg(out.path().join("run"))
+        .arg("--write-baseline")
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("total return") && stdout.contains("18.11%"), "{stdout}");
+    for f in ["summary.json", "equity.csv", "trades.csv", "orders.csv", "report.html"] {
+        assert!(out.path().join("run").join(f).is_file(), "{f} missing");
+    }
+    let trades = std::fs::read_to_string(out.path().join("run/trades.csv")).unwrap();
+    assert!(trades.starts_with("date,symbol,side,quantity,price,commission,stamp_duty,transfer_fee\n2015-03-17,600036.SH,buy,6400,15.417705,"));
+
+    // the same run matches its baseline
+    let o = bin().args(["run", "--config", "config/examples/sma-600036.toml", "-q", "--out"]).arg(out.path().join("run2")).arg("--baseline").arg(&base).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // a moved metric is reported and exits 1
+    let text = std::fs::read_to_string(&base).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["metrics"]["num_trades"] = serde_json::json!(75);
+    v["metrics"]["sharpe"] = serde_json::json!(0.5);
+    std::fs::write(&base, serde_json::to_string(&v).unwrap()).unwrap();
+    let o = bin().args(["run", "--config", "config/examples/sma-600036.toml", "-q", "--out"]).arg(out.path().join("run3")).arg("--baseline").arg(&base).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("2 metric(s) drifted") && err.contains("num_trades: baseline 75 → now 74") && err.contains("sharpe"), "{err}");
+}
+
+#[test]
+fn a_broken_config_exits_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("broken.toml");
+    std::fs::write(&cfg, "[backtest]\ninitial_cash = 0\n[data]\nroot = \".\"\nuniverse = [\"a\"]\nbenchmark = \"b\"\n[strategy]\nname = \"sma_cross\"\n").unwrap();
+    let o = bin().args(["run", "--config"]).arg(&cfg).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("broken.toml") && err.contains("backtest.initial_cash"), "{err}");
+}
