@@ -19,7 +19,11 @@ use quant_backtest::report::{summary, write_outputs};
 use quant_backtest::{BacktestConfig, BacktestResult, run_backtest};
 
 #[derive(Parser, Debug)]
-#[command(name = "quant-backtest", version, about = "Event-driven daily backtests with A-share market rules")]
+#[command(
+    name = "quant-backtest",
+    version,
+    about = "Event-driven daily backtests with A-share market rules"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Option<Cmd>,
@@ -52,7 +56,13 @@ struct RunArgs {
 
 impl Default for RunArgs {
     fn default() -> Self {
-        Self { config: "config/backtest.toml".into(), out: None, baseline: None, write_baseline: None, quiet: false }
+        Self {
+            config: "config/backtest.toml".into(),
+            out: None,
+            baseline: None,
+            write_baseline: None,
+            quiet: false,
+        }
     }
 }
 
@@ -60,7 +70,14 @@ fn print_table(res: &BacktestResult, out: &Path) {
     let m = &res.metrics;
     let pct = |x: f64| format!("{:>10.2}%", x * 100.0);
     let opt = |x: Option<f64>| x.map_or_else(|| format!("{:>11}", "–"), |v| format!("{v:>11.3}"));
-    println!("{} on {} instruments, {} .. {} ({} days)", res.config.strategy.name, res.instruments.len(), m.start, m.end, m.num_days);
+    println!(
+        "{} on {} instruments, {} .. {} ({} days)",
+        res.config.strategy.name,
+        res.instruments.len(),
+        m.start,
+        m.end,
+        m.num_days
+    );
     println!("  total return      {}", pct(m.total_return));
     println!("  CAGR              {}", pct(m.cagr));
     println!("  annual volatility {}", pct(m.annual_volatility));
@@ -73,8 +90,14 @@ fn print_table(res: &BacktestResult, out: &Path) {
     if let Some(b) = m.benchmark_total_return {
         println!("  benchmark return  {}", pct(b));
     }
-    println!("  trades            {:>11}   (rejected {}, cut {})", m.num_trades, m.num_rejected, m.num_cut);
-    println!("  win rate          {}", m.win_rate.map_or_else(|| format!("{:>11}", "–"), pct));
+    println!(
+        "  trades            {:>11}   (rejected {}, cut {})",
+        m.num_trades, m.num_rejected, m.num_cut
+    );
+    println!(
+        "  win rate          {}",
+        m.win_rate.map_or_else(|| format!("{:>11}", "–"), pct)
+    );
     println!("  final equity      {:>11.2}", m.final_equity);
     println!("outputs in {}", out.display());
 }
@@ -82,7 +105,12 @@ fn print_table(res: &BacktestResult, out: &Path) {
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cfg = BacktestConfig::load(&args.config)?;
     let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("out").join(args.config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
+        PathBuf::from("out").join(
+            args.config
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        )
     });
     let started = Instant::now();
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
@@ -117,7 +145,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.baseline {
         let drifts = Baseline::load(path)?.compare(&summary);
         if !drifts.is_empty() {
-            eprintln!("{} metric(s) drifted from baseline {}:", drifts.len(), path.display());
+            eprintln!(
+                "{} metric(s) drifted from baseline {}:",
+                drifts.len(),
+                path.display()
+            );
             for d in &drifts {
                 eprintln!("  {d}");
             }

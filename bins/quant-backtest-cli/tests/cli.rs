@@ -1,5 +1,7 @@
 //! The `quant-backtest` binary end to end: outputs, baselines, exit codes.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::Command;
 
@@ -18,7 +20,12 @@ fn run_writes_outputs_and_guards_a_baseline() {
     let out = tempfile::tempdir().unwrap();
     let base = out.path().join("baseline.json");
     let o = bin()
-        .args(["run", "--config", "config/examples/sma-600036.toml", "--out"])
+        .args([
+            "run",
+            "--config",
+            "config/examples/sma-600036.toml",
+            "--out",
+        ])
         .arg(out.path().join("run"))
         .arg("--write-baseline")
         .arg(&base)
@@ -26,16 +33,42 @@ fn run_writes_outputs_and_guards_a_baseline() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("total return") && stdout.contains("18.11%"), "{stdout}");
-    for f in ["summary.json", "equity.csv", "trades.csv", "orders.csv", "report.html"] {
+    assert!(
+        stdout.contains("total return") && stdout.contains("18.11%"),
+        "{stdout}"
+    );
+    for f in [
+        "summary.json",
+        "equity.csv",
+        "trades.csv",
+        "orders.csv",
+        "report.html",
+    ] {
         assert!(out.path().join("run").join(f).is_file(), "{f} missing");
     }
     let trades = std::fs::read_to_string(out.path().join("run/trades.csv")).unwrap();
     assert!(trades.starts_with("date,symbol,side,quantity,price,commission,stamp_duty,transfer_fee\n2015-03-17,600036.SH,buy,6400,15.417705,"));
 
     // the same run matches its baseline
-    let o = bin().args(["run", "--config", "config/examples/sma-600036.toml", "-q", "--out"]).arg(out.path().join("run2")).arg("--baseline").arg(&base).output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = bin()
+        .args([
+            "run",
+            "--config",
+            "config/examples/sma-600036.toml",
+            "-q",
+            "--out",
+        ])
+        .arg(out.path().join("run2"))
+        .arg("--baseline")
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     // a moved metric is reported and exits 1
     let text = std::fs::read_to_string(&base).unwrap();
@@ -43,10 +76,27 @@ fn run_writes_outputs_and_guards_a_baseline() {
     v["metrics"]["num_trades"] = serde_json::json!(75);
     v["metrics"]["sharpe"] = serde_json::json!(0.5);
     std::fs::write(&base, serde_json::to_string(&v).unwrap()).unwrap();
-    let o = bin().args(["run", "--config", "config/examples/sma-600036.toml", "-q", "--out"]).arg(out.path().join("run3")).arg("--baseline").arg(&base).output().unwrap();
+    let o = bin()
+        .args([
+            "run",
+            "--config",
+            "config/examples/sma-600036.toml",
+            "-q",
+            "--out",
+        ])
+        .arg(out.path().join("run3"))
+        .arg("--baseline")
+        .arg(&base)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("2 metric(s) drifted") && err.contains("num_trades: baseline 75 → now 74") && err.contains("sharpe"), "{err}");
+    assert!(
+        err.contains("2 metric(s) drifted")
+            && err.contains("num_trades: baseline 75 → now 74")
+            && err.contains("sharpe"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -57,5 +107,8 @@ fn a_broken_config_exits_2_naming_the_key() {
     let o = bin().args(["run", "--config"]).arg(&cfg).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("broken.toml") && err.contains("backtest.initial_cash"), "{err}");
+    assert!(
+        err.contains("broken.toml") && err.contains("backtest.initial_cash"),
+        "{err}"
+    );
 }

@@ -16,7 +16,11 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser, Debug)]
-#[command(name = "quant-data", version, about = "Market data: import, validation and storage")]
+#[command(
+    name = "quant-data",
+    version,
+    about = "Market data: import, validation and storage"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

@@ -1,5 +1,7 @@
 //! The `quant-data` binary: import, and a failed import that names the bad row.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::Command;
 
@@ -22,7 +24,11 @@ fn import_and_refuse_a_bad_row() {
     assert!(store.path().join("000300.SH.parquet").is_file());
 
     let input = tempfile::tempdir().unwrap();
-    std::fs::write(input.path().join("BAD.SH.csv"), "date,open,high,low,close,volume\n2021-01-04,10,11,9,10,100\n2021-01-05,10,11,9,,100\n").unwrap();
+    std::fs::write(
+        input.path().join("BAD.SH.csv"),
+        "date,open,high,low,close,volume\n2021-01-04,10,11,9,10,100\n2021-01-05,10,11,9,,100\n",
+    )
+    .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_quant-data"))
         .args(["import", "--input"])
         .arg(input.path())

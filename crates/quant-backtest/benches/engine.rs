@@ -2,6 +2,8 @@
 //! market (200 instruments × 1000 days = 200,000 bar-events per iteration),
 //! next-open fills under the A-share rules.
 
+#![allow(clippy::unwrap_used)]
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use quant_backtest::feed::{HistoricalClock, HistoricalFeed, SignalPrices};
 use quant_backtest::synthetic::synthetic_market;
@@ -18,14 +20,17 @@ fn engine(c: &mut Criterion) {
     group.bench_function("sma_cross_200x1000", |b| {
         b.iter(|| {
             let mut clock = HistoricalClock::new(&cal);
-            let mut feed = HistoricalFeed::new(instruments.clone(), series.clone(), None, SignalPrices::Raw);
+            let mut feed =
+                HistoricalFeed::new(instruments.clone(), series.clone(), None, SignalPrices::Raw);
             let mut venue = SimulatedVenue::new(SimConfig::default());
             let mut strategy = quant_strategy::build("sma_cross", toml::Table::new()).unwrap();
             let engine = Engine::new(EngineConfig {
                 initial_cash: Cash(Decimal::from(100_000_000)),
                 corporate_actions: CorporateActions::None,
             });
-            engine.run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |_| {}).unwrap()
+            engine
+                .run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |_| {})
+                .unwrap()
         })
     });
     group.finish();

@@ -6,6 +6,8 @@
 //! Run: `cargo bench -p quant-backtest --bench scale`
 //! (optional arguments after `--`: SYMBOLS DAYS).
 
+#![allow(clippy::unwrap_used)]
+
 use std::time::Instant;
 
 use quant_backtest::feed::{HistoricalClock, HistoricalFeed, SignalPrices};
@@ -17,7 +19,15 @@ use rust_decimal::Decimal;
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0)))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0)
+            })
+        })
         .unwrap_or(0)
 }
 
@@ -34,7 +44,9 @@ fn run(n_sym: usize, n_days: usize) {
         corporate_actions: CorporateActions::None,
     });
     let t1 = Instant::now();
-    let rec = engine.run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |_| {}).unwrap();
+    let rec = engine
+        .run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |_| {})
+        .unwrap();
     let secs = t1.elapsed().as_secs_f64();
     let events = (n_sym * n_days) as f64;
     println!(
@@ -48,7 +60,10 @@ fn run(n_sym: usize, n_days: usize) {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     if let [s, d] = args[..] {
         run(s, d);
         return;

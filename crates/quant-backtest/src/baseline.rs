@@ -44,7 +44,11 @@ pub struct Tolerances {
 
 impl Default for Tolerances {
     fn default() -> Self {
-        Self { relative: 1e-9, absolute: 1e-12, metrics: BTreeMap::new() }
+        Self {
+            relative: 1e-9,
+            absolute: 1e-12,
+            metrics: BTreeMap::new(),
+        }
     }
 }
 
@@ -74,8 +78,16 @@ pub struct Drift {
 impl std::fmt::Display for Drift {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.allowed {
-            Some(a) => write!(f, "{}: baseline {} → now {} (allowed ±{a:e})", self.metric, self.baseline, self.actual),
-            None => write!(f, "{}: baseline {} → now {}", self.metric, self.baseline, self.actual),
+            Some(a) => write!(
+                f,
+                "{}: baseline {} → now {} (allowed ±{a:e})",
+                self.metric, self.baseline, self.actual
+            ),
+            None => write!(
+                f,
+                "{}: baseline {} → now {}",
+                self.metric, self.baseline, self.actual
+            ),
         }
     }
 }
@@ -84,14 +96,22 @@ impl std::fmt::Display for Drift {
 pub fn scalars(summary: &Value) -> BTreeMap<String, Value> {
     summary
         .as_object()
-        .map(|o| o.iter().filter(|(_, v)| !v.is_array() && !v.is_object()).map(|(k, v)| (k.clone(), v.clone())).collect())
+        .map(|o| {
+            o.iter()
+                .filter(|(_, v)| !v.is_array() && !v.is_object())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 impl Baseline {
     /// A baseline of `summary` with default tolerances.
     pub fn from_summary(summary: &Value) -> Self {
-        Self { tolerance: Tolerances::default(), metrics: scalars(summary) }
+        Self {
+            tolerance: Tolerances::default(),
+            metrics: scalars(summary),
+        }
     }
 
     /// Reads a baseline file.
@@ -99,9 +119,14 @@ impl Baseline {
     /// # Errors
     /// [`Error::Baseline`] when unreadable or not a baseline.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Baseline { path: path.to_path_buf(), message: e.to_string() })?;
-        serde_json::from_str(&text).map_err(|e| Error::Baseline { path: path.to_path_buf(), message: e.to_string() })
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Baseline {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| Error::Baseline {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
     }
 
     /// Writes the baseline as pretty JSON. An existing file's tolerances are kept.
@@ -113,12 +138,20 @@ impl Baseline {
         if let Ok(old) = Self::load(path) {
             out.tolerance = old.tolerance;
         }
-        let text = serde_json::to_string_pretty(&out)
-            .map_err(|e| Error::Baseline { path: path.to_path_buf(), message: e.to_string() })?;
+        let text = serde_json::to_string_pretty(&out).map_err(|e| Error::Baseline {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Baseline { path: dir.to_path_buf(), message: e.to_string() })?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::Baseline {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            })?;
         }
-        std::fs::write(path, text + "\n").map_err(|e| Error::Baseline { path: path.to_path_buf(), message: e.to_string() })
+        std::fs::write(path, text + "\n").map_err(|e| Error::Baseline {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
     }
 
     /// Every metric of the baseline that `summary` moved beyond tolerance.
@@ -129,18 +162,33 @@ impl Baseline {
             let actual = now.get(name).cloned().unwrap_or(Value::Null);
             match (base.as_f64(), actual.as_f64()) {
                 (Some(b), Some(a)) => {
-                    let t = self.tolerance.metrics.get(name).copied().unwrap_or(Tolerance {
-                        relative: self.tolerance.relative,
-                        absolute: self.tolerance.absolute,
-                    });
+                    let t = self
+                        .tolerance
+                        .metrics
+                        .get(name)
+                        .copied()
+                        .unwrap_or(Tolerance {
+                            relative: self.tolerance.relative,
+                            absolute: self.tolerance.absolute,
+                        });
                     let allowed = t.absolute.max(t.relative * b.abs());
-                    if !((a - b).abs() <= allowed) {
-                        drifts.push(Drift { metric: name.clone(), baseline: base.clone(), actual, allowed: Some(allowed) });
+                    if (a - b).abs() > allowed || a.is_nan() != b.is_nan() {
+                        drifts.push(Drift {
+                            metric: name.clone(),
+                            baseline: base.clone(),
+                            actual,
+                            allowed: Some(allowed),
+                        });
                     }
                 }
                 _ => {
                     if *base != actual {
-                        drifts.push(Drift { metric: name.clone(), baseline: base.clone(), actual, allowed: None });
+                        drifts.push(Drift {
+                            metric: name.clone(),
+                            baseline: base.clone(),
+                            actual,
+                            allowed: None,
+                        });
                     }
                 }
             }
@@ -158,7 +206,13 @@ mod tests {
         let base: Value = serde_json::json!({"sharpe": 1.0, "num_trades": 10, "start": "2015-01-05", "monthly_returns": []});
         let mut b = Baseline::from_summary(&base);
         assert!(!b.metrics.contains_key("monthly_returns"));
-        b.tolerance.metrics.insert("sharpe".into(), Tolerance { relative: 0.01, absolute: 0.0 });
+        b.tolerance.metrics.insert(
+            "sharpe".into(),
+            Tolerance {
+                relative: 0.01,
+                absolute: 0.0,
+            },
+        );
         assert!(b.compare(&base).is_empty());
         let now = serde_json::json!({"sharpe": 1.005, "num_trades": 11, "start": "2015-01-05"});
         let d = b.compare(&now);

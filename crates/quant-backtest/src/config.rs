@@ -217,27 +217,52 @@ impl BacktestConfig {
     /// # Errors
     /// [`Error::Config`] as for [`BacktestConfig::load`].
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        let cfg: Self = toml::from_str(text).map_err(|e| Error::Config { path: path.to_path_buf(), message: e.to_string() })?;
-        let bad = |m: String| Err(Error::Config { path: path.to_path_buf(), message: m });
+        let cfg: Self = toml::from_str(text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let bad = |m: String| {
+            Err(Error::Config {
+                path: path.to_path_buf(),
+                message: m,
+            })
+        };
         if cfg.backtest.initial_cash <= Decimal::ZERO {
-            return bad(format!("backtest.initial_cash must be positive, got {}", cfg.backtest.initial_cash));
+            return bad(format!(
+                "backtest.initial_cash must be positive, got {}",
+                cfg.backtest.initial_cash
+            ));
         }
-        if cfg.backtest.slippage_bps < Decimal::ZERO || cfg.backtest.slippage_bps >= Decimal::from(10_000) {
-            return bad(format!("backtest.slippage_bps must be in [0, 10000), got {}", cfg.backtest.slippage_bps));
+        if cfg.backtest.slippage_bps < Decimal::ZERO
+            || cfg.backtest.slippage_bps >= Decimal::from(10_000)
+        {
+            return bad(format!(
+                "backtest.slippage_bps must be in [0, 10000), got {}",
+                cfg.backtest.slippage_bps
+            ));
         }
         if !cfg.backtest.risk_free_rate.is_finite() {
             return bad("backtest.risk_free_rate must be a number".into());
         }
-        if let (Some(s), Some(e)) = (cfg.backtest.start, cfg.backtest.end) {
-            if e < s {
-                return bad(format!("backtest.end ({e}) is before backtest.start ({s})"));
-            }
+        if let (Some(s), Some(e)) = (cfg.backtest.start, cfg.backtest.end)
+            && e < s
+        {
+            return bad(format!("backtest.end ({e}) is before backtest.start ({s})"));
         }
         if cfg.data.universe.is_empty() {
             return bad("data.universe is empty".into());
         }
-        if cfg.data.benchmark.is_none() && cfg.data.calendar.as_deref().is_none_or(|c| c == "benchmark") {
-            return bad("data.calendar defaults to the benchmark: set data.benchmark or data.calendar".into());
+        if cfg.data.benchmark.is_none()
+            && cfg
+                .data
+                .calendar
+                .as_deref()
+                .is_none_or(|c| c == "benchmark")
+        {
+            return bad(
+                "data.calendar defaults to the benchmark: set data.benchmark or data.calendar"
+                    .into(),
+            );
         }
         Ok(cfg)
     }

@@ -16,7 +16,10 @@ pub struct HistoricalClock {
 impl HistoricalClock {
     /// A clock over the days of `calendar`.
     pub fn new(calendar: &TradingCalendar) -> Self {
-        Self { days: calendar.days().to_vec(), next: 0 }
+        Self {
+            days: calendar.days().to_vec(),
+            next: 0,
+        }
     }
 }
 
@@ -59,17 +62,34 @@ impl HistoricalFeed {
     ///
     /// # Panics
     /// When the two vectors differ in length.
-    pub fn new(instruments: Vec<Instrument>, series: Vec<BarSeries>, bench: Option<BarSeries>, prices: SignalPrices) -> Self {
+    pub fn new(
+        instruments: Vec<Instrument>,
+        series: Vec<BarSeries>,
+        bench: Option<BarSeries>,
+        prices: SignalPrices,
+    ) -> Self {
         assert_eq!(instruments.len(), series.len(), "one series per instrument");
         let signal = series
             .iter()
             .map(|s| match prices {
                 SignalPrices::Raw => s.close.clone(),
-                SignalPrices::Adjusted => s.close.iter().zip(&s.adj_factor).map(|(c, f)| c * f).collect(),
+                SignalPrices::Adjusted => s
+                    .close
+                    .iter()
+                    .zip(&s.adj_factor)
+                    .map(|(c, f)| c * f)
+                    .collect(),
             })
             .collect();
         let n = series.len();
-        Self { instruments, series, signal, cursor: vec![0; n], bench, bench_cursor: 0 }
+        Self {
+            instruments,
+            series,
+            signal,
+            cursor: vec![0; n],
+            bench,
+            bench_cursor: 0,
+        }
     }
 }
 
@@ -81,7 +101,9 @@ impl History for HistoricalFeed {
     }
 
     fn benchmark_closes(&self) -> &[f64] {
-        self.bench.as_ref().map_or(&[], |b| &b.close[..self.bench_cursor])
+        self.bench
+            .as_ref()
+            .map_or(&[], |b| &b.close[..self.bench_cursor])
     }
 }
 

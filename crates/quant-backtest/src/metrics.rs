@@ -212,16 +212,21 @@ pub fn compute_metrics(record: &RunRecord, rf: f64) -> Metrics {
     let ann = PERIODS_PER_YEAR.sqrt();
     let vol = std_dev(&r, 1) * ann;
     let sharpe = mean(&adj) / std_dev(&adj, 1) * ann;
-    let downside = (adj.iter().map(|x| x.min(0.0).powi(2)).sum::<f64>() / adj.len() as f64).sqrt() * ann;
+    let downside =
+        (adj.iter().map(|x| x.min(0.0).powi(2)).sum::<f64>() / adj.len() as f64).sqrt() * ann;
     let sortino = mean(&adj) * PERIODS_PER_YEAR / downside;
     let cagr = cagr_of(eq[0], eq[n], n);
     let (mdd, peak_i, trough_i) = max_drawdown(&eq);
-    let recovery = (trough_i..eq.len()).find(|&i| eq[i] >= eq[peak_i]).map(|i| dates[i]);
+    let recovery = (trough_i..eq.len())
+        .find(|&i| eq[i] >= eq[peak_i])
+        .map(|i| dates[i]);
     let (dd_len, _) = longest_drawdown(&eq);
 
     // benchmark: join on dates where both exist
     let bench: Vec<f64> = record.equity.iter().map(|p| p.benchmark).collect();
-    let common: Vec<usize> = (0..eq.len()).filter(|&i| bench[i].is_finite() && bench[i] > 0.0).collect();
+    let common: Vec<usize> = (0..eq.len())
+        .filter(|&i| bench[i].is_finite() && bench[i] > 0.0)
+        .collect();
     let (mut alpha, mut beta, mut ir, mut ir_ann, mut te, mut btr, mut bcagr, mut bmdd) =
         (None, None, None, None, None, None, None, None);
     if common.len() >= 3 {
@@ -231,10 +236,19 @@ pub fn compute_metrics(record: &RunRecord, rf: f64) -> Metrics {
         let bs = simple_returns(&b_c);
         let mb = mean(&bs);
         let mr = mean(&rs);
-        let cov = rs.iter().zip(&bs).map(|(x, y)| (x - mr) * (y - mb)).sum::<f64>() / rs.len() as f64;
+        let cov = rs
+            .iter()
+            .zip(&bs)
+            .map(|(x, y)| (x - mr) * (y - mb))
+            .sum::<f64>()
+            / rs.len() as f64;
         let var = bs.iter().map(|y| (y - mb).powi(2)).sum::<f64>() / bs.len() as f64;
         let b = cov / var;
-        let a: Vec<f64> = rs.iter().zip(&bs).map(|(x, y)| (x - rf_d) - b * (y - rf_d)).collect();
+        let a: Vec<f64> = rs
+            .iter()
+            .zip(&bs)
+            .map(|(x, y)| (x - rf_d) - b * (y - rf_d))
+            .collect();
         alpha = Some((1.0 + mean(&a)).powf(PERIODS_PER_YEAR) - 1.0);
         beta = Some(b);
         let active: Vec<f64> = rs.iter().zip(&bs).map(|(x, y)| x - y).collect();
@@ -277,20 +291,39 @@ pub fn compute_metrics(record: &RunRecord, rf: f64) -> Metrics {
     }
     let wins = trips.iter().filter(|p| **p > 0.0).count();
     let mean_equity = mean(&eq);
-    let exposure = mean(&record.equity.iter().map(|p| (p.equity - p.cash.to_f64()) / p.equity).collect::<Vec<_>>());
+    let exposure = mean(
+        &record
+            .equity
+            .iter()
+            .map(|p| (p.equity - p.cash.to_f64()) / p.equity)
+            .collect::<Vec<_>>(),
+    );
 
     let mut monthly = Vec::new();
     let mut prev = eq[0];
     for i in 0..eq.len() {
-        let last_of_month = i + 1 == eq.len() || (dates[i + 1].year(), dates[i + 1].month()) != (dates[i].year(), dates[i].month());
+        let last_of_month = i + 1 == eq.len()
+            || (dates[i + 1].year(), dates[i + 1].month()) != (dates[i].year(), dates[i].month());
         if last_of_month {
-            monthly.push(MonthlyReturn { year: dates[i].year(), month: dates[i].month(), ret: eq[i] / prev - 1.0 });
+            monthly.push(MonthlyReturn {
+                year: dates[i].year(),
+                month: dates[i].month(),
+                ret: eq[i] / prev - 1.0,
+            });
             prev = eq[i];
         }
     }
 
-    let rejected = record.orders.iter().filter(|o| o.status == quant_core::OrderStatus::Rejected).count();
-    let cut = record.orders.iter().filter(|o| o.status == quant_core::OrderStatus::Filled && o.reason.is_some()).count();
+    let rejected = record
+        .orders
+        .iter()
+        .filter(|o| o.status == quant_core::OrderStatus::Rejected)
+        .count();
+    let cut = record
+        .orders
+        .iter()
+        .filter(|o| o.status == quant_core::OrderStatus::Filled && o.reason.is_some())
+        .count();
     Metrics {
         start: dates[0],
         end: dates[n],

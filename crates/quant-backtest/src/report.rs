@@ -41,7 +41,12 @@ pub struct Summary<'a> {
 pub fn summary(res: &BacktestResult) -> Summary<'_> {
     Summary {
         strategy: &res.config.strategy.name,
-        config: res.config.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        config: res
+            .config
+            .path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         benchmark: res.benchmark.as_deref(),
         num_instruments: res.instruments.len(),
         metrics: &res.metrics,
@@ -49,11 +54,18 @@ pub fn summary(res: &BacktestResult) -> Summary<'_> {
 }
 
 fn out_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Output { path: path.to_path_buf(), message: e.to_string() }
+    Error::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 fn num(x: f64) -> String {
-    if x.is_finite() { x.to_string() } else { String::new() }
+    if x.is_finite() {
+        x.to_string()
+    } else {
+        String::new()
+    }
 }
 
 fn write_file(path: &Path, text: &str) -> Result<()> {
@@ -73,7 +85,8 @@ pub fn write_outputs(res: &BacktestResult, dir: &Path) -> Result<Vec<PathBuf>> {
         written.push(p);
         Ok(())
     };
-    let json = serde_json::to_string_pretty(&summary(res)).map_err(|e| out_err(&dir.join("summary.json"), e))?;
+    let json = serde_json::to_string_pretty(&summary(res))
+        .map_err(|e| out_err(&dir.join("summary.json"), e))?;
     put("summary.json", json + "\n")?;
     put("equity.csv", equity_csv(res))?;
     put("trades.csv", trades_csv(res))?;
@@ -87,14 +100,22 @@ pub fn write_outputs(res: &BacktestResult, dir: &Path) -> Result<Vec<PathBuf>> {
 pub fn equity_csv(res: &BacktestResult) -> String {
     let mut s = String::from("date,equity,cash,benchmark\n");
     for p in &res.record.equity {
-        let _ = writeln!(s, "{},{},{},{}", p.date, num(p.equity), p.cash, num(p.benchmark));
+        let _ = writeln!(
+            s,
+            "{},{},{},{}",
+            p.date,
+            num(p.equity),
+            p.cash,
+            num(p.benchmark)
+        );
     }
     s
 }
 
 /// `date,symbol,side,quantity,price,commission,stamp_duty,transfer_fee`, one row per fill.
 pub fn trades_csv(res: &BacktestResult) -> String {
-    let mut s = String::from("date,symbol,side,quantity,price,commission,stamp_duty,transfer_fee\n");
+    let mut s =
+        String::from("date,symbol,side,quantity,price,commission,stamp_duty,transfer_fee\n");
     for f in &res.record.fills {
         let _ = writeln!(
             s,
@@ -124,7 +145,9 @@ fn requested_text(q: &OrderQty) -> String {
 /// `id,created,updated,symbol,side,type,limit_price,requested,filled,status,reason`:
 /// every order with its final status and, when rejected or cut, the reason.
 pub fn orders_csv(res: &BacktestResult) -> String {
-    let mut s = String::from("id,created,updated,symbol,side,type,limit_price,requested,filled,status,reason\n");
+    let mut s = String::from(
+        "id,created,updated,symbol,side,type,limit_price,requested,filled,status,reason\n",
+    );
     for o in &res.record.orders {
         let (ty, limit) = match o.order_type {
             OrderType::Market => ("market", String::new()),
@@ -153,25 +176,46 @@ pub fn orders_csv(res: &BacktestResult) -> String {
 pub fn corporate_actions_csv(res: &BacktestResult) -> String {
     let mut s = String::from("date,symbol,quantity,new_quantity,amount\n");
     for d in &res.record.dividends {
-        let _ = writeln!(s, "{},{},{},{},{}", d.date, d.symbol, d.quantity, d.new_quantity, d.amount);
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{}",
+            d.date, d.symbol, d.quantity, d.new_quantity, d.amount
+        );
     }
     s
 }
 
 fn chart_err(e: impl std::fmt::Display) -> Error {
-    Error::Output { path: PathBuf::from("report.html"), message: format!("chart: {e}") }
+    Error::Output {
+        path: PathBuf::from("report.html"),
+        message: format!("chart: {e}"),
+    }
 }
 
 /// An SVG line chart of one or two series against trading-day index, with
 /// date labels on the x axis.
-fn line_chart(title: &str, dates: &[String], series: &[(&str, RGBColor, Vec<f64>)], percent: bool) -> Result<String> {
+fn line_chart(
+    title: &str,
+    dates: &[String],
+    series: &[(&str, RGBColor, Vec<f64>)],
+    percent: bool,
+) -> Result<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (960, 360)).into_drawing_area();
         root.fill(&WHITE).map_err(chart_err)?;
-        let finite = series.iter().flat_map(|s| s.2.iter().copied()).filter(|x| x.is_finite());
-        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-        let (lo, hi) = if lo.is_finite() && hi > lo { (lo, hi) } else { (lo.min(0.0), lo.max(0.0) + 1.0) };
+        let finite = series
+            .iter()
+            .flat_map(|s| s.2.iter().copied())
+            .filter(|x| x.is_finite());
+        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+        let (lo, hi) = if lo.is_finite() && hi > lo {
+            (lo, hi)
+        } else {
+            (lo.min(0.0), lo.max(0.0) + 1.0)
+        };
         let pad = (hi - lo) * 0.05;
         let n = dates.len().max(2);
         let mut chart = ChartBuilder::on(&root)
@@ -186,18 +230,30 @@ fn line_chart(title: &str, dates: &[String], series: &[(&str, RGBColor, Vec<f64>
             .x_labels(8)
             .y_labels(8)
             .x_label_formatter(&|x| dates.get(x.round() as usize).cloned().unwrap_or_default())
-            .y_label_formatter(&|y| if percent { format!("{:.0}%", y * 100.0) } else { format!("{y:.0}") })
+            .y_label_formatter(&|y| {
+                if percent {
+                    format!("{:.0}%", y * 100.0)
+                } else {
+                    format!("{y:.0}")
+                }
+            })
             .draw()
             .map_err(chart_err)?;
         for (name, color, values) in series {
             let color = *color;
-            let pts: Vec<(f64, f64)> =
-                values.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(i, v)| (i as f64, *v)).collect();
+            let pts: Vec<(f64, f64)> = values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(i, v)| (i as f64, *v))
+                .collect();
             chart
                 .draw_series(LineSeries::new(pts, color.stroke_width(2)))
                 .map_err(chart_err)?
                 .label(*name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
         }
         if series.len() > 1 {
             chart
@@ -235,9 +291,18 @@ pub fn report_html(res: &BacktestResult) -> Result<String> {
     let mut series = vec![("strategy", RGBColor(31, 119, 180), equity.clone())];
     if let Some(b0) = first_bench {
         let scaled = eq.iter().map(|p| p.benchmark / b0 * equity[0]).collect();
-        series.push((res.benchmark.as_deref().unwrap_or("benchmark"), RGBColor(255, 127, 14), scaled));
+        series.push((
+            res.benchmark.as_deref().unwrap_or("benchmark"),
+            RGBColor(255, 127, 14),
+            scaled,
+        ));
     }
-    let equity_svg = line_chart("Equity vs benchmark (benchmark scaled to initial equity)", &dates, &series, false)?;
+    let equity_svg = line_chart(
+        "Equity vs benchmark (benchmark scaled to initial equity)",
+        &dates,
+        &series,
+        false,
+    )?;
     let mut peak = f64::NEG_INFINITY;
     let dd: Vec<f64> = equity
         .iter()
@@ -246,19 +311,33 @@ pub fn report_html(res: &BacktestResult) -> Result<String> {
             e / peak - 1.0
         })
         .collect();
-    let dd_svg = line_chart("Drawdown", &dates, &[("drawdown", RGBColor(214, 39, 40), dd)], true)?;
+    let dd_svg = line_chart(
+        "Drawdown",
+        &dates,
+        &[("drawdown", RGBColor(214, 39, 40), dd)],
+        true,
+    )?;
 
     let mut rows: Vec<MonthRow> = Vec::new();
     for m in &res.metrics.monthly_returns {
         if rows.last().is_none_or(|r| r.year != m.year) {
-            rows.push(MonthRow { year: m.year, months: vec![None; 12], total: 0.0 });
+            rows.push(MonthRow {
+                year: m.year,
+                months: vec![None; 12],
+                total: 0.0,
+            });
         }
         if let Some(r) = rows.last_mut() {
             r.months[(m.month - 1) as usize] = Some(m.ret);
         }
     }
     for r in &mut rows {
-        r.total = r.months.iter().flatten().fold(1.0, |acc, x| acc * (1.0 + x)) - 1.0;
+        r.total = r
+            .months
+            .iter()
+            .flatten()
+            .fold(1.0, |acc, x| acc * (1.0 + x))
+            - 1.0;
     }
     let metrics = serde_json::to_value(&res.metrics).map_err(chart_err)?;
     let metric_rows: Vec<(String, String)> = metrics
@@ -269,7 +348,11 @@ pub fn report_html(res: &BacktestResult) -> Result<String> {
                 .map(|(k, v)| {
                     let text = match v {
                         serde_json::Value::Number(n) => n.as_f64().map_or(n.to_string(), |f| {
-                            if f.fract() == 0.0 && f.abs() < 1e15 { format!("{f:.0}") } else { format!("{f:.6}") }
+                            if f.fract() == 0.0 && f.abs() < 1e15 {
+                                format!("{f:.0}")
+                            } else {
+                                format!("{f:.6}")
+                            }
                         }),
                         serde_json::Value::Null => "–".into(),
                         serde_json::Value::String(s) => s.clone(),
@@ -313,8 +396,11 @@ pub fn report_html(res: &BacktestResult) -> Result<String> {
         .collect();
     let m = &res.metrics;
     let mut env = Environment::new();
-    env.add_filter("pct", |x: Option<f64>| x.map_or(String::new(), |x| format!("{:.2}%", x * 100.0)));
-    env.add_template("report.html", TEMPLATE).map_err(chart_err)?;
+    env.add_filter("pct", |x: Option<f64>| {
+        x.map_or(String::new(), |x| format!("{:.2}%", x * 100.0))
+    });
+    env.add_template("report.html", TEMPLATE)
+        .map_err(chart_err)?;
     let tmpl = env.get_template("report.html").map_err(chart_err)?;
     tmpl.render(context! {
         strategy => res.config.strategy.name.clone(),

@@ -51,7 +51,10 @@ fn ext(format: DataFormat) -> &'static str {
 }
 
 fn cfg_err(cfg: &BacktestConfig, message: String) -> Error {
-    Error::Config { path: cfg.path.clone(), message }
+    Error::Config {
+        path: cfg.path.clone(),
+        message,
+    }
 }
 
 /// Expands `data.universe` into files, in order, without duplicates.
@@ -65,19 +68,37 @@ pub fn universe_files(cfg: &BacktestConfig) -> Result<Vec<PathBuf>> {
     for entry in &cfg.data.universe {
         if let Some(dir) = entry.strip_suffix("/*") {
             let dir_path = cfg.data_path(dir);
-            let rd = std::fs::read_dir(&dir_path)
-                .map_err(|err| cfg_err(cfg, format!("data.universe entry `{entry}`: {}: {err}", dir_path.display())))?;
-            let mut files: Vec<PathBuf> =
-                rd.filter_map(|d| d.ok().map(|d| d.path())).filter(|p| p.extension().is_some_and(|x| x == e)).collect();
+            let rd = std::fs::read_dir(&dir_path).map_err(|err| {
+                cfg_err(
+                    cfg,
+                    format!(
+                        "data.universe entry `{entry}`: {}: {err}",
+                        dir_path.display()
+                    ),
+                )
+            })?;
+            let mut files: Vec<PathBuf> = rd
+                .filter_map(|d| d.ok().map(|d| d.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == e))
+                .collect();
             if files.is_empty() {
-                return Err(cfg_err(cfg, format!("data.universe entry `{entry}`: no .{e} files in {}", dir_path.display())));
+                return Err(cfg_err(
+                    cfg,
+                    format!(
+                        "data.universe entry `{entry}`: no .{e} files in {}",
+                        dir_path.display()
+                    ),
+                ));
             }
             files.sort();
             out.extend(files);
         } else {
             let p = cfg.data_path(&format!("{entry}.{e}"));
             if !p.is_file() {
-                return Err(cfg_err(cfg, format!("data.universe entry `{entry}`: no file {}", p.display())));
+                return Err(cfg_err(
+                    cfg,
+                    format!("data.universe entry `{entry}`: no file {}", p.display()),
+                ));
             }
             out.push(p);
         }
@@ -96,20 +117,42 @@ struct MasterRow {
 }
 
 fn apply_master(cfg: &BacktestConfig, path: &Path, instruments: &mut [Instrument]) -> Result<()> {
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| cfg_err(cfg, format!("data.instruments: {}: {e}", path.display())))?;
+    let mut rdr = csv::Reader::from_path(path)
+        .map_err(|e| cfg_err(cfg, format!("data.instruments: {}: {e}", path.display())))?;
     for (n, row) in rdr.deserialize::<MasterRow>().enumerate() {
         let line = n + 2;
-        let row = row.map_err(|e| cfg_err(cfg, format!("data.instruments: {}:{line}: {e}", path.display())))?;
-        let Some(inst) = instruments.iter_mut().find(|i| i.symbol.as_str() == row.symbol) else { continue };
+        let row = row.map_err(|e| {
+            cfg_err(
+                cfg,
+                format!("data.instruments: {}:{line}: {e}", path.display()),
+            )
+        })?;
+        let Some(inst) = instruments
+            .iter_mut()
+            .find(|i| i.symbol.as_str() == row.symbol)
+        else {
+            continue;
+        };
         if let Some(b) = row.board.as_deref().filter(|b| !b.is_empty()) {
-            let board = Board::parse(b).map_err(|e| cfg_err(cfg, format!("data.instruments: {}:{line}: {e}", path.display())))?;
+            let board = Board::parse(b).map_err(|e| {
+                cfg_err(
+                    cfg,
+                    format!("data.instruments: {}:{line}: {e}", path.display()),
+                )
+            })?;
             if inst.asset_class == AssetClass::Stock {
                 inst.board = board;
             }
         }
         if let Some(d) = row.list_date.as_deref().filter(|d| !d.is_empty()) {
             inst.list_date = Some(d.parse::<NaiveDate>().map_err(|e| {
-                cfg_err(cfg, format!("data.instruments: {}:{line}: list_date `{d}`: {e}", path.display()))
+                cfg_err(
+                    cfg,
+                    format!(
+                        "data.instruments: {}:{line}: list_date `{d}`: {e}",
+                        path.display()
+                    ),
+                )
             })?);
         }
         if let Some(s) = row.st.as_deref() {
@@ -130,16 +173,22 @@ pub fn prepare(cfg: &BacktestConfig) -> Result<Prepared> {
     let mut series = Vec::with_capacity(files.len());
     for f in &files {
         let s = load_series(f)?;
-        let sym = s.symbol.clone().ok_or_else(|| cfg_err(cfg, format!("{}: no symbol", f.display())))?;
-        let inst = Instrument::infer(sym, false).map_err(|e| cfg_err(cfg, format!("{}: {e}", f.display())))?;
+        let sym = s
+            .symbol
+            .clone()
+            .ok_or_else(|| cfg_err(cfg, format!("{}: no symbol", f.display())))?;
+        let inst = Instrument::infer(sym, false)
+            .map_err(|e| cfg_err(cfg, format!("{}: {e}", f.display())))?;
         instruments.push(inst);
         series.push(s);
     }
     if let Some(m) = &cfg.data.instruments {
         apply_master(cfg, &cfg.data_path(m), &mut instruments)?;
     }
-    if let Some(first) = instruments.first() {
-        if let Some(other) = instruments.iter().find(|i| i.currency != first.currency) {
+    if let Some(first) = instruments.first()
+        && let Some(other) = instruments.iter().find(|i| i.currency != first.currency)
+    {
+        {
             return Err(cfg_err(
                 cfg,
                 format!(
@@ -155,7 +204,10 @@ pub fn prepare(cfg: &BacktestConfig) -> Result<Prepared> {
         None => None,
     };
     let calendar_days = match cfg.data.calendar.as_deref() {
-        None | Some("benchmark") => benchmark.as_ref().map(|b| b.dates.clone()).unwrap_or_default(),
+        None | Some("benchmark") => benchmark
+            .as_ref()
+            .map(|b| b.dates.clone())
+            .unwrap_or_default(),
         Some(path) => load_series(&cfg.data_path(&format!("{path}.{e}")))?.dates,
     };
     let calendar = TradingCalendar::new(calendar_days)
@@ -164,7 +216,12 @@ pub fn prepare(cfg: &BacktestConfig) -> Result<Prepared> {
     if calendar.len() < 2 {
         return Err(cfg_err(cfg, "the calendar holds fewer than two trading days between backtest.start and backtest.end".into()));
     }
-    Ok(Prepared { instruments, series, benchmark, calendar })
+    Ok(Prepared {
+        instruments,
+        series,
+        benchmark,
+        calendar,
+    })
 }
 
 /// The simulated venue's settings from a config.
@@ -202,7 +259,10 @@ pub fn sim_config(cfg: &BacktestConfig) -> SimConfig {
         s.stamp_duty.clone_from(v);
     }
     if let Some(v) = c.transfer_fee_rate {
-        s.transfer_fee = vec![DatedRate { from: NaiveDate::MIN, rate: v }];
+        s.transfer_fee = vec![DatedRate {
+            from: NaiveDate::MIN,
+            rate: v,
+        }];
     }
     if let Some(v) = &c.transfer_fee {
         s.transfer_fee.clone_from(v);
@@ -224,25 +284,51 @@ pub fn sim_config(cfg: &BacktestConfig) -> SimConfig {
 ///
 /// # Errors
 /// Any load, strategy or engine error; [`Error::Config`] for bad fee values.
-pub fn run_backtest(cfg: &BacktestConfig, mut progress: impl FnMut(usize, usize)) -> Result<BacktestResult> {
+pub fn run_backtest(
+    cfg: &BacktestConfig,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<BacktestResult> {
     let prepared = prepare(cfg)?;
     let sim = sim_config(cfg);
     for rules in [&sim.cn_a, &sim.us, &sim.crypto] {
-        rules.stock_fees.validate().map_err(|e| cfg_err(cfg, format!("costs: {e}")))?;
-        rules.fund_fees.validate().map_err(|e| cfg_err(cfg, format!("costs: {e}")))?;
+        rules
+            .stock_fees
+            .validate()
+            .map_err(|e| cfg_err(cfg, format!("costs: {e}")))?;
+        rules
+            .fund_fees
+            .validate()
+            .map_err(|e| cfg_err(cfg, format!("costs: {e}")))?;
     }
     let mut strategy = quant_strategy::build(&cfg.strategy.name, cfg.strategy.params.clone())?;
     let total = prepared.calendar.len();
     let mut clock = HistoricalClock::new(&prepared.calendar);
     let instruments = prepared.instruments.clone();
-    let mut feed = HistoricalFeed::new(prepared.instruments, prepared.series, prepared.benchmark, cfg.backtest.signal_prices);
+    let mut feed = HistoricalFeed::new(
+        prepared.instruments,
+        prepared.series,
+        prepared.benchmark,
+        cfg.backtest.signal_prices,
+    );
     let mut venue = SimulatedVenue::new(sim);
     let engine = Engine::new(EngineConfig {
         initial_cash: Cash(cfg.backtest.initial_cash),
         corporate_actions: cfg.backtest.corporate_actions,
     });
-    let record = engine.run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |d| progress(d, total))?;
+    let record = engine.run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |d| {
+        progress(d, total)
+    })?;
     let metrics = compute_metrics(&record, cfg.backtest.risk_free_rate);
-    let benchmark = cfg.data.benchmark.as_ref().map(|b| b.rsplit('/').next().unwrap_or(b).to_string());
-    Ok(BacktestResult { config: cfg.clone(), instruments, record, metrics, benchmark })
+    let benchmark = cfg
+        .data
+        .benchmark
+        .as_ref()
+        .map(|b| b.rsplit('/').next().unwrap_or(b).to_string());
+    Ok(BacktestResult {
+        config: cfg.clone(),
+        instruments,
+        record,
+        metrics,
+        benchmark,
+    })
 }

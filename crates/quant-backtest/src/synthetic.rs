@@ -50,16 +50,26 @@ pub fn weekday_calendar(n_days: usize) -> TradingCalendar {
 /// `n_symbols` main-board A-share instruments (`600000.SH`, …) with
 /// `n_days` bars each on [`weekday_calendar`]; prices move at most ±9.5% a
 /// day, so price limits rarely bind.
-pub fn synthetic_market(n_symbols: usize, n_days: usize, seed: u64) -> (Vec<Instrument>, Vec<BarSeries>, TradingCalendar) {
+pub fn synthetic_market(
+    n_symbols: usize,
+    n_days: usize,
+    seed: u64,
+) -> (Vec<Instrument>, Vec<BarSeries>, TradingCalendar) {
     let cal = weekday_calendar(n_days);
     let mut rng = SplitMix64::new(seed);
     let mut instruments = Vec::with_capacity(n_symbols);
     let mut series = Vec::with_capacity(n_symbols);
     for k in 0..n_symbols {
         let code = if k < 400_000 { 600_000 + k } else { k };
-        let sym = Symbol::new(format!("{code:06}.SH")).unwrap_or_else(|_| unreachable!("valid symbol"));
-        instruments.push(Instrument::infer(sym.clone(), false).unwrap_or_else(|_| unreachable!("six digits")));
-        let mut s = BarSeries { symbol: Some(sym), ..BarSeries::default() };
+        let sym =
+            Symbol::new(format!("{code:06}.SH")).unwrap_or_else(|_| unreachable!("valid symbol"));
+        instruments.push(
+            Instrument::infer(sym.clone(), false).unwrap_or_else(|_| unreachable!("six digits")),
+        );
+        let mut s = BarSeries {
+            symbol: Some(sym),
+            ..BarSeries::default()
+        };
         let mut close = 10.0 + 90.0 * rng.next_f64();
         for &date in cal.days() {
             let r = |x: f64| (x * 100.0).round() / 100.0;

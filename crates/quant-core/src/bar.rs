@@ -37,7 +37,7 @@ impl Bar {
     /// True when the bar carries no trading (zero volume): treated as a suspension.
     #[inline]
     pub fn is_suspended(&self) -> bool {
-        !(self.volume > 0.0)
+        self.volume.is_nan() || self.volume <= 0.0
     }
 
     /// Back-adjusted (后复权) close: `close × adj_factor`.

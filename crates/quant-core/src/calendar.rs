@@ -70,7 +70,9 @@ impl TradingCalendar {
     pub fn between(&self, start: Option<NaiveDate>, end: Option<NaiveDate>) -> Self {
         let lo = start.map_or(0, |s| self.days.partition_point(|d| *d < s));
         let hi = end.map_or(self.days.len(), |e| self.days.partition_point(|d| *d <= e));
-        Self { days: self.days[lo..hi.max(lo)].to_vec() }
+        Self {
+            days: self.days[lo..hi.max(lo)].to_vec(),
+        }
     }
 }
 
@@ -84,7 +86,8 @@ mod tests {
 
     #[test]
     fn navigation() {
-        let c = TradingCalendar::new(vec![d("2024-02-08"), d("2024-02-19"), d("2024-02-20")]).unwrap();
+        let c =
+            TradingCalendar::new(vec![d("2024-02-08"), d("2024-02-19"), d("2024-02-20")]).unwrap();
         assert!(!c.is_trading_day(d("2024-02-18"))); // a make-up workday (Sunday) is not a trading day
         assert_eq!(c.next_after(d("2024-02-08")), Some(d("2024-02-19")));
         assert_eq!(c.prev_before(d("2024-02-19")), Some(d("2024-02-08")));

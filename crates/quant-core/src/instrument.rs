@@ -95,7 +95,8 @@ impl Exchange {
     /// 15:00 for A-shares (after the closing call auction), 16:00 for US
     /// equities, 23:59:59 for crypto (the daily bar's last second, UTC).
     pub fn session_close(self) -> chrono::NaiveTime {
-        let t = |h, m, s| chrono::NaiveTime::from_hms_opt(h, m, s).unwrap_or(chrono::NaiveTime::MIN);
+        let t =
+            |h, m, s| chrono::NaiveTime::from_hms_opt(h, m, s).unwrap_or(chrono::NaiveTime::MIN);
         match self {
             Self::Sse | Self::Szse | Self::Bse => t(15, 0, 0),
             Self::Us => t(16, 0, 0),
@@ -280,12 +281,20 @@ impl Instrument {
             });
         }
         if let Some((_, quote)) = text.rsplit_once('-') {
-            let currency = if quote == "USD" { Currency::USD } else { Currency::USDT };
+            let currency = if quote == "USD" {
+                Currency::USD
+            } else {
+                Currency::USDT
+            };
             return Ok(Self {
                 symbol,
                 exchange: Exchange::Crypto,
                 board: Board::Other,
-                asset_class: if is_index { AssetClass::Index } else { AssetClass::Crypto },
+                asset_class: if is_index {
+                    AssetClass::Index
+                } else {
+                    AssetClass::Crypto
+                },
                 st: false,
                 lot_size: Decimal::new(1, 8),
                 tick_size: Decimal::new(1, 8),
@@ -297,7 +306,11 @@ impl Instrument {
             symbol,
             exchange: Exchange::Us,
             board: Board::Other,
-            asset_class: if is_index { AssetClass::Index } else { AssetClass::Stock },
+            asset_class: if is_index {
+                AssetClass::Index
+            } else {
+                AssetClass::Stock
+            },
             st: false,
             lot_size: Decimal::ONE,
             tick_size: Decimal::new(1, 2),
@@ -308,7 +321,10 @@ impl Instrument {
 
     /// True for A-share stocks and funds (SSE, SZSE, BSE).
     pub fn is_cn(&self) -> bool {
-        matches!(self.exchange, Exchange::Sse | Exchange::Szse | Exchange::Bse)
+        matches!(
+            self.exchange,
+            Exchange::Sse | Exchange::Szse | Exchange::Bse
+        )
     }
 }
 
@@ -338,10 +354,19 @@ mod tests {
     #[test]
     fn session_close_in_utc() {
         let d = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
-        assert_eq!(Exchange::Sse.close_instant(d).unwrap().to_rfc3339(), "2024-03-01T07:00:00+00:00");
-        assert_eq!(Exchange::Us.close_instant(d).unwrap().to_rfc3339(), "2024-03-01T21:00:00+00:00");
+        assert_eq!(
+            Exchange::Sse.close_instant(d).unwrap().to_rfc3339(),
+            "2024-03-01T07:00:00+00:00"
+        );
+        assert_eq!(
+            Exchange::Us.close_instant(d).unwrap().to_rfc3339(),
+            "2024-03-01T21:00:00+00:00"
+        );
         let summer = chrono::NaiveDate::from_ymd_opt(2024, 7, 1).unwrap();
-        assert_eq!(Exchange::Us.close_instant(summer).unwrap().to_rfc3339(), "2024-07-01T20:00:00+00:00");
+        assert_eq!(
+            Exchange::Us.close_instant(summer).unwrap().to_rfc3339(),
+            "2024-07-01T20:00:00+00:00"
+        );
     }
 
     #[test]

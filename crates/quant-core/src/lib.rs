@@ -25,6 +25,8 @@ pub use calendar::TradingCalendar;
 pub use error::{Error, Result};
 pub use instrument::{AssetClass, Board, Currency, Exchange, Instrument, InstrumentIndex, Symbol};
 pub use money::{Cash, Price, Quantity};
-pub use order::{Fill, Order, OrderEvent, OrderId, OrderQty, OrderStatus, OrderType, RejectReason, Side};
+pub use order::{
+    Fill, Order, OrderEvent, OrderId, OrderQty, OrderStatus, OrderType, RejectReason, Side,
+};
 pub use position::Position;
 pub use rules::{FeeSchedule, Fees, MarketRules, PriceLimit, RuleSet};

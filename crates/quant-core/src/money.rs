@@ -15,17 +15,23 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// A price per unit in the instrument's quote currency (CNY per share for A-shares).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Price(pub Decimal);
 
 /// A quantity in shares (A-shares, US) or coins (crypto); may be fractional for crypto.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Quantity(pub Decimal);
 
 /// An amount of money in the account currency (CNY for A-share accounts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Cash(pub Decimal);
 
@@ -37,9 +43,15 @@ impl Price {
     /// [`Error::InvalidValue`] when `x` is NaN, infinite or negative, or `tick` is not positive.
     pub fn from_f64_tick(x: f64, tick: Decimal) -> Result<Self> {
         if !x.is_finite() || x < 0.0 || tick <= Decimal::ZERO {
-            return Err(Error::InvalidValue { what: "price", value: x.to_string() });
+            return Err(Error::InvalidValue {
+                what: "price",
+                value: x.to_string(),
+            });
         }
-        let d = Decimal::from_f64(x).ok_or(Error::InvalidValue { what: "price", value: x.to_string() })?;
+        let d = Decimal::from_f64(x).ok_or(Error::InvalidValue {
+            what: "price",
+            value: x.to_string(),
+        })?;
         let steps = (d / tick).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
         Ok(Self((steps * tick).normalize()))
     }
@@ -51,11 +63,17 @@ impl Price {
     /// [`Error::InvalidValue`] for NaN, infinite or negative input.
     pub fn from_f64(x: f64) -> Result<Self> {
         if !x.is_finite() || x < 0.0 {
-            return Err(Error::InvalidValue { what: "price", value: x.to_string() });
+            return Err(Error::InvalidValue {
+                what: "price",
+                value: x.to_string(),
+            });
         }
         Decimal::from_f64(x)
             .map(|d| Self(d.normalize()))
-            .ok_or(Error::InvalidValue { what: "price", value: x.to_string() })
+            .ok_or(Error::InvalidValue {
+                what: "price",
+                value: x.to_string(),
+            })
     }
 
     /// The price as `f64` for analytics.
@@ -102,7 +120,10 @@ impl Cash {
     pub fn from_f64(x: f64) -> Result<Self> {
         Decimal::from_f64(x)
             .map(|d| Self(d.normalize()))
-            .ok_or(Error::InvalidValue { what: "cash", value: x.to_string() })
+            .ok_or(Error::InvalidValue {
+                what: "cash",
+                value: x.to_string(),
+            })
     }
 
     /// The amount as `f64` for analytics.
@@ -193,9 +214,18 @@ mod tests {
 
     #[test]
     fn tick_snapping_is_half_up() {
-        assert_eq!(Price::from_f64_tick(16.56, dec!(0.01)).unwrap().0, dec!(16.56));
-        assert_eq!(Price::from_f64_tick(3.6885, dec!(0.001)).unwrap().0, dec!(3.689));
-        assert_eq!(Price::from_f64_tick(18.205, dec!(0.01)).unwrap().0, dec!(18.21));
+        assert_eq!(
+            Price::from_f64_tick(16.56, dec!(0.01)).unwrap().0,
+            dec!(16.56)
+        );
+        assert_eq!(
+            Price::from_f64_tick(3.6885, dec!(0.001)).unwrap().0,
+            dec!(3.689)
+        );
+        assert_eq!(
+            Price::from_f64_tick(18.205, dec!(0.01)).unwrap().0,
+            dec!(18.21)
+        );
         assert!(Price::from_f64_tick(f64::NAN, dec!(0.01)).is_err());
         assert!(Price::from_f64_tick(-1.0, dec!(0.01)).is_err());
     }

@@ -165,7 +165,10 @@ pub enum OrderEvent {
 impl OrderStatus {
     /// True for states from which no event moves the order.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Filled | Self::Cancelled | Self::Rejected | Self::Expired)
+        matches!(
+            self,
+            Self::Filled | Self::Cancelled | Self::Rejected | Self::Expired
+        )
     }
 
     /// Snake-case name used in `orders.csv`.
@@ -392,9 +395,9 @@ mod tests {
             let mut s = OrderStatus::PendingSubmit;
             for e in events {
                 let was_terminal = s.is_terminal();
-                match s.transition(ALL_EVENTS[e]) {
-                    Some(n) => { proptest::prop_assert!(!was_terminal); s = n; }
-                    None => {}
+                if let Some(n) = s.transition(ALL_EVENTS[e]) {
+                    proptest::prop_assert!(!was_terminal);
+                    s = n;
                 }
             }
         }

@@ -53,7 +53,11 @@ impl Position {
 
     /// Average cost per unit (fees included), `None` when flat.
     pub fn avg_cost(&self) -> Option<Price> {
-        if self.quantity.is_zero() { None } else { Some(Price(self.cost.0 / self.quantity.0)) }
+        if self.quantity.is_zero() {
+            None
+        } else {
+            Some(Price(self.cost.0 / self.quantity.0))
+        }
     }
 
     /// True when nothing is held.
@@ -69,7 +73,11 @@ mod tests {
     #[test]
     fn t_plus_one_blocks_same_day_sale() {
         let mut p = Position::default();
-        p.on_buy(Quantity::from_units(500), Cash::from_f64(5000.0).unwrap(), true);
+        p.on_buy(
+            Quantity::from_units(500),
+            Cash::from_f64(5000.0).unwrap(),
+            true,
+        );
         assert_eq!(p.sellable, Quantity::ZERO);
         p.roll_day();
         assert_eq!(p.sellable, Quantity::from_units(500));

@@ -124,10 +124,19 @@ impl FeeSchedule {
             commission_rate: Decimal::new(25, 5),
             min_commission: Decimal::from(5),
             stamp_duty: vec![
-                DatedRate { from: NaiveDate::MIN, rate: Decimal::new(1, 3) },
-                DatedRate { from: stamp_duty_halving_date(), rate: Decimal::new(5, 4) },
+                DatedRate {
+                    from: NaiveDate::MIN,
+                    rate: Decimal::new(1, 3),
+                },
+                DatedRate {
+                    from: stamp_duty_halving_date(),
+                    rate: Decimal::new(5, 4),
+                },
             ],
-            transfer_fee: vec![DatedRate { from: NaiveDate::MIN, rate: Decimal::new(1, 5) }],
+            transfer_fee: vec![DatedRate {
+                from: NaiveDate::MIN,
+                rate: Decimal::new(1, 5),
+            }],
             round_to_cent: false,
         }
     }
@@ -167,7 +176,11 @@ impl FeeSchedule {
     }
 
     fn rate_on(rates: &[DatedRate], on: NaiveDate) -> Decimal {
-        rates.iter().rev().find(|r| r.from <= on).map_or(Decimal::ZERO, |r| r.rate)
+        rates
+            .iter()
+            .rev()
+            .find(|r| r.from <= on)
+            .map_or(Decimal::ZERO, |r| r.rate)
     }
 
     /// Stamp-duty rate on sells traded on `on`.
@@ -189,13 +202,19 @@ impl FeeSchedule {
                 c
             }
         };
-        let commission = value.times_rate(self.commission_rate).max(Cash(self.min_commission));
+        let commission = value
+            .times_rate(self.commission_rate)
+            .max(Cash(self.min_commission));
         let stamp_duty = match side {
             Side::Sell => value.times_rate(self.stamp_duty_rate(on)),
             Side::Buy => Cash::ZERO,
         };
         let transfer_fee = value.times_rate(self.transfer_fee_rate(on));
-        Fees { commission: round(commission), stamp_duty: round(stamp_duty), transfer_fee: round(transfer_fee) }
+        Fees {
+            commission: round(commission),
+            stamp_duty: round(stamp_duty),
+            transfer_fee: round(transfer_fee),
+        }
     }
 
     /// Checks rates are non-negative and dated lists ascending.
@@ -203,19 +222,28 @@ impl FeeSchedule {
     /// # Errors
     /// [`Error::InvalidValue`] naming the bad field.
     pub fn validate(&self) -> Result<()> {
-        let bad = |what: &'static str, v: Decimal| Error::InvalidValue { what, value: v.to_string() };
+        let bad = |what: &'static str, v: Decimal| Error::InvalidValue {
+            what,
+            value: v.to_string(),
+        };
         if self.commission_rate < Decimal::ZERO {
             return Err(bad("commission_rate", self.commission_rate));
         }
         if self.min_commission < Decimal::ZERO {
             return Err(bad("min_commission", self.min_commission));
         }
-        for (what, list) in [("stamp_duty", &self.stamp_duty), ("transfer_fee", &self.transfer_fee)] {
+        for (what, list) in [
+            ("stamp_duty", &self.stamp_duty),
+            ("transfer_fee", &self.transfer_fee),
+        ] {
             if let Some(r) = list.iter().find(|r| r.rate < Decimal::ZERO) {
                 return Err(bad(what, r.rate));
             }
             if list.windows(2).any(|w| w[1].from <= w[0].from) {
-                return Err(Error::InvalidValue { what, value: "dates not ascending".into() });
+                return Err(Error::InvalidValue {
+                    what,
+                    value: "dates not ascending".into(),
+                });
             }
         }
         Ok(())
@@ -270,16 +298,32 @@ impl MarketRules {
             RuleSet::Us => (FeeSchedule::us(), FeeSchedule::us()),
             RuleSet::Crypto => (FeeSchedule::crypto(), FeeSchedule::crypto()),
         };
-        Self { rule_set, stock_fees, fund_fees, st_limit_change: date(2025, 7, 7) }
+        Self {
+            rule_set,
+            stock_fees,
+            fund_fees,
+            st_limit_change: date(2025, 7, 7),
+        }
     }
 
     /// The fee schedule for an instrument.
     pub fn fee_schedule(&self, inst: &Instrument) -> &FeeSchedule {
-        if inst.asset_class == AssetClass::Etf { &self.fund_fees } else { &self.stock_fees }
+        if inst.asset_class == AssetClass::Etf {
+            &self.fund_fees
+        } else {
+            &self.stock_fees
+        }
     }
 
     /// Fees of an order of `quantity` at `price` on `on`.
-    pub fn fees(&self, inst: &Instrument, side: Side, on: NaiveDate, price: Price, quantity: Quantity) -> Fees {
+    pub fn fees(
+        &self,
+        inst: &Instrument,
+        side: Side,
+        on: NaiveDate,
+        price: Price,
+        quantity: Quantity,
+    ) -> Fees {
         self.fee_schedule(inst).fees(side, on, price * quantity)
     }
 
@@ -296,7 +340,8 @@ impl MarketRules {
             AssetClass::Stock => true,
             AssetClass::Etf => {
                 let code = inst.symbol.code();
-                !(inst.exchange == Exchange::Sse && matches!(&code[..3.min(code.len())], "511" | "513" | "518"))
+                !(inst.exchange == Exchange::Sse
+                    && matches!(&code[..3.min(code.len())], "511" | "513" | "518"))
             }
             AssetClass::Index | AssetClass::Crypto => false,
         }
@@ -315,11 +360,19 @@ impl MarketRules {
             RuleSet::CnA => match inst.board {
                 Board::Star if inst.asset_class == AssetClass::Stock => {
                     let whole = q.floor();
-                    if whole < Decimal::from(200) { Decimal::ZERO } else { whole }
+                    if whole < Decimal::from(200) {
+                        Decimal::ZERO
+                    } else {
+                        whole
+                    }
                 }
                 Board::Bse if inst.asset_class == AssetClass::Stock => {
                     let whole = q.floor();
-                    if whole < Decimal::from(100) { Decimal::ZERO } else { whole }
+                    if whole < Decimal::from(100) {
+                        Decimal::ZERO
+                    } else {
+                        whole
+                    }
                 }
                 _ => (q / inst.lot_size).floor() * inst.lot_size,
             },
@@ -371,7 +424,11 @@ impl MarketRules {
             Board::Bse => 0.30,
             Board::ChiNext if on >= chinext_reform => 0.20,
             Board::Main | Board::ChiNext | Board::Other => {
-                if inst.st && on < self.st_limit_change { 0.05 } else { 0.10 }
+                if inst.st && on < self.st_limit_change {
+                    0.05
+                } else {
+                    0.10
+                }
             }
         })
     }
@@ -386,7 +443,13 @@ impl MarketRules {
     /// 2023-04-10 have no limit for their first 5 trading days; earlier
     /// main-board and ChiNext IPO days are capped at +44% / −36%; BSE has no
     /// limit on its first day.
-    pub fn price_limit(&self, inst: &Instrument, on: NaiveDate, prev_close: f64, listing_day: Option<usize>) -> PriceLimit {
+    pub fn price_limit(
+        &self,
+        inst: &Instrument,
+        on: NaiveDate,
+        prev_close: f64,
+        listing_day: Option<usize>,
+    ) -> PriceLimit {
         let Some(pct) = self.limit_pct(inst, on) else {
             return PriceLimit::None;
         };
@@ -398,7 +461,9 @@ impl MarketRules {
                 let registration = match inst.board {
                     Board::Star => true,
                     Board::ChiNext => on >= date(2020, 8, 24),
-                    Board::Main | Board::Other => inst.list_date.is_some_and(|d| d >= date(2023, 4, 10)),
+                    Board::Main | Board::Other => {
+                        inst.list_date.is_some_and(|d| d >= date(2023, 4, 10))
+                    }
                     Board::Bse => day == 0,
                 };
                 if registration {
@@ -410,7 +475,10 @@ impl MarketRules {
         };
         let tick = inst.tick_size.to_f64().unwrap_or(0.01);
         let snap = |x: f64| ((x / tick) + 0.5 + 1e-9).floor() * tick;
-        PriceLimit::Band { up: snap(prev_close * (1.0 + up_pct)), down: snap(prev_close * (1.0 - down_pct)) }
+        PriceLimit::Band {
+            up: snap(prev_close * (1.0 + up_pct)),
+            down: snap(prev_close * (1.0 - down_pct)),
+        }
     }
 
     /// The largest buy quantity, at most `wanted` (already lot-rounded) or,
@@ -476,7 +544,10 @@ mod tests {
         assert_eq!(r.round_sell(&inst("600036.SH"), q(1000), q(150)), q(150));
         assert_eq!(r.round_sell(&inst("600036.SH"), q(120), q(150)), q(100));
         let c = MarketRules::new(RuleSet::Crypto);
-        assert_eq!(c.round_buy(&inst("BTC-USDT"), Quantity(dec!(0.123456789))), Quantity(dec!(0.12345678)));
+        assert_eq!(
+            c.round_buy(&inst("BTC-USDT"), Quantity(dec!(0.123456789))),
+            Quantity(dec!(0.12345678))
+        );
         let u = MarketRules::new(RuleSet::Us);
         assert_eq!(u.round_buy(&inst("SPY"), Quantity(dec!(7.9))), q(7));
     }
@@ -485,35 +556,72 @@ mod tests {
     fn price_limits_by_board() {
         let r = MarketRules::new(RuleSet::CnA);
         let on = d("2021-06-01");
-        assert_eq!(r.price_limit(&inst("600036.SH"), on, 10.0, None), PriceLimit::Band { up: 11.0, down: 9.0 });
-        let PriceLimit::Band { up, down } = r.price_limit(&inst("300750.SZ"), on, 10.0, None) else { panic!() };
+        assert_eq!(
+            r.price_limit(&inst("600036.SH"), on, 10.0, None),
+            PriceLimit::Band {
+                up: 11.0,
+                down: 9.0
+            }
+        );
+        let PriceLimit::Band { up, down } = r.price_limit(&inst("300750.SZ"), on, 10.0, None)
+        else {
+            panic!()
+        };
         assert!((up - 12.0).abs() < 1e-9 && (down - 8.0).abs() < 1e-9);
-        let PriceLimit::Band { up, .. } = r.price_limit(&inst("300750.SZ"), d("2020-08-21"), 10.0, None) else { panic!() };
+        let PriceLimit::Band { up, .. } =
+            r.price_limit(&inst("300750.SZ"), d("2020-08-21"), 10.0, None)
+        else {
+            panic!()
+        };
         assert!((up - 11.0).abs() < 1e-9);
         let mut st = inst("600001.SH");
         st.st = true;
-        let PriceLimit::Band { up, .. } = r.price_limit(&st, on, 10.0, None) else { panic!() };
+        let PriceLimit::Band { up, .. } = r.price_limit(&st, on, 10.0, None) else {
+            panic!()
+        };
         assert!((up - 10.5).abs() < 1e-9);
-        let PriceLimit::Band { up, .. } = r.price_limit(&st, d("2025-08-01"), 10.0, None) else { panic!() };
+        let PriceLimit::Band { up, .. } = r.price_limit(&st, d("2025-08-01"), 10.0, None) else {
+            panic!()
+        };
         assert!((up - 11.0).abs() < 1e-9);
-        let PriceLimit::Band { up, .. } = r.price_limit(&inst("830799.BJ"), on, 10.0, None) else { panic!() };
+        let PriceLimit::Band { up, .. } = r.price_limit(&inst("830799.BJ"), on, 10.0, None) else {
+            panic!()
+        };
         assert!((up - 13.0).abs() < 1e-9);
         // half-up rounding to the tick: 18.21 × 1.1 = 20.031 → 20.03
-        let PriceLimit::Band { up, .. } = r.price_limit(&inst("600036.SH"), on, 18.21, None) else { panic!() };
+        let PriceLimit::Band { up, .. } = r.price_limit(&inst("600036.SH"), on, 18.21, None) else {
+            panic!()
+        };
         assert!((up - 20.03).abs() < 1e-9);
         // ChiNext IPO day before the reform: +44%
-        let PriceLimit::Band { up, .. } = r.price_limit(&inst("300750.SZ"), d("2018-06-11"), 25.14, Some(0)) else { panic!() };
+        let PriceLimit::Band { up, .. } =
+            r.price_limit(&inst("300750.SZ"), d("2018-06-11"), 25.14, Some(0))
+        else {
+            panic!()
+        };
         assert!((up - 36.20).abs() < 1e-9);
-        assert_eq!(r.price_limit(&inst("688981.SH"), on, 10.0, Some(2)), PriceLimit::None);
-        assert_eq!(MarketRules::new(RuleSet::Us).price_limit(&inst("SPY"), on, 10.0, None), PriceLimit::None);
+        assert_eq!(
+            r.price_limit(&inst("688981.SH"), on, 10.0, Some(2)),
+            PriceLimit::None
+        );
+        assert_eq!(
+            MarketRules::new(RuleSet::Us).price_limit(&inst("SPY"), on, 10.0, None),
+            PriceLimit::None
+        );
     }
 
     #[test]
     fn stamp_duty_switches_on_2023_08_28() {
         let f = FeeSchedule::cn_stock();
         let v = Cash(dec!(100000));
-        assert_eq!(f.fees(Side::Sell, d("2023-08-25"), v).stamp_duty, Cash(dec!(100)));
-        assert_eq!(f.fees(Side::Sell, d("2023-08-28"), v).stamp_duty, Cash(dec!(50)));
+        assert_eq!(
+            f.fees(Side::Sell, d("2023-08-25"), v).stamp_duty,
+            Cash(dec!(100))
+        );
+        assert_eq!(
+            f.fees(Side::Sell, d("2023-08-28"), v).stamp_duty,
+            Cash(dec!(50))
+        );
         assert_eq!(f.fees(Side::Buy, d("2023-08-28"), v).stamp_duty, Cash::ZERO);
     }
 
@@ -533,10 +641,40 @@ mod tests {
         let r = MarketRules::new(RuleSet::CnA);
         let i = inst("600036.SH");
         // 1005 CNY at 10.00: 100 shares cost 1000 + 5 + 0.01 = 1005.01 > 1005 → nothing
-        assert_eq!(r.affordable_buy(&i, d("2021-01-04"), Price(dec!(10)), Cash(dec!(1005)), None), q(0));
-        assert_eq!(r.affordable_buy(&i, d("2021-01-04"), Price(dec!(10)), Cash(dec!(1005.01)), None), q(100));
-        assert_eq!(r.affordable_buy(&i, d("2021-01-04"), Price(dec!(10)), Cash(dec!(10000)), None), q(900));
-        assert_eq!(r.affordable_buy(&i, d("2021-01-04"), Price(dec!(10)), Cash(dec!(10000)), Some(q(300))), q(300));
+        assert_eq!(
+            r.affordable_buy(&i, d("2021-01-04"), Price(dec!(10)), Cash(dec!(1005)), None),
+            q(0)
+        );
+        assert_eq!(
+            r.affordable_buy(
+                &i,
+                d("2021-01-04"),
+                Price(dec!(10)),
+                Cash(dec!(1005.01)),
+                None
+            ),
+            q(100)
+        );
+        assert_eq!(
+            r.affordable_buy(
+                &i,
+                d("2021-01-04"),
+                Price(dec!(10)),
+                Cash(dec!(10000)),
+                None
+            ),
+            q(900)
+        );
+        assert_eq!(
+            r.affordable_buy(
+                &i,
+                d("2021-01-04"),
+                Price(dec!(10)),
+                Cash(dec!(10000)),
+                Some(q(300))
+            ),
+            q(300)
+        );
     }
 
     #[test]

@@ -41,8 +41,14 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
 /// # Errors
 /// [`Error::Symbol`] when the stem is not a valid symbol.
 pub fn symbol_from_path(path: &Path) -> Result<Symbol> {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-    Symbol::new(stem).map_err(|source| Error::Symbol { path: path.to_path_buf(), source })
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    Symbol::new(stem).map_err(|source| Error::Symbol {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Reads and validates a daily-bar CSV file.
@@ -54,35 +60,76 @@ pub fn symbol_from_path(path: &Path) -> Result<Symbol> {
 pub fn read_csv(path: &Path) -> Result<BarSeries> {
     let symbol = symbol_from_path(path)?;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(std::io::BufReader::new(file));
-    let headers = rdr.byte_headers().map_err(|source| Error::Csv { path: path.to_path_buf(), source })?.clone();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(std::io::BufReader::new(file));
+    let headers = rdr
+        .byte_headers()
+        .map_err(|source| Error::Csv {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .clone();
     let find = |name: &str| headers.iter().position(|h| h == name.as_bytes());
-    let have = || headers.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect::<Vec<_>>().join(",");
-    let need = |name: &'static str| {
-        find(name).ok_or_else(|| Error::MissingColumn { path: path.to_path_buf(), column: name, have: have() })
+    let have = || {
+        headers
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).into_owned())
+            .collect::<Vec<_>>()
+            .join(",")
     };
-    let (c_date, c_open, c_high, c_low, c_close, c_vol) =
-        (need("date")?, need("open")?, need("high")?, need("low")?, need("close")?, need("volume")?);
+    let need = |name: &'static str| {
+        find(name).ok_or_else(|| Error::MissingColumn {
+            path: path.to_path_buf(),
+            column: name,
+            have: have(),
+        })
+    };
+    let (c_date, c_open, c_high, c_low, c_close, c_vol) = (
+        need("date")?,
+        need("open")?,
+        need("high")?,
+        need("low")?,
+        need("close")?,
+        need("volume")?,
+    );
     let (c_pre, c_amount, c_adj) = (find("pre_close"), find("amount"), find("adj_factor"));
 
-    let mut out = BarSeries { symbol: Some(symbol), ..BarSeries::default() };
+    let mut out = BarSeries {
+        symbol: Some(symbol),
+        ..BarSeries::default()
+    };
     let mut rec = csv::ByteRecord::new();
     let mut line: u64 = 1;
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(source) => return Err(Error::Csv { path: path.to_path_buf(), source }),
+            Err(source) => {
+                return Err(Error::Csv {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         }
         line += 1;
-        let bad = |reason: String| Error::BadRow { path: path.to_path_buf(), line, reason };
-        let field = |i: usize| std::str::from_utf8(rec.get(i).unwrap_or_default()).unwrap_or("").trim();
+        let bad = |reason: String| Error::BadRow {
+            path: path.to_path_buf(),
+            line,
+            reason,
+        };
+        let field = |i: usize| {
+            std::str::from_utf8(rec.get(i).unwrap_or_default())
+                .unwrap_or("")
+                .trim()
+        };
         let num = |i: usize, name: &str| -> Result<f64> {
             let s = field(i);
             if s.is_empty() {
                 return Err(bad(format!("{name} is empty")));
             }
-            s.parse::<f64>().map_err(|_| bad(format!("{name} `{s}` is not a number")))
+            s.parse::<f64>()
+                .map_err(|_| bad(format!("{name} `{s}` is not a number")))
         };
         let opt = |c: Option<usize>, name: &str, default: f64| -> Result<f64> {
             match c {
@@ -91,7 +138,8 @@ pub fn read_csv(path: &Path) -> Result<BarSeries> {
             }
         };
         let date_text = field(c_date);
-        let date = parse_date(date_text).ok_or_else(|| bad(format!("date `{date_text}` is not YYYY-MM-DD")))?;
+        let date = parse_date(date_text)
+            .ok_or_else(|| bad(format!("date `{date_text}` is not YYYY-MM-DD")))?;
         let bar = Bar {
             date,
             open: num(c_open, "open")?,
@@ -115,11 +163,33 @@ pub fn read_csv(path: &Path) -> Result<BarSeries> {
 /// # Errors
 /// [`Error::Io`] / [`Error::Csv`] on write failure.
 pub fn write_csv(path: &Path, s: &BarSeries) -> Result<()> {
-    let mut w = csv::Writer::from_path(path).map_err(|source| Error::Csv { path: path.to_path_buf(), source })?;
-    let wrap = |source| Error::Csv { path: path.to_path_buf(), source };
-    w.write_record(["date", "open", "high", "low", "close", "pre_close", "volume", "amount", "adj_factor"])
-        .map_err(wrap)?;
-    let f = |x: f64| if x.is_nan() { String::new() } else { x.to_string() };
+    let mut w = csv::Writer::from_path(path).map_err(|source| Error::Csv {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let wrap = |source| Error::Csv {
+        path: path.to_path_buf(),
+        source,
+    };
+    w.write_record([
+        "date",
+        "open",
+        "high",
+        "low",
+        "close",
+        "pre_close",
+        "volume",
+        "amount",
+        "adj_factor",
+    ])
+    .map_err(wrap)?;
+    let f = |x: f64| {
+        if x.is_nan() {
+            String::new()
+        } else {
+            x.to_string()
+        }
+    };
     for i in 0..s.len() {
         w.write_record([
             s.dates[i].to_string(),
@@ -168,7 +238,10 @@ mod tests {
         let head = "date,open,high,low,close,volume\n";
         let ok = "2015-01-05,10,11,9,10,100\n";
         let cases = [
-            ("2015-01-06,10,11,9,abc,100\n", "close `abc` is not a number"),
+            (
+                "2015-01-06,10,11,9,abc,100\n",
+                "close `abc` is not a number",
+            ),
             ("2015-01-05,10,11,9,10,100\n", "duplicate date"),
             ("2015-01-06,10,11,10.5,10,100\n", "low 10.5 is above"),
             ("2015-01-06,10,11,9,10,-5\n", "volume"),
@@ -182,7 +255,12 @@ mod tests {
             assert!(err.contains(want), "{err} should contain {want}");
         }
         let p = write(dir.path(), "Y.csv", "date,open,high,low,volume\n");
-        assert!(read_csv(&p).unwrap_err().to_string().contains("missing column `close`"));
+        assert!(
+            read_csv(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("missing column `close`")
+        );
     }
 
     #[test]

@@ -25,7 +25,16 @@ use crate::error::{Error, Result};
 use crate::series::BarSeries;
 use crate::validate::check_bar;
 
-const FLOAT_COLUMNS: [&str; 8] = ["open", "high", "low", "close", "pre_close", "volume", "amount", "adj_factor"];
+const FLOAT_COLUMNS: [&str; 8] = [
+    "open",
+    "high",
+    "low",
+    "close",
+    "pre_close",
+    "volume",
+    "amount",
+    "adj_factor",
+];
 
 fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
@@ -33,12 +42,19 @@ fn epoch() -> NaiveDate {
 
 fn schema() -> Arc<Schema> {
     let mut fields = vec![Field::new("date", DataType::Date32, false)];
-    fields.extend(FLOAT_COLUMNS.iter().map(|c| Field::new(*c, DataType::Float64, false)));
+    fields.extend(
+        FLOAT_COLUMNS
+            .iter()
+            .map(|c| Field::new(*c, DataType::Float64, false)),
+    );
     Arc::new(Schema::new(fields))
 }
 
 fn pq_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Parquet { path: path.to_path_buf(), message: e.to_string() }
+    Error::Parquet {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 /// Writes `s` as Parquet to any writer (the store writes to a temp file, then renames).
@@ -47,14 +63,35 @@ fn pq_err(path: &Path, e: impl std::fmt::Display) -> Error {
 /// [`Error::Parquet`] on encoding or write failure; `path` is used in messages only.
 pub fn write_parquet_to<W: Write + Send>(w: W, path: &Path, s: &BarSeries) -> Result<()> {
     let ep = epoch();
-    let days: Vec<i32> = s.dates.iter().map(|d| i32::try_from((*d - ep).num_days()).unwrap_or(i32::MIN)).collect();
-    let cols: [&Vec<f64>; 8] = [&s.open, &s.high, &s.low, &s.close, &s.pre_close, &s.volume, &s.amount, &s.adj_factor];
+    let days: Vec<i32> = s
+        .dates
+        .iter()
+        .map(|d| i32::try_from((*d - ep).num_days()).unwrap_or(i32::MIN))
+        .collect();
+    let cols: [&Vec<f64>; 8] = [
+        &s.open,
+        &s.high,
+        &s.low,
+        &s.close,
+        &s.pre_close,
+        &s.volume,
+        &s.amount,
+        &s.adj_factor,
+    ];
     let mut arrays: Vec<ArrayRef> = vec![Arc::new(Date32Array::from(days))];
-    arrays.extend(cols.iter().map(|c| Arc::new(Float64Array::from((*c).clone())) as ArrayRef));
+    arrays.extend(
+        cols.iter()
+            .map(|c| Arc::new(Float64Array::from((*c).clone())) as ArrayRef),
+    );
     let batch = RecordBatch::try_new(schema(), arrays).map_err(|e| pq_err(path, e))?;
-    let kv = s.symbol.as_ref().map(|sym| vec![KeyValue::new("symbol".to_string(), sym.to_string())]);
+    let kv = s
+        .symbol
+        .as_ref()
+        .map(|sym| vec![KeyValue::new("symbol".to_string(), sym.to_string())]);
     let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).map_err(|e| pq_err(path, e))?))
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).map_err(|e| pq_err(path, e))?,
+        ))
         .set_key_value_metadata(kv)
         .build();
     let mut writer = ArrowWriter::try_new(w, schema(), Some(props)).map_err(|e| pq_err(path, e))?;
@@ -82,23 +119,48 @@ pub fn read_parquet(path: &Path) -> Result<BarSeries> {
     let symbol = symbol_from_path(path)?;
     let f = File::open(path).map_err(|e| Error::io(path, e))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| pq_err(path, e))?;
-    let have = builder.schema().fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>().join(",");
+    let have = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect::<Vec<_>>()
+        .join(",");
     for c in std::iter::once("date").chain(FLOAT_COLUMNS) {
         if builder.schema().field_with_name(c).is_err() {
-            return Err(Error::MissingColumn { path: path.to_path_buf(), column: c, have });
+            return Err(Error::MissingColumn {
+                path: path.to_path_buf(),
+                column: c,
+                have,
+            });
         }
     }
-    let reader = builder.with_batch_size(65_536).build().map_err(|e| pq_err(path, e))?;
-    let mut s = BarSeries { symbol: Some(symbol), ..BarSeries::default() };
+    let reader = builder
+        .with_batch_size(65_536)
+        .build()
+        .map_err(|e| pq_err(path, e))?;
+    let mut s = BarSeries {
+        symbol: Some(symbol),
+        ..BarSeries::default()
+    };
     let ep = epoch();
     for batch in reader {
         let batch = batch.map_err(|e| pq_err(path, e))?;
-        let col = |name: &str| batch.column_by_name(name).ok_or_else(|| pq_err(path, format!("no column {name}")));
+        let col = |name: &str| {
+            batch
+                .column_by_name(name)
+                .ok_or_else(|| pq_err(path, format!("no column {name}")))
+        };
         let dates = col("date")?
             .as_any()
             .downcast_ref::<Date32Array>()
             .ok_or_else(|| pq_err(path, "date is not Date32"))?;
-        s.dates.extend(dates.values().iter().map(|d| ep + chrono::Days::new(u64::try_from(*d).unwrap_or(0))));
+        s.dates.extend(
+            dates
+                .values()
+                .iter()
+                .map(|d| ep + chrono::Days::new(u64::try_from(*d).unwrap_or(0))),
+        );
         let targets: [&mut Vec<f64>; 8] = [
             &mut s.open,
             &mut s.high,
@@ -114,7 +176,10 @@ pub fn read_parquet(path: &Path) -> Result<BarSeries> {
             if a.null_count() > 0 {
                 return Err(pq_err(path, format!("column {name} holds nulls")));
             }
-            let a = a.as_any().downcast_ref::<Float64Array>().ok_or_else(|| pq_err(path, format!("{name} is not Float64")))?;
+            let a = a
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| pq_err(path, format!("{name} is not Float64")))?;
             target.extend_from_slice(a.values());
         }
     }

@@ -35,7 +35,10 @@ pub fn load_series(path: &Path) -> Result<BarSeries> {
         Some("parquet") => crate::parquet_io::read_parquet(path),
         _ => Err(Error::io(
             path,
-            std::io::Error::new(std::io::ErrorKind::InvalidInput, "expected a .csv or .parquet file"),
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "expected a .csv or .parquet file",
+            ),
         )),
     }
 }
@@ -71,10 +74,16 @@ pub fn csv_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// # Errors
 /// The first read/validation error (naming file, line and reason), or a write
 /// error; in every case no file of the store has been changed.
-pub fn import_csv_dir(input: &Path, store: &Path, mut progress: impl FnMut(usize, usize)) -> Result<ImportReport> {
+pub fn import_csv_dir(
+    input: &Path,
+    store: &Path,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<ImportReport> {
     let files = csv_files(input)?;
     if files.is_empty() {
-        return Err(Error::Empty { path: input.to_path_buf() });
+        return Err(Error::Empty {
+            path: input.to_path_buf(),
+        });
     }
     let mut loaded = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {
@@ -95,16 +104,22 @@ pub fn import_csv_dir(input: &Path, store: &Path, mut progress: impl FnMut(usize
             .tempfile_in(&parent)
             .map_err(|e| Error::io(&parent, e))?;
         write_parquet_to(tmp.as_file(), &target, series)?;
-        tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io(tmp.path(), e))?;
         rows += series.len();
         staged.push((tmp, target, rel.clone()));
     }
     let mut written = Vec::with_capacity(staged.len());
     for (tmp, target, rel) in staged {
-        tmp.persist(&target).map_err(|e| Error::io(&target, e.error))?;
+        tmp.persist(&target)
+            .map_err(|e| Error::io(&target, e.error))?;
         written.push(rel);
     }
-    Ok(ImportReport { files: written, rows })
+    Ok(ImportReport {
+        files: written,
+        rows,
+    })
 }
 
 /// Reads back every `.parquet` file under `store` (used to check an import).

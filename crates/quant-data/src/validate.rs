@@ -19,10 +19,18 @@ pub fn check_bar(bar: &Bar, prev_date: Option<NaiveDate>) -> Result<(), String> 
             return Err(format!("duplicate date {}", bar.date));
         }
         if bar.date < p {
-            return Err(format!("date {} is before the previous row's {p} (rows must be sorted)", bar.date));
+            return Err(format!(
+                "date {} is before the previous row's {p} (rows must be sorted)",
+                bar.date
+            ));
         }
     }
-    for (name, v) in [("open", bar.open), ("high", bar.high), ("low", bar.low), ("close", bar.close)] {
+    for (name, v) in [
+        ("open", bar.open),
+        ("high", bar.high),
+        ("low", bar.low),
+        ("close", bar.close),
+    ] {
         if !v.is_finite() {
             return Err(format!("{name} is not a finite number ({v})"));
         }
@@ -31,22 +39,34 @@ pub fn check_bar(bar: &Bar, prev_date: Option<NaiveDate>) -> Result<(), String> 
         }
     }
     if !bar.volume.is_finite() || bar.volume < 0.0 {
-        return Err(format!("volume must be a non-negative number, got {}", bar.volume));
+        return Err(format!(
+            "volume must be a non-negative number, got {}",
+            bar.volume
+        ));
     }
     if bar.amount.is_infinite() || bar.amount < 0.0 {
         return Err(format!("amount must be non-negative, got {}", bar.amount));
     }
-    if !(bar.low <= bar.open.min(bar.close)) {
-        return Err(format!("low {} is above min(open {}, close {})", bar.low, bar.open, bar.close));
+    if bar.low > bar.open.min(bar.close) {
+        return Err(format!(
+            "low {} is above min(open {}, close {})",
+            bar.low, bar.open, bar.close
+        ));
     }
-    if !(bar.open.max(bar.close) <= bar.high) {
-        return Err(format!("high {} is below max(open {}, close {})", bar.high, bar.open, bar.close));
+    if bar.open.max(bar.close) > bar.high {
+        return Err(format!(
+            "high {} is below max(open {}, close {})",
+            bar.high, bar.open, bar.close
+        ));
     }
-    if !bar.pre_close.is_nan() && !(bar.pre_close.is_finite() && bar.pre_close > 0.0) {
+    if !bar.pre_close.is_nan() && (bar.pre_close.is_infinite() || bar.pre_close <= 0.0) {
         return Err(format!("pre_close must be positive, got {}", bar.pre_close));
     }
-    if !(bar.adj_factor.is_finite() && bar.adj_factor > 0.0) {
-        return Err(format!("adj_factor must be positive, got {}", bar.adj_factor));
+    if !bar.adj_factor.is_finite() || bar.adj_factor <= 0.0 {
+        return Err(format!(
+            "adj_factor must be positive, got {}",
+            bar.adj_factor
+        ));
     }
     Ok(())
 }

@@ -19,8 +19,8 @@ use rust_decimal::prelude::FromPrimitive;
 use serde::{Deserialize, Serialize};
 
 use quant_core::{
-    AssetClass, Bar, Cash, Fill, InstrumentIndex, Order, OrderEvent, OrderId, OrderQty, OrderType, Price, Quantity,
-    RejectReason, Side, Symbol,
+    AssetClass, Bar, Cash, Fill, InstrumentIndex, Order, OrderEvent, OrderId, OrderQty, OrderType,
+    Price, Quantity, RejectReason, Side, Symbol,
 };
 use quant_strategy::{Context, Signal, Strategy};
 
@@ -98,7 +98,12 @@ pub struct Engine {
     config: EngineConfig,
 }
 
-fn apply_order_event(orders: &mut [Order], id: OrderId, event: OrderEvent, date: NaiveDate) -> Result<&mut Order> {
+fn apply_order_event(
+    orders: &mut [Order],
+    id: OrderId,
+    event: OrderEvent,
+    date: NaiveDate,
+) -> Result<&mut Order> {
     let o = usize::try_from(id.0)
         .ok()
         .and_then(|k| k.checked_sub(1))
@@ -149,18 +154,42 @@ impl Engine {
             feed.advance(date, &mut bars)?;
             for i in 0..n {
                 if let Some(b) = &bars[i] {
-                    prev_close[i] = if b.pre_close.is_finite() { b.pre_close } else { portfolio.marks[i] };
+                    prev_close[i] = if b.pre_close.is_finite() {
+                        b.pre_close
+                    } else {
+                        portfolio.marks[i]
+                    };
                     let first = *first_date[i].get_or_insert(b.date);
-                    listing_day[i] = (instruments[i].list_date == Some(first)).then_some(bars_seen[i]);
+                    listing_day[i] =
+                        (instruments[i].list_date == Some(first)).then_some(bars_seen[i]);
                 }
             }
             portfolio.roll_day();
             if self.config.corporate_actions == CorporateActions::CashDividend {
-                self.book_corporate_actions(date, &instruments, &bars, &mut portfolio, &mut record.dividends);
+                self.book_corporate_actions(
+                    date,
+                    &instruments,
+                    &bars,
+                    &mut portfolio,
+                    &mut record.dividends,
+                );
             }
-            let market = MarketState { date, instruments: &instruments, bars: &bars, prev_close: &prev_close, listing_day: &listing_day };
+            let market = MarketState {
+                date,
+                instruments: &instruments,
+                bars: &bars,
+                prev_close: &prev_close,
+                listing_day: &listing_day,
+            };
             venue.on_phase(Phase::Open, &market, &portfolio, &mut events);
-            Self::apply_events(&mut events, &mut record, &mut portfolio, &t1, strategy, date)?;
+            Self::apply_events(
+                &mut events,
+                &mut record,
+                &mut portfolio,
+                &t1,
+                strategy,
+                date,
+            )?;
 
             for i in 0..n {
                 if let Some(b) = &bars[i] {
@@ -183,18 +212,54 @@ impl Engine {
             }
             for signal in signals.drain(..) {
                 match signal {
-                    Signal::Order { instrument, side, qty, order_type } => {
-                        let o = Self::new_order(&mut record.orders, &instruments, instrument, side, order_type, qty, date);
+                    Signal::Order {
+                        instrument,
+                        side,
+                        qty,
+                        order_type,
+                    } => {
+                        let o = Self::new_order(
+                            &mut record.orders,
+                            &instruments,
+                            instrument,
+                            side,
+                            order_type,
+                            qty,
+                            date,
+                        );
                         venue.submit(&o, &mut events);
                     }
                     Signal::TargetWeights(targets) => {
-                        Self::rebalance(&targets, &instruments, &portfolio, equity, date, &mut record.orders, venue, &mut events);
+                        Self::rebalance(
+                            &targets,
+                            &instruments,
+                            &portfolio,
+                            equity,
+                            date,
+                            &mut record.orders,
+                            venue,
+                            &mut events,
+                        );
                     }
                 }
             }
-            Self::apply_events(&mut events, &mut record, &mut portfolio, &t1, strategy, date)?;
+            Self::apply_events(
+                &mut events,
+                &mut record,
+                &mut portfolio,
+                &t1,
+                strategy,
+                date,
+            )?;
             venue.on_phase(Phase::Close, &market, &portfolio, &mut events);
-            Self::apply_events(&mut events, &mut record, &mut portfolio, &t1, strategy, date)?;
+            Self::apply_events(
+                &mut events,
+                &mut record,
+                &mut portfolio,
+                &t1,
+                strategy,
+                date,
+            )?;
 
             record.equity.push(EquityPoint {
                 date,
@@ -208,7 +273,14 @@ impl Engine {
         }
         if let Some(date) = last_date {
             venue.expire_all(&mut events);
-            Self::apply_events(&mut events, &mut record, &mut portfolio, &t1, strategy, date)?;
+            Self::apply_events(
+                &mut events,
+                &mut record,
+                &mut portfolio,
+                &t1,
+                strategy,
+                date,
+            )?;
         }
         Ok(record)
     }
@@ -223,7 +295,15 @@ impl Engine {
         date: NaiveDate,
     ) -> Order {
         let id = OrderId(orders.len() as u64 + 1);
-        let o = Order::new(id, instrument, instruments[instrument.get()].symbol.clone(), side, order_type, qty, date);
+        let o = Order::new(
+            id,
+            instrument,
+            instruments[instrument.get()].symbol.clone(),
+            side,
+            order_type,
+            qty,
+            date,
+        );
         orders.push(o.clone());
         o
     }
@@ -255,7 +335,15 @@ impl Engine {
             let idx = InstrumentIndex(i as u32);
             if weight[i] <= 0.0 {
                 if held {
-                    let o = Self::new_order(orders, instruments, idx, Side::Sell, OrderType::Market, OrderQty::AllPosition, date);
+                    let o = Self::new_order(
+                        orders,
+                        instruments,
+                        idx,
+                        Side::Sell,
+                        OrderType::Market,
+                        OrderQty::AllPosition,
+                        date,
+                    );
                     venue.submit(&o, events);
                 }
                 continue;
@@ -264,7 +352,8 @@ impl Engine {
                 continue;
             }
             let delta = weight[i] * equity - portfolio.position_value(i);
-            let lot_value = mark * rust_decimal::prelude::ToPrimitive::to_f64(&inst.lot_size).unwrap_or(1.0);
+            let lot_value =
+                mark * rust_decimal::prelude::ToPrimitive::to_f64(&inst.lot_size).unwrap_or(1.0);
             // Adjustments smaller than one lot are skipped; a new position
             // below one lot is still sent, so the venue records `below_lot`.
             if delta.abs() < lot_value && (held || delta <= 0.0) {
@@ -272,14 +361,30 @@ impl Engine {
             }
             if delta < 0.0 {
                 let units = Decimal::from_f64((-delta / mark).floor()).unwrap_or_default();
-                let o = Self::new_order(orders, instruments, idx, Side::Sell, OrderType::Market, OrderQty::Units(Quantity(units)), date);
+                let o = Self::new_order(
+                    orders,
+                    instruments,
+                    idx,
+                    Side::Sell,
+                    OrderType::Market,
+                    OrderQty::Units(Quantity(units)),
+                    date,
+                );
                 venue.submit(&o, events);
             } else if let Ok(v) = Cash::from_f64(delta) {
                 buys.push((idx, v));
             }
         }
         for (idx, v) in buys {
-            let o = Self::new_order(orders, instruments, idx, Side::Buy, OrderType::Market, OrderQty::Value(v), date);
+            let o = Self::new_order(
+                orders,
+                instruments,
+                idx,
+                Side::Buy,
+                OrderType::Market,
+                OrderQty::Value(v),
+                date,
+            );
             venue.submit(&o, events);
         }
     }
@@ -299,8 +404,10 @@ impl Engine {
                 continue;
             }
             let tick = instruments[i].tick_size;
-            let (Ok(prev), Ok(pre)) = (Price::from_f64_tick(portfolio.marks[i], tick), Price::from_f64_tick(b.pre_close, tick))
-            else {
+            let (Ok(prev), Ok(pre)) = (
+                Price::from_f64_tick(portfolio.marks[i], tick),
+                Price::from_f64_tick(b.pre_close, tick),
+            ) else {
                 continue;
             };
             let gap = prev.0 - pre.0;
@@ -311,13 +418,22 @@ impl Engine {
                 (pos.quantity, Cash(pos.quantity.0 * gap))
             } else {
                 let scaled = (pos.quantity.0 * prev.0 / pre.0).floor();
-                (Quantity(scaled), Cash(pos.quantity.0 * prev.0 - scaled * pre.0))
+                (
+                    Quantity(scaled),
+                    Cash(pos.quantity.0 * prev.0 - scaled * pre.0),
+                )
             };
             portfolio.cash += amount;
             if new_q != pos.quantity {
                 portfolio.set_quantity(i, new_q);
             }
-            out.push(Dividend { date, symbol: instruments[i].symbol.clone(), quantity: pos.quantity, new_quantity: new_q, amount });
+            out.push(Dividend {
+                date,
+                symbol: instruments[i].symbol.clone(),
+                quantity: pos.quantity,
+                new_quantity: new_q,
+                amount,
+            });
         }
     }
 
@@ -343,7 +459,12 @@ impl Engine {
                     o.reason = Some(RejectReason::Expired);
                 }
                 VenueEvent::Filled { fill, cut } => {
-                    let o = apply_order_event(&mut record.orders, fill.order_id, OrderEvent::Fill, date)?;
+                    let o = apply_order_event(
+                        &mut record.orders,
+                        fill.order_id,
+                        OrderEvent::Fill,
+                        date,
+                    )?;
                     o.filled += fill.quantity;
                     o.reason = cut;
                     portfolio.apply_fill(&fill, t1[fill.instrument.get()]);

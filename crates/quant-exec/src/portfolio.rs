@@ -18,7 +18,12 @@ pub struct Portfolio {
 impl Portfolio {
     /// An all-cash portfolio over `n` instruments.
     pub fn new(cash: Cash, n: usize) -> Self {
-        Self { cash, positions: vec![Position::default(); n], marks: vec![f64::NAN; n], qty: vec![0.0; n] }
+        Self {
+            cash,
+            positions: vec![Position::default(); n],
+            marks: vec![f64::NAN; n],
+            qty: vec![0.0; n],
+        }
     }
 
     /// Books a fill: cash by [`Fill::cash_flow`], position by quantity (T+1
@@ -53,7 +58,12 @@ impl Portfolio {
 
     /// Value of positions at their marks (account currency, `f64`).
     pub fn market_value(&self) -> f64 {
-        self.qty.iter().zip(&self.marks).filter(|(q, _)| **q != 0.0).map(|(q, m)| q * m).sum()
+        self.qty
+            .iter()
+            .zip(&self.marks)
+            .filter(|(q, _)| **q != 0.0)
+            .map(|(q, m)| q * m)
+            .sum()
     }
 
     /// Equity = cash + Σ quantity × mark.
@@ -63,6 +73,10 @@ impl Portfolio {
 
     /// Value of one position at its mark.
     pub fn position_value(&self, i: usize) -> f64 {
-        if self.qty[i] == 0.0 { 0.0 } else { self.qty[i] * self.marks[i] }
+        if self.qty[i] == 0.0 {
+            0.0
+        } else {
+            self.qty[i] * self.marks[i]
+        }
     }
 }

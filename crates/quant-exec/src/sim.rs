@@ -20,8 +20,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use quant_core::{
-    AssetClass, Cash, Fill, Instrument, MarketRules, Order, OrderQty, OrderType, Price, Quantity, RejectReason,
-    RuleSet, Side,
+    AssetClass, Cash, Fill, Instrument, MarketRules, Order, OrderQty, OrderType, Price, Quantity,
+    RejectReason, RuleSet, Side,
 };
 
 use crate::portfolio::Portfolio;
@@ -83,7 +83,10 @@ impl Default for SimConfig {
 impl SimConfig {
     /// The rules that apply to an instrument.
     pub fn rules_for(&self, inst: &Instrument) -> &MarketRules {
-        match self.rules_override.unwrap_or_else(|| RuleSet::for_instrument(inst)) {
+        match self
+            .rules_override
+            .unwrap_or_else(|| RuleSet::for_instrument(inst))
+        {
             RuleSet::CnA => &self.cn_a,
             RuleSet::Us => &self.us,
             RuleSet::Crypto => &self.crypto,
@@ -103,7 +106,11 @@ impl SimulatedVenue {
     /// A venue with `config`.
     pub fn new(config: SimConfig) -> Self {
         let slip = config.slippage_bps / Decimal::from(10_000);
-        Self { config, queue: Vec::new(), slip }
+        Self {
+            config,
+            queue: Vec::new(),
+            slip,
+        }
     }
 
     /// The venue's settings.
@@ -111,7 +118,13 @@ impl SimulatedVenue {
         &self.config
     }
 
-    fn fill_queue(&mut self, at_open: bool, market: &MarketState<'_>, portfolio: &Portfolio, events: &mut Vec<VenueEvent>) {
+    fn fill_queue(
+        &mut self,
+        at_open: bool,
+        market: &MarketState<'_>,
+        portfolio: &Portfolio,
+        events: &mut Vec<VenueEvent>,
+    ) {
         if self.queue.is_empty() {
             return;
         }
@@ -154,7 +167,12 @@ impl SimulatedVenue {
         };
         let rules = self.config.rules_for(inst);
         let reference = if at_open { bar.open } else { bar.close };
-        let limit = rules.price_limit(inst, market.date, market.prev_close[i], market.listing_day[i]);
+        let limit = rules.price_limit(
+            inst,
+            market.date,
+            market.prev_close[i],
+            market.listing_day[i],
+        );
         match order.side {
             Side::Buy if limit.blocks_buy(reference) => return Err(RejectReason::LimitUp),
             Side::Sell if limit.blocks_sell(reference) => return Err(RejectReason::LimitDown),
@@ -228,7 +246,11 @@ impl SimulatedVenue {
                     OrderQty::AllCash => return Err(RejectReason::NoPosition),
                 };
                 if asked > sellable {
-                    cut = Some(if asked > held { RejectReason::NoPosition } else { RejectReason::TPlusOne });
+                    cut = Some(if asked > held {
+                        RejectReason::NoPosition
+                    } else {
+                        RejectReason::TPlusOne
+                    });
                 }
                 let q = rules.round_sell(inst, asked, sellable);
                 if q.is_zero() {
@@ -264,10 +286,18 @@ impl Venue for SimulatedVenue {
         events.push(VenueEvent::Accepted(order.id));
     }
 
-    fn on_phase(&mut self, phase: Phase, market: &MarketState<'_>, portfolio: &Portfolio, events: &mut Vec<VenueEvent>) {
+    fn on_phase(
+        &mut self,
+        phase: Phase,
+        market: &MarketState<'_>,
+        portfolio: &Portfolio,
+        events: &mut Vec<VenueEvent>,
+    ) {
         match (phase, self.config.timing) {
             (Phase::Open, FillTiming::NextOpen) => self.fill_queue(true, market, portfolio, events),
-            (Phase::Close, FillTiming::SameClose) => self.fill_queue(false, market, portfolio, events),
+            (Phase::Close, FillTiming::SameClose) => {
+                self.fill_queue(false, market, portfolio, events)
+            }
             _ => {}
         }
     }

@@ -77,7 +77,13 @@ pub trait Venue {
     /// Takes an order (in `PendingSubmit`).
     fn submit(&mut self, order: &Order, events: &mut Vec<VenueEvent>);
     /// Lets the venue act at a session phase; fills and rejections are pushed to `events`.
-    fn on_phase(&mut self, phase: Phase, market: &MarketState<'_>, portfolio: &Portfolio, events: &mut Vec<VenueEvent>);
+    fn on_phase(
+        &mut self,
+        phase: Phase,
+        market: &MarketState<'_>,
+        portfolio: &Portfolio,
+        events: &mut Vec<VenueEvent>,
+    );
     /// Orders still working (not filled, rejected or expired).
     fn open_orders(&self) -> usize;
     /// Ends every working order at the end of the run (pushes `Expired`).

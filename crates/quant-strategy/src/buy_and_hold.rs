@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use quant_core::{AssetClass, Instrument, InstrumentIndex};
 use serde::Deserialize;
 
+use crate::Strategy;
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
-use crate::Strategy;
 
 /// Parameters of [`BuyAndHold`].
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -39,13 +39,24 @@ impl BuyAndHold {
     /// [`Error::Config`] when a weight is negative or weights sum above 1.
     pub fn new(params: BuyAndHoldParams) -> Result<Self> {
         let sum: f64 = params.weights.values().sum();
-        if params.weights.values().any(|w| !(w.is_finite() && *w >= 0.0)) || sum > 1.0 + 1e-12 {
+        if params
+            .weights
+            .values()
+            .any(|w| !(w.is_finite() && *w >= 0.0))
+            || sum > 1.0 + 1e-12
+        {
             return Err(Error::Config {
                 strategy: "buy_and_hold".into(),
-                message: format!("params.weights must be non-negative and sum to at most 1 (sum {sum})"),
+                message: format!(
+                    "params.weights must be non-negative and sum to at most 1 (sum {sum})"
+                ),
             });
         }
-        Ok(Self { params, targets: Vec::new(), done: false })
+        Ok(Self {
+            params,
+            targets: Vec::new(),
+            done: false,
+        })
     }
 }
 
@@ -55,17 +66,24 @@ impl Strategy for BuyAndHold {
     }
 
     fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
-        let tradable: Vec<usize> =
-            (0..instruments.len()).filter(|&i| instruments[i].asset_class != AssetClass::Index).collect();
+        let tradable: Vec<usize> = (0..instruments.len())
+            .filter(|&i| instruments[i].asset_class != AssetClass::Index)
+            .collect();
         if self.params.weights.is_empty() {
             let w = 1.0 / tradable.len().max(1) as f64;
-            self.targets = tradable.iter().map(|&i| (InstrumentIndex(i as u32), w)).collect();
+            self.targets = tradable
+                .iter()
+                .map(|&i| (InstrumentIndex(i as u32), w))
+                .collect();
         } else {
             for (sym, w) in &self.params.weights {
-                let i = instruments.iter().position(|x| x.symbol.as_str() == sym).ok_or_else(|| Error::Config {
-                    strategy: "buy_and_hold".into(),
-                    message: format!("params.weights: `{sym}` is not in the universe"),
-                })?;
+                let i = instruments
+                    .iter()
+                    .position(|x| x.symbol.as_str() == sym)
+                    .ok_or_else(|| Error::Config {
+                        strategy: "buy_and_hold".into(),
+                        message: format!("params.weights: `{sym}` is not in the universe"),
+                    })?;
                 self.targets.push((InstrumentIndex(i as u32), *w));
             }
         }
@@ -73,7 +91,12 @@ impl Strategy for BuyAndHold {
     }
 
     fn on_bar(&mut self, ctx: &Context<'_>, out: &mut Vec<Signal>) {
-        if self.done || self.targets.iter().any(|(i, _)| ctx.bars[i.get()].is_none()) {
+        if self.done
+            || self
+                .targets
+                .iter()
+                .any(|(i, _)| ctx.bars[i.get()].is_none())
+        {
             return;
         }
         self.done = true;

@@ -21,10 +21,10 @@ use chrono::{Datelike, NaiveDate};
 use quant_core::{AssetClass, Instrument, InstrumentIndex};
 use serde::Deserialize;
 
+use crate::Strategy;
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
 use crate::rolling::mean_last;
-use crate::Strategy;
 
 /// Rebalance schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -98,7 +98,12 @@ impl MomentumRotation {
     /// [`Error::Config`] naming the key when `lookback` or `top_k` is 0,
     /// `trend_ma` is 0 or `gross_exposure` is outside (0, 1].
     pub fn new(params: MomentumParams) -> Result<Self> {
-        let err = |m: String| Err(Error::Config { strategy: "momentum_rotation".into(), message: m });
+        let err = |m: String| {
+            Err(Error::Config {
+                strategy: "momentum_rotation".into(),
+                message: m,
+            })
+        };
         if params.lookback == 0 {
             return err("params.lookback must be ≥ 1".into());
         }
@@ -109,9 +114,17 @@ impl MomentumRotation {
             return err("params.trend_ma must be ≥ 1".into());
         }
         if !(params.gross_exposure > 0.0 && params.gross_exposure <= 1.0) {
-            return err(format!("params.gross_exposure must be in (0, 1], got {}", params.gross_exposure));
+            return err(format!(
+                "params.gross_exposure must be in (0, 1], got {}",
+                params.gross_exposure
+            ));
         }
-        Ok(Self { params, tradable: Vec::new(), last_period: None, scores: Vec::new() })
+        Ok(Self {
+            params,
+            tradable: Vec::new(),
+            last_period: None,
+            scores: Vec::new(),
+        })
     }
 }
 
@@ -121,7 +134,10 @@ impl Strategy for MomentumRotation {
     }
 
     fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
-        self.tradable = instruments.iter().map(|i| i.asset_class != AssetClass::Index).collect();
+        self.tradable = instruments
+            .iter()
+            .map(|i| i.asset_class != AssetClass::Index)
+            .collect();
         if !self.tradable.iter().any(|t| *t) {
             return Err(Error::Config {
                 strategy: "momentum_rotation".into(),
@@ -168,10 +184,15 @@ impl Strategy for MomentumRotation {
         if self.scores.is_empty() && !ctx.positions.iter().any(|p| !p.is_flat()) {
             return;
         }
-        self.scores.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        self.scores
+            .sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let w = self.params.gross_exposure / self.params.top_k as f64;
-        let targets =
-            self.scores.iter().take(self.params.top_k).map(|&(_, i)| (InstrumentIndex(i as u32), w)).collect();
+        let targets = self
+            .scores
+            .iter()
+            .take(self.params.top_k)
+            .map(|&(_, i)| (InstrumentIndex(i as u32), w))
+            .collect();
         out.push(Signal::TargetWeights(targets));
     }
 }

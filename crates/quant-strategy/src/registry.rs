@@ -1,17 +1,19 @@
 //! Builds built-in strategies by name from a TOML parameter table.
 
+use crate::Strategy;
 use crate::buy_and_hold::{BuyAndHold, BuyAndHoldParams};
 use crate::error::{Error, Result};
 use crate::momentum::{MomentumParams, MomentumRotation};
 use crate::sma_cross::{SmaCross, SmaCrossParams};
-use crate::Strategy;
 
 /// Names of the built-in strategies.
 pub const BUILTINS: [&str; 3] = ["sma_cross", "momentum_rotation", "buy_and_hold"];
 
 fn params<T: serde::de::DeserializeOwned>(name: &str, table: toml::Table) -> Result<T> {
-    T::deserialize(toml::Value::Table(table))
-        .map_err(|e| Error::Config { strategy: name.to_string(), message: format!("[strategy.params]: {e}") })
+    T::deserialize(toml::Value::Table(table)).map_err(|e| Error::Config {
+        strategy: name.to_string(),
+        message: format!("[strategy.params]: {e}"),
+    })
 }
 
 /// Builds the strategy `name` with parameters `table` (the TOML
@@ -23,10 +25,15 @@ fn params<T: serde::de::DeserializeOwned>(name: &str, table: toml::Table) -> Res
 pub fn build(name: &str, table: toml::Table) -> Result<Box<dyn Strategy>> {
     Ok(match name {
         "sma_cross" => Box::new(SmaCross::new(params::<SmaCrossParams>(name, table)?)?),
-        "momentum_rotation" => Box::new(MomentumRotation::new(params::<MomentumParams>(name, table)?)?),
+        "momentum_rotation" => Box::new(MomentumRotation::new(params::<MomentumParams>(
+            name, table,
+        )?)?),
         "buy_and_hold" => Box::new(BuyAndHold::new(params::<BuyAndHoldParams>(name, table)?)?),
         other => {
-            return Err(Error::UnknownStrategy { name: other.to_string(), available: BUILTINS.join(", ") });
+            return Err(Error::UnknownStrategy {
+                name: other.to_string(),
+                available: BUILTINS.join(", "),
+            });
         }
     })
 }
@@ -39,14 +46,26 @@ mod tests {
     fn builds_and_rejects() {
         let t: toml::Table = toml::from_str("fast = 5\nslow = 20\nsizing = \"all_cash\"").unwrap();
         assert_eq!(build("sma_cross", t).unwrap().name(), "sma_cross");
-        let e = build("sma_crosss", toml::Table::new()).err().unwrap().to_string();
-        assert!(e.contains("available: sma_cross, momentum_rotation, buy_and_hold"), "{e}");
+        let e = build("sma_crosss", toml::Table::new())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("available: sma_cross, momentum_rotation, buy_and_hold"),
+            "{e}"
+        );
         let t: toml::Table = toml::from_str("fastt = 5").unwrap();
         let e = build("sma_cross", t).err().unwrap().to_string();
         assert!(e.contains("fastt"), "{e}");
         let t: toml::Table = toml::from_str("fast = 30\nslow = 10").unwrap();
         assert!(build("sma_cross", t).is_err());
         let t: toml::Table = toml::from_str("top_k = 0").unwrap();
-        assert!(build("momentum_rotation", t).err().unwrap().to_string().contains("top_k"));
+        assert!(
+            build("momentum_rotation", t)
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("top_k")
+        );
     }
 }

@@ -84,7 +84,13 @@ impl RollingMean {
     /// A mean over `n ≥ 1` values.
     pub fn new(n: usize) -> Self {
         let n = n.max(1);
-        Self { n, buf: vec![0.0; n], head: 0, count: 0, sum: ExactSum::default() }
+        Self {
+            n,
+            buf: vec![0.0; n],
+            head: 0,
+            count: 0,
+            sum: ExactSum::default(),
+        }
     }
 
     /// Adds a value; returns the mean once the window is full.
@@ -120,21 +126,23 @@ mod tests {
         for x in [1e16, 1.0, -1e16, 0.1, 0.2] {
             s.add(x);
         }
-        assert_eq!(s.value(), 1.3000000000000000444); // 1 + 0.1 + 0.2 exactly, rounded once
-        // 600036.SH closes 2018-11-29..2018-12-12: fsum / 10 = 28.804000000000002
-        let closes = [28.36, 28.66, 29.3, 29.37, 28.9, 28.58, 28.34, 28.51, 28.46, 29.56];
+        assert_eq!(s.value(), 1.3); // 1 + 0.1 + 0.2, the 1 survives ±1e16
+        // ten times 0.1: a plain running sum gives 0.9999999999999999
+        let naive: f64 = [0.1; 10].iter().sum();
+        assert_ne!(naive, 1.0);
         let mut m = RollingMean::new(10);
         let mut last = None;
-        for c in closes {
-            last = m.update(c);
+        for _ in 0..25 {
+            last = m.update(0.1);
         }
-        let naive: f64 = closes.iter().sum::<f64>() / 10.0;
-        assert!(last.is_some() && (last.unwrap() - naive).abs() < 1e-12);
+        assert_eq!(last, Some(0.1)); // exact window sum 1.0 (rounded once) / 10
     }
 
     #[test]
     fn streaming_matches_batch() {
-        let xs: Vec<f64> = (0..50).map(|i| (i as f64 * 0.7).sin() * 10.0 + 20.0).collect();
+        let xs: Vec<f64> = (0..50)
+            .map(|i| (i as f64 * 0.7).sin() * 10.0 + 20.0)
+            .collect();
         let mut m = RollingMean::new(5);
         for i in 0..xs.len() {
             let s = m.update(xs[i]);

@@ -15,10 +15,10 @@
 use quant_core::{AssetClass, Instrument, InstrumentIndex, OrderQty, OrderType, Side};
 use serde::Deserialize;
 
+use crate::Strategy;
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
 use crate::rolling::RollingMean;
-use crate::Strategy;
 
 /// How a buy is sized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -57,7 +57,11 @@ fn default_sizing() -> Sizing {
 
 impl Default for SmaCrossParams {
     fn default() -> Self {
-        Self { fast: default_fast(), slow: default_slow(), sizing: default_sizing() }
+        Self {
+            fast: default_fast(),
+            slow: default_slow(),
+            sizing: default_sizing(),
+        }
     }
 }
 
@@ -86,10 +90,18 @@ impl SmaCross {
         if params.fast == 0 || params.fast >= params.slow {
             return Err(Error::Config {
                 strategy: "sma_cross".into(),
-                message: format!("params.fast ({}) must be ≥ 1 and below params.slow ({})", params.fast, params.slow),
+                message: format!(
+                    "params.fast ({}) must be ≥ 1 and below params.slow ({})",
+                    params.fast, params.slow
+                ),
             });
         }
-        Ok(Self { params, states: Vec::new(), tradable: Vec::new(), n_tradable: 0 })
+        Ok(Self {
+            params,
+            states: Vec::new(),
+            tradable: Vec::new(),
+            n_tradable: 0,
+        })
     }
 }
 
@@ -99,12 +111,22 @@ impl Strategy for SmaCross {
     }
 
     fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
-        let state = State { fast: RollingMean::new(self.params.fast), slow: RollingMean::new(self.params.slow), prev: None };
+        let state = State {
+            fast: RollingMean::new(self.params.fast),
+            slow: RollingMean::new(self.params.slow),
+            prev: None,
+        };
         self.states = vec![state; instruments.len()];
-        self.tradable = instruments.iter().map(|i| i.asset_class != AssetClass::Index).collect();
+        self.tradable = instruments
+            .iter()
+            .map(|i| i.asset_class != AssetClass::Index)
+            .collect();
         self.n_tradable = self.tradable.iter().filter(|t| **t).count();
         if self.n_tradable == 0 {
-            return Err(Error::Config { strategy: "sma_cross".into(), message: "the universe has no tradable instrument".into() });
+            return Err(Error::Config {
+                strategy: "sma_cross".into(),
+                message: "the universe has no tradable instrument".into(),
+            });
         }
         Ok(())
     }
@@ -115,10 +137,14 @@ impl Strategy for SmaCross {
                 continue;
             }
             let idx = InstrumentIndex(i as u32);
-            let Some(&close) = ctx.history.closes(idx).last() else { continue };
+            let Some(&close) = ctx.history.closes(idx).last() else {
+                continue;
+            };
             let fast = st.fast.update(close);
             let slow = st.slow.update(close);
-            let (Some(f), Some(s)) = (fast, slow) else { continue };
+            let (Some(f), Some(s)) = (fast, slow) else {
+                continue;
+            };
             if let Some((pf, ps)) = st.prev {
                 let flat = ctx.positions[i].is_flat();
                 if f > s && pf <= ps && flat {
@@ -132,7 +158,12 @@ impl Strategy for SmaCross {
                             }
                         }
                     };
-                    out.push(Signal::Order { instrument: idx, side: Side::Buy, qty, order_type: OrderType::Market });
+                    out.push(Signal::Order {
+                        instrument: idx,
+                        side: Side::Buy,
+                        qty,
+                        order_type: OrderType::Market,
+                    });
                 } else if f < s && pf >= ps && !flat {
                     out.push(Signal::Order {
                         instrument: idx,

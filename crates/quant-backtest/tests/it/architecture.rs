@@ -11,12 +11,20 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("quant-data", vec!["quant-core"]),
         ("quant-strategy", vec!["quant-core"]),
         ("quant-exec", vec!["quant-core", "quant-strategy"]),
-        ("quant-backtest", vec!["quant-core", "quant-data", "quant-strategy", "quant-exec"]),
+        (
+            "quant-backtest",
+            vec!["quant-core", "quant-data", "quant-strategy", "quant-exec"],
+        ),
     ])
 }
 
 /// Crates that must stay synchronous and free of network I/O.
-const COMPUTE: [&str; 4] = ["quant-core", "quant-strategy", "quant-exec", "quant-backtest"];
+const COMPUTE: [&str; 4] = [
+    "quant-core",
+    "quant-strategy",
+    "quant-exec",
+    "quant-backtest",
+];
 const ASYNC_OR_NET: [&str; 6] = ["tokio", "async-trait", "reqwest", "sqlx", "hyper", "axum"];
 
 #[test]
@@ -31,22 +39,38 @@ fn internal_dependencies_follow_the_architecture() {
             if !manifest.is_file() {
                 continue;
             }
-            let t: toml::Table = toml::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+            let t: toml::Table =
+                toml::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
             let name = t["package"]["name"].as_str().unwrap().to_string();
-            assert_eq!(dir.file_name().unwrap().to_str().unwrap(), name, "folder name = package name");
-            let deps: BTreeSet<String> =
-                t.get("dependencies").and_then(|d| d.as_table()).map(|d| d.keys().cloned().collect()).unwrap_or_default();
+            assert_eq!(
+                dir.file_name().unwrap().to_str().unwrap(),
+                name,
+                "folder name = package name"
+            );
+            let deps: BTreeSet<String> = t
+                .get("dependencies")
+                .and_then(|d| d.as_table())
+                .map(|d| d.keys().cloned().collect())
+                .unwrap_or_default();
             if group == "bins" {
                 continue; // binaries may wire anything
             }
             seen.insert(name.clone());
-            let ok = allowed.get(name.as_str()).unwrap_or_else(|| panic!("{name} is not in docs/ARCHITECTURE.md's table"));
+            let ok = allowed
+                .get(name.as_str())
+                .unwrap_or_else(|| panic!("{name} is not in docs/ARCHITECTURE.md's table"));
             for d in deps.iter().filter(|d| d.starts_with("quant-")) {
-                assert!(ok.contains(&d.as_str()), "{name} must not depend on {d} (docs/ARCHITECTURE.md)");
+                assert!(
+                    ok.contains(&d.as_str()),
+                    "{name} must not depend on {d} (docs/ARCHITECTURE.md)"
+                );
             }
             if COMPUTE.contains(&name.as_str()) {
                 for d in &deps {
-                    assert!(!ASYNC_OR_NET.contains(&d.as_str()), "compute crate {name} must not depend on {d}");
+                    assert!(
+                        !ASYNC_OR_NET.contains(&d.as_str()),
+                        "compute crate {name} must not depend on {d}"
+                    );
                 }
             }
         }

@@ -1,5 +1,7 @@
 //! Integration tests of quant-backtest on the real demo data in `fixtures/`.
 
+#![allow(clippy::unwrap_used)]
+
 mod architecture;
 mod golden;
 mod runs;

@@ -23,19 +23,54 @@ fn the_same_run_twice_writes_identical_bytes() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     write_outputs(&run_backtest(&cfg, |_, _| {}).unwrap(), a.path()).unwrap();
     write_outputs(&run_backtest(&cfg, |_, _| {}).unwrap(), b.path()).unwrap();
-    for name in ["summary.json", "equity.csv", "trades.csv", "orders.csv", "corporate_actions.csv", "report.html"] {
-        let (x, y) = (std::fs::read(a.path().join(name)).unwrap(), std::fs::read(b.path().join(name)).unwrap());
+    for name in [
+        "summary.json",
+        "equity.csv",
+        "trades.csv",
+        "orders.csv",
+        "corporate_actions.csv",
+        "report.html",
+    ] {
+        let (x, y) = (
+            std::fs::read(a.path().join(name)).unwrap(),
+            std::fs::read(b.path().join(name)).unwrap(),
+        );
         assert!(!x.is_empty(), "{name} is empty");
         assert!(x == y, "{name} differs between two runs");
     }
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(a.path().join("summary.json")).unwrap()).unwrap();
-    for key in ["total_return", "cagr", "sharpe", "sortino", "max_drawdown", "calmar", "num_trades", "final_equity", "alpha", "beta", "information_ratio", "win_rate", "turnover", "exposure", "max_drawdown_duration"] {
+    for key in [
+        "total_return",
+        "cagr",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "calmar",
+        "num_trades",
+        "final_equity",
+        "alpha",
+        "beta",
+        "information_ratio",
+        "win_rate",
+        "turnover",
+        "exposure",
+        "max_drawdown_duration",
+    ] {
         assert!(summary.get(key).is_some(), "summary.json lacks {key}");
     }
-    assert!(summary["max_drawdown"].as_f64().unwrap() > 0.0, "drawdown is a positive fraction");
+    assert!(
+        summary["max_drawdown"].as_f64().unwrap() > 0.0,
+        "drawdown is a positive fraction"
+    );
     let html = std::fs::read_to_string(a.path().join("report.html")).unwrap();
-    assert!(html.contains("<svg") && html.contains("Monthly returns") && !html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("<script"));
+    assert!(
+        html.contains("<svg")
+            && html.contains("Monthly returns")
+            && !html.contains("src=\"http")
+            && !html.contains("href=\"http")
+            && !html.contains("<script")
+    );
 }
 
 #[test]
@@ -46,9 +81,26 @@ fn benchmark_calendar_carries_the_position_through_a_real_suspension() {
     let res = run_backtest(&cfg, |_, _| {}).unwrap();
     assert_eq!(res.record.equity.len(), 1714);
     assert_eq!(res.record.fills.len(), 74);
-    let eq = |d: &str| res.record.equity.iter().find(|p| p.date.to_string() == d).unwrap().equity;
-    for d in ["2015-04-03", "2015-04-07", "2015-04-08", "2015-04-09", "2015-04-10"] {
-        assert_eq!(eq(d), eq("2015-04-02"), "suspended day {d} keeps the last mark");
+    let eq = |d: &str| {
+        res.record
+            .equity
+            .iter()
+            .find(|p| p.date.to_string() == d)
+            .unwrap()
+            .equity
+    };
+    for d in [
+        "2015-04-03",
+        "2015-04-07",
+        "2015-04-08",
+        "2015-04-09",
+        "2015-04-10",
+    ] {
+        assert_eq!(
+            eq(d),
+            eq("2015-04-02"),
+            "suspended day {d} keeps the last mark"
+        );
     }
 }
 
@@ -56,7 +108,10 @@ fn benchmark_calendar_carries_the_position_through_a_real_suspension() {
 fn parquet_store_runs_like_csv() {
     let store = tempfile::tempdir().unwrap();
     for sub in ["daily", "index"] {
-        let (from, to) = (root().join("fixtures/cn").join(sub), store.path().join("cn").join(sub));
+        let (from, to) = (
+            root().join("fixtures/cn").join(sub),
+            store.path().join("cn").join(sub),
+        );
         quant_data::import_csv_dir(&from, &to, |_, _| {}).unwrap();
     }
     let csv_cfg = load("config/examples/sma-600036.toml");
@@ -116,8 +171,14 @@ fn strategies_never_see_past_the_current_bar() {
         initial_cash: quant_core::Cash(cfg.backtest.initial_cash),
         corporate_actions: cfg.backtest.corporate_actions,
     });
-    let mut peek = Peek { n: 0, violations: 0, checked: 0 };
-    engine.run(&mut clock, &mut feed, &mut venue, &mut peek, |_| {}).unwrap();
+    let mut peek = Peek {
+        n: 0,
+        violations: 0,
+        checked: 0,
+    };
+    engine
+        .run(&mut clock, &mut feed, &mut venue, &mut peek, |_| {})
+        .unwrap();
     assert!(peek.checked > 20_000);
     assert_eq!(peek.violations, 0);
 }
@@ -126,16 +187,28 @@ fn strategies_never_see_past_the_current_bar() {
 fn config_errors_name_the_file_and_key() {
     let p = Path::new("bad.toml");
     let base = "[data]\nroot = \".\"\nuniverse = [\"x\"]\nbenchmark = \"b\"\n[strategy]\nname = \"sma_cross\"\n";
-    let e = BacktestConfig::parse(&format!("[backtest]\ninitial_cash = -5\n{base}"), p).unwrap_err().to_string();
-    assert!(e.contains("bad.toml") && e.contains("backtest.initial_cash"), "{e}");
-    let e = BacktestConfig::parse(&format!("[backtest]\nslipage_bps = 5\n{base}"), p).unwrap_err().to_string();
+    let e = BacktestConfig::parse(&format!("[backtest]\ninitial_cash = -5\n{base}"), p)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("bad.toml") && e.contains("backtest.initial_cash"),
+        "{e}"
+    );
+    let e = BacktestConfig::parse(&format!("[backtest]\nslipage_bps = 5\n{base}"), p)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("slipage_bps"), "{e}");
-    let e = BacktestConfig::parse(&format!("[backtest]\nfill = \"tomorrow\"\n{base}"), p).unwrap_err().to_string();
+    let e = BacktestConfig::parse(&format!("[backtest]\nfill = \"tomorrow\"\n{base}"), p)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("fill") && e.contains("line 2"), "{e}");
     let mut cfg = load("config/examples/sma-600036.toml");
     cfg.data.universe = vec!["cn/daily/999999.SH".into()];
     let e = run_backtest(&cfg, |_, _| {}).unwrap_err().to_string();
-    assert!(e.contains("sma-600036.toml") && e.contains("data.universe") && e.contains("999999.SH"), "{e}");
+    assert!(
+        e.contains("sma-600036.toml") && e.contains("data.universe") && e.contains("999999.SH"),
+        "{e}"
+    );
     let mut cfg = load("config/examples/sma-600036.toml");
     cfg.strategy.name = "sma_crosss".into();
     let e = run_backtest(&cfg, |_, _| {}).unwrap_err().to_string();
@@ -144,7 +217,11 @@ fn config_errors_name_the_file_and_key() {
 
 #[test]
 fn every_shipped_config_runs() {
-    for entry in ["config/backtest.toml", "config/small-account.toml", "config/examples/sma-600036.toml"] {
+    for entry in [
+        "config/backtest.toml",
+        "config/small-account.toml",
+        "config/examples/sma-600036.toml",
+    ] {
         let cfg = load(entry);
         let res = run_backtest(&cfg, |_, _| {}).unwrap();
         assert!(res.metrics.num_trades > 0, "{entry} made no trade");

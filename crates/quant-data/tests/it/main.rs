@@ -1,5 +1,7 @@
 //! Integration tests of quant-data on the real demo data in `fixtures/`.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use quant_data::csv_io::read_csv;
@@ -40,7 +42,13 @@ fn import_round_trips_every_fixture_bar() {
     // no temporary file is left behind
     let leftovers: Vec<_> = std::fs::read_dir(store.path().join("cn/daily"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp")
+        })
         .collect();
     assert!(leftovers.is_empty());
 }
@@ -62,13 +70,25 @@ fn a_bad_row_fails_the_import_and_leaves_the_store_as_it_was() {
     lines[4] = f.join(",");
     std::fs::write(&p, lines.join("\n") + "\n").unwrap();
     // and add a new, valid file that must not appear either
-    std::fs::copy(fixtures().join("cn/daily/600519.SH.csv"), input.path().join("600519.SH.csv")).unwrap();
+    std::fs::copy(
+        fixtures().join("cn/daily/600519.SH.csv"),
+        input.path().join("600519.SH.csv"),
+    )
+    .unwrap();
 
-    let err = import_csv_dir(input.path(), store.path(), |_, _| {}).unwrap_err().to_string();
+    let err = import_csv_dir(input.path(), store.path(), |_, _| {})
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("000300.SH.csv:5:"), "{err}");
     assert!(err.contains("high 1 is below"), "{err}");
-    assert_eq!(std::fs::read(store.path().join("000300.SH.parquet")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(store.path().join("000300.SH.parquet")).unwrap(),
+        before
+    );
     assert!(!store.path().join("600519.SH.parquet").exists());
-    let names: Vec<_> = std::fs::read_dir(store.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(store.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }

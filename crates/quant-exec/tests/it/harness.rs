@@ -12,7 +12,17 @@ pub fn d(s: &str) -> NaiveDate {
 }
 
 pub fn bar(date: &str, open: f64, high: f64, low: f64, close: f64) -> Bar {
-    Bar { date: d(date), open, high, low, close, pre_close: f64::NAN, volume: 1e6, amount: f64::NAN, adj_factor: 1.0 }
+    Bar {
+        date: d(date),
+        open,
+        high,
+        low,
+        close,
+        pre_close: f64::NAN,
+        volume: 1e6,
+        amount: f64::NAN,
+        adj_factor: 1.0,
+    }
 }
 
 pub fn inst(sym: &str) -> Instrument {
@@ -31,7 +41,13 @@ pub struct Feed {
 impl Feed {
     pub fn new(instruments: Vec<Instrument>, days: &[&str], bars: Vec<Vec<Option<Bar>>>) -> Self {
         let n = instruments.len();
-        Self { instruments, days: days.iter().map(|s| d(s)).collect(), bars, closes: vec![Vec::new(); n], day: 0 }
+        Self {
+            instruments,
+            days: days.iter().map(|s| d(s)).collect(),
+            bars,
+            closes: vec![Vec::new(); n],
+            day: 0,
+        }
     }
 }
 
@@ -102,7 +118,12 @@ pub fn units(n: i64) -> OrderQty {
     OrderQty::Units(quant_core::Quantity::from_units(n))
 }
 
-pub fn run(feed: &mut Feed, sim: SimConfig, cash: f64, script: Vec<(NaiveDate, usize, Side, OrderQty)>) -> RunRecord {
+pub fn run(
+    feed: &mut Feed,
+    sim: SimConfig,
+    cash: f64,
+    script: Vec<(NaiveDate, usize, Side, OrderQty)>,
+) -> RunRecord {
     run_with(feed, sim, cash, CorporateActions::None, &mut Script(script))
 }
 
@@ -115,6 +136,11 @@ pub fn run_with(
 ) -> RunRecord {
     let mut clock = DaysClock(feed.days.clone(), 0);
     let mut venue = SimulatedVenue::new(sim);
-    let engine = Engine::new(EngineConfig { initial_cash: Cash::from_f64(cash).unwrap(), corporate_actions: ca });
-    engine.run(&mut clock, feed, &mut venue, strategy, |_| {}).unwrap()
+    let engine = Engine::new(EngineConfig {
+        initial_cash: Cash::from_f64(cash).unwrap(),
+        corporate_actions: ca,
+    });
+    engine
+        .run(&mut clock, feed, &mut venue, strategy, |_| {})
+        .unwrap()
 }

@@ -1,6 +1,8 @@
 //! Scenario and property tests of the event loop and the simulated venue,
 //! with hand-computed expectations for every A-share rule and cost.
 
+#![allow(clippy::unwrap_used)]
+
 mod harness;
 mod properties;
 mod scenarios;

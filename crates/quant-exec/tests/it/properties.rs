@@ -15,36 +15,53 @@ const DAYS: usize = 30;
 
 fn days() -> Vec<String> {
     let start = d("2021-01-04");
-    (0..DAYS).map(|k| (start + chrono::Days::new(k as u64)).to_string()).collect()
+    (0..DAYS)
+        .map(|k| (start + chrono::Days::new(k as u64)).to_string())
+        .collect()
 }
 
 /// Random walks with suspensions and ±10% jumps (limit moves).
-fn market() -> impl Strategy<Value = Vec<Vec<Option<(f64, f64, f64, f64)>>>> {
-    let one = proptest::collection::vec((prop::bool::weighted(0.9), -0.12f64..0.12, 0.0f64..0.03, 0.0f64..0.03, -0.05f64..0.05), DAYS)
-        .prop_map(|steps| {
-            let mut close = 10.0f64;
-            steps
-                .into_iter()
-                .map(|(trades, jump, up, down, body)| {
-                    if !trades {
-                        return None;
-                    }
-                    let open = (close * (1.0 + jump.clamp(-0.1, 0.1))).max(0.5);
-                    let c = (open * (1.0 + body)).max(0.5);
-                    let high = open.max(c) * (1.0 + up);
-                    let low = open.min(c) * (1.0 - down);
-                    close = c;
-                    let r = |x: f64| (x * 100.0).round() / 100.0;
-                    let (o, h, l, c) = (r(open), r(high), r(low), r(c));
-                    Some((o, h.max(o).max(c), l.min(o).min(c), c))
-                })
-                .collect()
-        });
+/// Open, high, low, close of one day; `None` = suspended.
+type Ohlc = Option<(f64, f64, f64, f64)>;
+
+fn market() -> impl Strategy<Value = Vec<Vec<Ohlc>>> {
+    let one = proptest::collection::vec(
+        (
+            prop::bool::weighted(0.9),
+            -0.12f64..0.12,
+            0.0f64..0.03,
+            0.0f64..0.03,
+            -0.05f64..0.05,
+        ),
+        DAYS,
+    )
+    .prop_map(|steps| {
+        let mut close = 10.0f64;
+        steps
+            .into_iter()
+            .map(|(trades, jump, up, down, body)| {
+                if !trades {
+                    return None;
+                }
+                let open = (close * (1.0 + jump.clamp(-0.1, 0.1))).max(0.5);
+                let c = (open * (1.0 + body)).max(0.5);
+                let high = open.max(c) * (1.0 + up);
+                let low = open.min(c) * (1.0 - down);
+                close = c;
+                let r = |x: f64| (x * 100.0).round() / 100.0;
+                let (o, h, l, c) = (r(open), r(high), r(low), r(c));
+                Some((o, h.max(o).max(c), l.min(o).min(c), c))
+            })
+            .collect()
+    });
     proptest::collection::vec(one, 3)
 }
 
 fn orders() -> impl Strategy<Value = Vec<(usize, usize, bool, u8, i64)>> {
-    proptest::collection::vec((0..DAYS, 0usize..3, any::<bool>(), 0u8..3, 1i64..3000), 0..40)
+    proptest::collection::vec(
+        (0..DAYS, 0usize..3, any::<bool>(), 0u8..3, 1i64..3000),
+        0..40,
+    )
 }
 
 proptest! {

@@ -6,7 +6,10 @@
 use quant_core::{
     Cash, Order, OrderId, OrderQty, OrderStatus, OrderType, Quantity, RejectReason, Side,
 };
-use quant_exec::{FillTiming, MarketState, Phase, Portfolio, ShortfallPolicy, SimConfig, SimulatedVenue, Venue, VenueEvent};
+use quant_exec::{
+    FillTiming, MarketState, Phase, Portfolio, ShortfallPolicy, SimConfig, SimulatedVenue, Venue,
+    VenueEvent,
+};
 use rust_decimal_macros::dec;
 
 use crate::harness::*;
@@ -21,7 +24,14 @@ fn cash(rec: &quant_exec::RunRecord) -> Cash {
 
 #[test]
 fn minimum_commission_lot_rounding_and_the_stamp_duty_switch() {
-    let days = ["2023-08-22", "2023-08-23", "2023-08-24", "2023-08-25", "2023-08-28", "2023-08-29"];
+    let days = [
+        "2023-08-22",
+        "2023-08-23",
+        "2023-08-24",
+        "2023-08-25",
+        "2023-08-28",
+        "2023-08-29",
+    ];
     let bars = vec![
         Some(bar(days[0], 10.0, 10.6, 9.9, 10.5)),
         Some(bar(days[1], 10.0, 10.6, 9.9, 10.5)),
@@ -36,14 +46,17 @@ fn minimum_commission_lot_rounding_and_the_stamp_duty_switch() {
         SimConfig::default(),
         100_000.0,
         vec![
-            (d(days[0]), 0, Side::Buy, units(250)),  // → 200 shares at 10.00 on 08-23
+            (d(days[0]), 0, Side::Buy, units(250)), // → 200 shares at 10.00 on 08-23
             (d(days[2]), 0, Side::Sell, units(100)), // → at 11.00 on 08-25, stamp 0.1%
             (d(days[3]), 0, Side::Sell, units(100)), // → at 11.00 on 08-28, stamp 0.05%
         ],
     );
     assert_eq!(rec.fills.len(), 3);
     let buy = &rec.fills[0];
-    assert_eq!((buy.date, buy.quantity), (d("2023-08-23"), Quantity::from_units(200)));
+    assert_eq!(
+        (buy.date, buy.quantity),
+        (d("2023-08-23"), Quantity::from_units(200))
+    );
     assert_eq!(buy.commission, Cash(dec!(5))); // 2000 × 0.025% = 0.50 < 5
     assert_eq!(buy.transfer_fee, Cash(dec!(0.02)));
     assert_eq!(buy.stamp_duty, Cash::ZERO);
@@ -57,7 +70,13 @@ fn minimum_commission_lot_rounding_and_the_stamp_duty_switch() {
 
 #[test]
 fn limit_up_blocks_buys_and_limit_down_blocks_sells() {
-    let days = ["2021-03-01", "2021-03-02", "2021-03-03", "2021-03-04", "2021-03-05"];
+    let days = [
+        "2021-03-01",
+        "2021-03-02",
+        "2021-03-03",
+        "2021-03-04",
+        "2021-03-05",
+    ];
     let bars = vec![
         Some(bar(days[0], 10.0, 10.0, 10.0, 10.0)),
         Some(bar(days[1], 11.0, 11.0, 11.0, 11.0)), // limit-up: 10.00 × 1.1
@@ -98,8 +117,17 @@ fn a_suspended_day_never_fills_and_keeps_the_last_mark() {
     ];
     let mut zero_volume = bar(days[1], 10.0, 10.0, 10.0, 10.0);
     zero_volume.volume = 0.0;
-    let b = vec![Some(bar(days[0], 10.0, 10.0, 10.0, 10.0)), Some(zero_volume), Some(bar(days[2], 10.0, 10.0, 10.0, 10.0)), None];
-    let mut feed = Feed::new(vec![inst("600000.SH"), inst("600001.SH")], &days, vec![a, b]);
+    let b = vec![
+        Some(bar(days[0], 10.0, 10.0, 10.0, 10.0)),
+        Some(zero_volume),
+        Some(bar(days[2], 10.0, 10.0, 10.0, 10.0)),
+        None,
+    ];
+    let mut feed = Feed::new(
+        vec![inst("600000.SH"), inst("600001.SH")],
+        &days,
+        vec![a, b],
+    );
     let rec = run(
         &mut feed,
         SimConfig::default(),
@@ -124,28 +152,42 @@ fn a_suspended_day_never_fills_and_keeps_the_last_mark() {
 #[test]
 fn a_cash_shortfall_cuts_lot_by_lot_or_rejects() {
     let days = ["2021-03-01", "2021-03-02", "2021-03-03"];
-    let bars = || vec![vec![
-        Some(bar(days[0], 10.0, 10.0, 10.0, 10.0)),
-        Some(bar(days[1], 10.0, 10.0, 10.0, 10.0)),
-        Some(bar(days[2], 10.0, 10.0, 10.0, 10.0)),
-    ]];
+    let bars = || {
+        vec![vec![
+            Some(bar(days[0], 10.0, 10.0, 10.0, 10.0)),
+            Some(bar(days[1], 10.0, 10.0, 10.0, 10.0)),
+            Some(bar(days[2], 10.0, 10.0, 10.0, 10.0)),
+        ]]
+    };
     let script = vec![(d(days[0]), 0, Side::Buy, units(300))];
     // 2100 CNY: 300 shares cost 3005.03; 200 cost 2000 + 5 + 0.02 = 2005.02 ≤ 2100
     let mut feed = Feed::new(vec![inst("600000.SH")], &days, bars());
     let rec = run(&mut feed, SimConfig::default(), 2100.0, script.clone());
     assert_eq!(rec.fills[0].quantity, Quantity::from_units(200));
-    assert_eq!(order_of(&rec, 1).reason, Some(RejectReason::InsufficientCash));
+    assert_eq!(
+        order_of(&rec, 1).reason,
+        Some(RejectReason::InsufficientCash)
+    );
     assert_eq!(cash(&rec), Cash(dec!(94.98)));
     // policy `reject`
-    let sim = SimConfig { shortfall: ShortfallPolicy::Reject, ..SimConfig::default() };
+    let sim = SimConfig {
+        shortfall: ShortfallPolicy::Reject,
+        ..SimConfig::default()
+    };
     let mut feed = Feed::new(vec![inst("600000.SH")], &days, bars());
     let rec = run(&mut feed, sim, 2100.0, script.clone());
     assert_eq!(order_of(&rec, 1).status, OrderStatus::Rejected);
-    assert_eq!(order_of(&rec, 1).reason, Some(RejectReason::InsufficientCash));
+    assert_eq!(
+        order_of(&rec, 1).reason,
+        Some(RejectReason::InsufficientCash)
+    );
     // 1005 CNY cannot pay one lot: 1000 + 5 + 0.01 = 1005.01
     let mut feed = Feed::new(vec![inst("600000.SH")], &days, bars());
     let rec = run(&mut feed, SimConfig::default(), 1005.0, script);
-    assert_eq!(order_of(&rec, 1).reason, Some(RejectReason::InsufficientCash));
+    assert_eq!(
+        order_of(&rec, 1).reason,
+        Some(RejectReason::InsufficientCash)
+    );
     assert_eq!(cash(&rec), Cash(dec!(1005)));
 }
 
@@ -162,7 +204,10 @@ fn star_market_minimum_is_200_shares_then_one_share_steps() {
         &mut feed,
         SimConfig::default(),
         100_000.0,
-        vec![(d(days[0]), 0, Side::Buy, units(150)), (d(days[1]), 0, Side::Buy, units(250))],
+        vec![
+            (d(days[0]), 0, Side::Buy, units(150)),
+            (d(days[1]), 0, Side::Buy, units(250)),
+        ],
     );
     assert_eq!(order_of(&rec, 1).reason, Some(RejectReason::BelowLot));
     assert_eq!(rec.fills[0].quantity, Quantity::from_units(250));
@@ -176,19 +221,28 @@ fn slippage_moves_the_price_against_the_order_within_the_bar() {
         Some(bar(days[1], 10.0, 10.004, 9.9, 10.0)), // high caps the buy
         Some(bar(days[2], 10.0, 10.1, 9.999, 10.0)), // low floors the sell
     ]];
-    let sim = SimConfig { slippage_bps: dec!(10), ..SimConfig::default() };
+    let sim = SimConfig {
+        slippage_bps: dec!(10),
+        ..SimConfig::default()
+    };
     let mut feed = Feed::new(vec![inst("510300.SH")], &days, bars);
     let rec = run(
         &mut feed,
         sim,
         100_000.0,
-        vec![(d(days[0]), 0, Side::Buy, units(1000)), (d(days[1]), 0, Side::Sell, OrderQty::AllPosition)],
+        vec![
+            (d(days[0]), 0, Side::Buy, units(1000)),
+            (d(days[1]), 0, Side::Sell, OrderQty::AllPosition),
+        ],
     );
     assert_eq!(rec.fills[0].price.0, dec!(10.004)); // 10 × 1.001 = 10.01 capped at 10.004
     assert_eq!(rec.fills[1].price.0, dec!(9.999)); // 10 × 0.999 = 9.99 floored at 9.999
     // an ETF: commission without the 5 CNY minimum, no transfer fee, no stamp duty
     assert_eq!(rec.fills[1].commission, Cash(dec!(2.49975)));
-    assert_eq!(rec.fills[1].stamp_duty + rec.fills[1].transfer_fee, Cash::ZERO);
+    assert_eq!(
+        rec.fills[1].stamp_duty + rec.fills[1].transfer_fee,
+        Cash::ZERO
+    );
 }
 
 fn market<'a>(
@@ -198,13 +252,22 @@ fn market<'a>(
     prev: &'a [f64],
     listing: &'a [Option<usize>],
 ) -> MarketState<'a> {
-    MarketState { date: d(date), instruments, bars, prev_close: prev, listing_day: listing }
+    MarketState {
+        date: d(date),
+        instruments,
+        bars,
+        prev_close: prev,
+        listing_day: listing,
+    }
 }
 
 #[test]
 fn t_plus_one_sell_of_shares_bought_today_is_refused_or_cut() {
     let instruments = vec![inst("600000.SH"), inst("518880.SH")];
-    let bars = vec![Some(bar("2021-03-02", 10.0, 10.2, 9.9, 10.0)), Some(bar("2021-03-02", 4.0, 4.1, 3.9, 4.0))];
+    let bars = vec![
+        Some(bar("2021-03-02", 10.0, 10.2, 9.9, 10.0)),
+        Some(bar("2021-03-02", 4.0, 4.1, 3.9, 4.0)),
+    ];
     let prev = [10.0, 4.0];
     let listing = [None, None];
     let m = market("2021-03-02", &instruments, &bars, &prev, &listing);
@@ -214,12 +277,23 @@ fn t_plus_one_sell_of_shares_bought_today_is_refused_or_cut() {
     pf.roll_day();
     pf.positions[0].on_buy(Quantity::from_units(1000), Cash(dec!(10000)), true);
     pf.positions[1].on_buy(Quantity::from_units(1000), Cash(dec!(4000)), false); // gold ETF: T+0
-    let mut venue = SimulatedVenue::new(SimConfig { timing: FillTiming::NextOpen, ..SimConfig::default() });
+    let mut venue = SimulatedVenue::new(SimConfig {
+        timing: FillTiming::NextOpen,
+        ..SimConfig::default()
+    });
     assert!(venue.t_plus_one(&instruments[0]));
     assert!(!venue.t_plus_one(&instruments[1]));
     let mut ev = Vec::new();
     let sell = |id: u64, i: u32, q: OrderQty| {
-        Order::new(OrderId(id), quant_core::InstrumentIndex(i), instruments[i as usize].symbol.clone(), Side::Sell, OrderType::Market, q, d("2021-03-01"))
+        Order::new(
+            OrderId(id),
+            quant_core::InstrumentIndex(i),
+            instruments[i as usize].symbol.clone(),
+            Side::Sell,
+            OrderType::Market,
+            q,
+            d("2021-03-01"),
+        )
     };
     venue.submit(&sell(1, 0, OrderQty::AllPosition), &mut ev);
     venue.submit(&sell(2, 1, OrderQty::AllPosition), &mut ev);
@@ -232,14 +306,19 @@ fn t_plus_one_sell_of_shares_bought_today_is_refused_or_cut() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(&ev[1], VenueEvent::Filled { fill, cut: None } if fill.quantity == Quantity::from_units(1000)));
+    assert!(
+        matches!(&ev[1], VenueEvent::Filled { fill, cut: None } if fill.quantity == Quantity::from_units(1000))
+    );
     // nothing sellable at all: refused
     let mut pf = Portfolio::new(Cash(dec!(100000)), 2);
     pf.positions[0].on_buy(Quantity::from_units(1000), Cash(dec!(10000)), true);
     venue.submit(&sell(3, 0, OrderQty::AllPosition), &mut ev);
     ev.clear();
     venue.on_phase(Phase::Open, &m, &pf, &mut ev);
-    assert_eq!(ev, vec![VenueEvent::Rejected(OrderId(3), RejectReason::TPlusOne)]);
+    assert_eq!(
+        ev,
+        vec![VenueEvent::Rejected(OrderId(3), RejectReason::TPlusOne)]
+    );
 }
 
 #[test]
