@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use quant_backtest::feed::{HistoricalClock, HistoricalFeed, SignalPrices};
 use quant_backtest::synthetic::synthetic_market;
 use quant_core::Cash;

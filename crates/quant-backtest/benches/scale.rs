@@ -36,7 +36,9 @@ fn run(n_sym: usize, n_days: usize) {
     let (instruments, series, cal) = synthetic_market(n_sym, n_days, 42);
     let generated = t0.elapsed();
     let mut clock = HistoricalClock::new(&cal);
-    let mut feed = HistoricalFeed::new(instruments, series, None, SignalPrices::Raw);
+    let t_feed = Instant::now();
+    let mut feed = HistoricalFeed::new(instruments, series, None, SignalPrices::Raw, &cal);
+    let laid_out = t_feed.elapsed();
     let mut venue = SimulatedVenue::new(SimConfig::default());
     let mut strategy = quant_strategy::build("sma_cross", toml::Table::new()).unwrap();
     let engine = Engine::new(EngineConfig {
@@ -50,11 +52,12 @@ fn run(n_sym: usize, n_days: usize) {
     let secs = t1.elapsed().as_secs_f64();
     let events = (n_sym * n_days) as f64;
     println!(
-        "{n_sym:>5} symbols x {n_days} days: {:>9.0} bar-events in {secs:.3} s = {:.2} M bar-events/s; {} fills; data generated in {:.2?}; peak RSS {} MiB",
+        "{n_sym:>5} symbols x {n_days} days: {:>9.0} bar-events in {secs:.3} s = {:.2} M bar-events/s; {} fills; data generated in {:.2?}, laid out in {:.2?}; peak RSS {} MiB",
         events,
         events / secs / 1e6,
         rec.fills.len(),
         generated,
+        laid_out,
         peak_rss_kib() / 1024
     );
 }

@@ -169,16 +169,21 @@ pub fn max_drawdown(values: &[f64]) -> (f64, usize, usize) {
 /// Longest stretch in steps from a running peak to the first point back at
 /// or above it (or to the end), as (length, peak index).
 pub fn longest_drawdown(values: &[f64]) -> (usize, usize) {
-    let (mut peak, mut peak_i) = (f64::NEG_INFINITY, 0);
+    let (mut peak, mut peak_i, mut under) = (f64::NEG_INFINITY, 0, false);
     let (mut best, mut best_i) = (0, 0);
     for (i, &v) in values.iter().enumerate() {
         if v >= peak {
-            peak = v;
-            peak_i = i;
-        } else if i - peak_i > best {
-            best = i - peak_i;
-            best_i = peak_i;
+            if under && i - peak_i > best {
+                (best, best_i) = (i - peak_i, peak_i);
+            }
+            (peak, peak_i, under) = (v, i, false);
+        } else {
+            under = true;
         }
+    }
+    let last = values.len().saturating_sub(1);
+    if under && last - peak_i > best {
+        (best, best_i) = (last - peak_i, peak_i);
     }
     (best, best_i)
 }
@@ -376,7 +381,9 @@ mod tests {
         let (dd, p, t) = max_drawdown(&v);
         assert!((dd - 0.2).abs() < 1e-12);
         assert_eq!((p, t), (0, 3));
-        assert_eq!(longest_drawdown(&v), (4, 0));
+        assert_eq!(longest_drawdown(&v), (4, 0)); // peak at 0, back to 100 at 4
+        assert_eq!(longest_drawdown(&[100.0, 101.0, 99.0, 98.0]), (2, 1)); // not recovered: to the end
+        assert_eq!(longest_drawdown(&[100.0, 101.0, 102.0]), (0, 0));
     }
 
     #[test]

@@ -309,6 +309,7 @@ pub fn run_backtest(
         prepared.series,
         prepared.benchmark,
         cfg.backtest.signal_prices,
+        &prepared.calendar,
     );
     let mut venue = SimulatedVenue::new(sim);
     let engine = Engine::new(EngineConfig {

@@ -6,6 +6,7 @@
 //! 300/301, BSE 43x/83x/87x/920, funds SSE 50x–58x, SZSE 15x/16x.
 
 use std::fmt;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -13,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// A ticker as used in data files and configs, e.g. `600519.SH`, `SPY`, `BTC-USDT`.
+/// Shared (`Arc<str>`), so orders and fills clone it without allocating.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Symbol(String);
+pub struct Symbol(Arc<str>);
 
 impl Symbol {
     /// Wraps a symbol string.
@@ -30,7 +32,7 @@ impl Symbol {
                 reason: "empty or holds whitespace/commas".into(),
             });
         }
-        Ok(Self(text))
+        Ok(Self(Arc::from(text)))
     }
 
     /// The symbol text.

@@ -8,8 +8,8 @@ use std::fmt;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Mul, Neg, Sub, SubAssign};
 
+use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
-use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -37,23 +37,28 @@ pub struct Cash(pub Decimal);
 
 impl Price {
     /// Converts an analytics price to a decimal price rounded half-up
-    /// (midpoint away from zero) to a multiple of `tick`.
+    /// (midpoint away from zero) to a multiple of `tick`. Midpoints are
+    /// judged with a tolerance of 1e-9 ticks, so that a decimal midpoint such
+    /// as 18.205 (stored in binary as 18.20499…) rounds up as written.
     ///
     /// # Errors
     /// [`Error::InvalidValue`] when `x` is NaN, infinite or negative, or `tick` is not positive.
     pub fn from_f64_tick(x: f64, tick: Decimal) -> Result<Self> {
-        if !x.is_finite() || x < 0.0 || tick <= Decimal::ZERO {
-            return Err(Error::InvalidValue {
-                what: "price",
-                value: x.to_string(),
-            });
-        }
-        let d = Decimal::from_f64(x).ok_or(Error::InvalidValue {
+        let bad = || Error::InvalidValue {
             what: "price",
             value: x.to_string(),
-        })?;
-        let steps = (d / tick).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
-        Ok(Self((steps * tick).normalize()))
+        };
+        if !x.is_finite() || x < 0.0 || tick <= Decimal::ZERO {
+            return Err(bad());
+        }
+        let tick_f = tick.to_f64().ok_or_else(bad)?;
+        let steps = (x / tick_f + 0.5 + 1e-9).floor();
+        if steps >= 9.0e15 {
+            return Err(bad());
+        }
+        // tick = m × 10^-k (0.01 = 1 × 10^-2): price = steps × m × 10^-k, exact
+        let price = Decimal::from_i128_with_scale(steps as i128 * tick.mantissa(), tick.scale());
+        Ok(Self(price.normalize()))
     }
 
     /// Converts an `f64` price to a decimal with up to 15 significant digits,

@@ -13,6 +13,12 @@ use quant_core::{Bar, Cash, Instrument, InstrumentIndex, OrderQty, OrderType, Po
 pub trait History {
     /// Signal closes of instrument `i`, up to and including today.
     fn closes(&self, i: InstrumentIndex) -> &[f64];
+    /// The newest signal close of instrument `i` (today's when it traded
+    /// today), `None` before its first bar. Equal to `closes(i).last()`;
+    /// feeds may answer it from today's bars without touching the history.
+    fn last_close(&self, i: InstrumentIndex) -> Option<f64> {
+        self.closes(i).last().copied()
+    }
     /// Closes of the benchmark (index points), up to and including today.
     fn benchmark_closes(&self) -> &[f64];
 }

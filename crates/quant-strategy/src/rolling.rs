@@ -1,40 +1,62 @@
 //! Streaming helpers used by the built-ins until they move to `quant-indicators`.
 
-/// An exact running sum of `f64` values (Shewchuk's non-overlapping
-/// partials, the algorithm of Python's `math.fsum`): adding and removing
-/// values loses nothing, and [`ExactSum::value`] is the exact sum rounded
-/// once to the nearest `f64`.
+/// An exact running sum of `f64` values: adding and removing values loses
+/// nothing, and [`ExactSum::value`] is the exact sum rounded once to the
+/// nearest `f64` — the number Python's `math.fsum` gives.
+///
+/// Values with magnitude in [2^-20, 2^40) (every price and most analytics)
+/// are accumulated as integers in units of 2^-72 in an `i128`: such a value
+/// times 2^72 is an integer below 2^112, so the sum is exact, and the final
+/// `i128 → f64` conversion rounds to nearest. Other values (tiny, huge,
+/// or an `i128` overflow) go to Shewchuk's non-overlapping partials (the
+/// algorithm of `math.fsum`), held inline; the two parts are combined
+/// exactly when read.
 #[derive(Debug, Clone, Default)]
 pub struct ExactSum {
-    partials: Vec<f64>,
+    fixed: i128,
+    partials: Partials,
 }
 
-impl ExactSum {
-    /// Adds `x` exactly.
-    #[inline]
-    pub fn add(&mut self, mut x: f64) {
+const FIXED_BITS: i32 = 72;
+
+/// Shewchuk partials, inline. Sums need two or three; should inputs ever need
+/// more than [`Partials::CAPACITY`] (values spanning over 400 bits of
+/// magnitude), the two smallest are merged, rounding far below an ulp.
+#[derive(Debug, Clone, Copy, Default)]
+struct Partials {
+    p: [f64; Partials::CAPACITY],
+    len: usize,
+}
+
+impl Partials {
+    const CAPACITY: usize = 6;
+
+    fn add(&mut self, mut x: f64) {
         let mut i = 0;
-        for k in 0..self.partials.len() {
-            let mut y = self.partials[k];
+        for k in 0..self.len {
+            let mut y = self.p[k];
             if x.abs() < y.abs() {
                 std::mem::swap(&mut x, &mut y);
             }
             let hi = x + y;
             let lo = y - (hi - x);
             if lo != 0.0 {
-                self.partials[i] = lo;
+                self.p[i] = lo;
                 i += 1;
             }
             x = hi;
         }
-        self.partials.truncate(i);
-        self.partials.push(x);
+        if i == Self::CAPACITY {
+            self.p[1] += self.p[0];
+            self.p.copy_within(1.., 0);
+            i -= 1;
+        }
+        self.p[i] = x;
+        self.len = i + 1;
     }
 
-    /// The exact sum, correctly rounded to `f64`.
-    #[inline]
-    pub fn value(&self) -> f64 {
-        let p = &self.partials;
+    fn value(&self) -> f64 {
+        let p = &self.p[..self.len];
         let mut n = p.len();
         if n == 0 {
             return 0.0;
@@ -61,6 +83,53 @@ impl ExactSum {
             }
         }
         hi
+    }
+}
+
+/// `x × 2^72` as an integer when `x` is zero or |x| ∈ [2^-20, 2^40).
+#[inline]
+fn to_fixed(x: f64) -> Option<i128> {
+    if x == 0.0 {
+        return Some(0);
+    }
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let e = biased - 1023; // |x| = 1.m × 2^e
+    if biased == 0 || biased == 0x7ff || !(-20..40).contains(&e) {
+        return None;
+    }
+    let m = i128::from((bits & ((1u64 << 52) - 1)) | (1u64 << 52)); // |x| = m × 2^(e−52)
+    let v = m << (e - 52 + FIXED_BITS) as u32; // e + 20 ∈ [0, 60)
+    Some(if bits >> 63 == 1 { -v } else { v })
+}
+
+impl ExactSum {
+    /// Adds `x` exactly.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        match to_fixed(x).and_then(|v| self.fixed.checked_add(v)) {
+            Some(total) => self.fixed = total,
+            None => self.partials.add(x),
+        }
+    }
+
+    /// The exact sum, correctly rounded to `f64`.
+    #[inline]
+    pub fn value(&self) -> f64 {
+        let scale = 2f64.powi(-FIXED_BITS);
+        if self.partials.len == 0 {
+            // i128 → f64 rounds to nearest; scaling by a power of two is exact
+            return self.fixed as f64 * scale;
+        }
+        // split the fixed part into three exact doubles, then sum everything exactly
+        let mut all = self.partials;
+        let mut rest = self.fixed;
+        for _ in 0..3 {
+            let part = rest as f64;
+            all.add(part * scale);
+            rest -= part as i128;
+        }
+        all.value()
     }
 }
 
@@ -119,6 +188,33 @@ pub fn mean_last(xs: &[f64], n: usize) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_and_partials_paths_agree() {
+        // huge and tiny values take the partials path; mixed with prices
+        let mut s = ExactSum::default();
+        for x in [1e300, 12.34, -1e300, 5.67, 1e-30, 3.0] {
+            s.add(x);
+        }
+        // expected values from Python's math.fsum: the three prices sum exactly
+        // to the midpoint between two doubles (a tie, to even), and 1e-30
+        // breaks the tie upwards
+        assert_eq!(s.value(), 21.01);
+        let mut t = ExactSum::default();
+        for x in [12.34, 5.67, 3.0] {
+            t.add(x);
+        }
+        assert_eq!(t.value(), 21.009999999999998);
+        // adding and removing leaves nothing behind
+        let mut u = ExactSum::default();
+        for k in 0..1000 {
+            u.add(k as f64 * 0.37);
+        }
+        for k in 0..1000 {
+            u.add(-(k as f64 * 0.37));
+        }
+        assert_eq!(u.value(), 0.0);
+    }
 
     #[test]
     fn exact_sum_is_correctly_rounded() {

@@ -137,7 +137,7 @@ impl Strategy for SmaCross {
                 continue;
             }
             let idx = InstrumentIndex(i as u32);
-            let Some(&close) = ctx.history.closes(idx).last() else {
+            let Some(close) = ctx.history.last_close(idx) else {
                 continue;
             };
             let fast = st.fast.update(close);

@@ -165,6 +165,7 @@ fn strategies_never_see_past_the_current_bar() {
         prepared.series,
         prepared.benchmark,
         quant_backtest::feed::SignalPrices::Raw,
+        &prepared.calendar,
     );
     let mut venue = quant_exec::SimulatedVenue::new(quant_backtest::run::sim_config(&cfg));
     let engine = quant_exec::Engine::new(quant_exec::EngineConfig {
