@@ -18,20 +18,30 @@ fn engine(c: &mut Criterion) {
     group.throughput(Throughput::Elements((n_sym * n_days) as u64));
     group.sample_size(20);
     group.bench_function("sma_cross_200x1000", |b| {
-        b.iter(|| {
-            let mut clock = HistoricalClock::new(&cal);
-            let mut feed =
-                HistoricalFeed::new(instruments.clone(), series.clone(), None, SignalPrices::Raw);
-            let mut venue = SimulatedVenue::new(SimConfig::default());
-            let mut strategy = quant_strategy::build("sma_cross", toml::Table::new()).unwrap();
-            let engine = Engine::new(EngineConfig {
-                initial_cash: Cash(Decimal::from(100_000_000)),
-                corporate_actions: CorporateActions::None,
-            });
-            engine
-                .run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |_| {})
-                .unwrap()
-        })
+        b.iter_batched(
+            || {
+                HistoricalFeed::new(
+                    instruments.clone(),
+                    series.clone(),
+                    None,
+                    SignalPrices::Raw,
+                    &cal,
+                )
+            },
+            |mut feed| {
+                let mut clock = HistoricalClock::new(&cal);
+                let mut venue = SimulatedVenue::new(SimConfig::default());
+                let mut strategy = quant_strategy::build("sma_cross", toml::Table::new()).unwrap();
+                let engine = Engine::new(EngineConfig {
+                    initial_cash: Cash(Decimal::from(100_000_000)),
+                    corporate_actions: CorporateActions::None,
+                });
+                engine
+                    .run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |_| {})
+                    .unwrap()
+            },
+            BatchSize::LargeInput,
+        )
     });
     group.finish();
 }

@@ -4,7 +4,8 @@
 //! to show how memory grows with the data.
 //!
 //! Run: `cargo bench -p quant-backtest --bench scale`
-//! (optional arguments after `--`: SYMBOLS DAYS).
+//! (optional arguments after `--`: SYMBOLS DAYS; `SCALE_STRATEGY=buy_and_hold`
+//! measures the loop with one rebalance instead of `sma_cross`).
 
 #![allow(clippy::unwrap_used)]
 
@@ -40,7 +41,8 @@ fn run(n_sym: usize, n_days: usize) {
     let mut feed = HistoricalFeed::new(instruments, series, None, SignalPrices::Raw, &cal);
     let laid_out = t_feed.elapsed();
     let mut venue = SimulatedVenue::new(SimConfig::default());
-    let mut strategy = quant_strategy::build("sma_cross", toml::Table::new()).unwrap();
+    let name = std::env::var("SCALE_STRATEGY").unwrap_or_else(|_| "sma_cross".into());
+    let mut strategy = quant_strategy::build(&name, toml::Table::new()).unwrap();
     let engine = Engine::new(EngineConfig {
         initial_cash: Cash(Decimal::from(1_000_000_000)),
         corporate_actions: CorporateActions::None,

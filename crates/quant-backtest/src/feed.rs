@@ -178,7 +178,7 @@ impl DataFeed for HistoricalFeed {
         &self.instruments
     }
 
-    fn advance(&mut self, date: NaiveDate, bars: &mut [Option<Bar>]) -> quant_exec::Result<()> {
+    fn advance(&mut self, date: NaiveDate) -> quant_exec::Result<()> {
         let k = if self.days.get(self.next) == Some(&date) {
             self.next
         } else {
@@ -186,10 +186,16 @@ impl DataFeed for HistoricalFeed {
                 quant_exec::Error::Feed(format!("{date} is not a day of the feed's calendar"))
             })?
         };
-        let n = self.instruments.len();
-        bars.copy_from_slice(&self.grid[k * n..(k + 1) * n]);
         self.next = k + 1;
         Ok(())
+    }
+
+    fn bars(&self) -> &[Option<Bar>] {
+        let n = self.instruments.len();
+        match self.current() {
+            Some(k) => &self.grid[k * n..(k + 1) * n],
+            None => &[],
+        }
     }
 
     fn history(&self) -> &dyn History {

@@ -139,7 +139,6 @@ impl Engine {
         strategy.on_start(&instruments)?;
         let t1: Vec<bool> = instruments.iter().map(|i| venue.t_plus_one(i)).collect();
         let mut portfolio = Portfolio::new(self.config.initial_cash, n);
-        let mut bars: Vec<Option<Bar>> = vec![None; n];
         let mut prev_close = vec![f64::NAN; n];
         let mut listing_day: Vec<Option<usize>> = vec![None; n];
         let mut first_date: Vec<Option<NaiveDate>> = vec![None; n];
@@ -151,7 +150,8 @@ impl Engine {
         let mut last_date = None;
 
         while let Some(date) = clock.next_session() {
-            feed.advance(date, &mut bars)?;
+            feed.advance(date)?;
+            let bars = feed.bars();
             for i in 0..n {
                 if let Some(b) = &bars[i] {
                     prev_close[i] = if b.pre_close.is_finite() {
@@ -169,7 +169,7 @@ impl Engine {
                 self.book_corporate_actions(
                     date,
                     &instruments,
-                    &bars,
+                    bars,
                     &mut portfolio,
                     &mut record.dividends,
                 );
@@ -177,7 +177,7 @@ impl Engine {
             let market = MarketState {
                 date,
                 instruments: &instruments,
-                bars: &bars,
+                bars,
                 prev_close: &prev_close,
                 listing_day: &listing_day,
             };
@@ -202,7 +202,7 @@ impl Engine {
                 let ctx = Context {
                     date,
                     instruments: &instruments,
-                    bars: &bars,
+                    bars,
                     history: feed.history(),
                     positions: &portfolio.positions,
                     cash: portfolio.cash,

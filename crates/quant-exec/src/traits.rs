@@ -18,12 +18,16 @@ pub trait Clock {
 pub trait DataFeed {
     /// The instruments, indexed by [`quant_core::InstrumentIndex`].
     fn instruments(&self) -> &[Instrument];
-    /// Loads the bars of `date` into `bars` (one slot per instrument, `None`
-    /// when it has no bar that day) and advances history to include them.
+    /// Moves to trading day `date`: its bars become [`DataFeed::bars`] and
+    /// history now ends with them.
     ///
     /// # Errors
     /// [`crate::Error::Feed`] when the source fails.
-    fn advance(&mut self, date: NaiveDate, bars: &mut [Option<Bar>]) -> Result<()>;
+    fn advance(&mut self, date: NaiveDate) -> Result<()>;
+    /// Bars of the last advanced day, one slot per instrument, `None` when
+    /// the instrument has no bar that day. Borrowed, so a historical feed
+    /// serves them without copying.
+    fn bars(&self) -> &[Option<Bar>];
     /// History up to and including the last advanced day.
     fn history(&self) -> &dyn History;
     /// The benchmark's close on the last advanced day, NaN when none.

@@ -12,6 +12,7 @@
 /// algorithm of `math.fsum`), held inline; the two parts are combined
 /// exactly when read.
 #[derive(Debug, Clone, Default)]
+#[repr(C)] // the hot fields (fixed, partials.len) first, in one cache line
 pub struct ExactSum {
     fixed: i128,
     partials: Partials,
@@ -23,9 +24,10 @@ const FIXED_BITS: i32 = 72;
 /// more than [`Partials::CAPACITY`] (values spanning over 400 bits of
 /// magnitude), the two smallest are merged, rounding far below an ulp.
 #[derive(Debug, Clone, Copy, Default)]
+#[repr(C)]
 struct Partials {
-    p: [f64; Partials::CAPACITY],
     len: usize,
+    p: [f64; Partials::CAPACITY],
 }
 
 impl Partials {
@@ -86,6 +88,28 @@ impl Partials {
     }
 }
 
+/// `v` rounded to the nearest `f64` (ties to even), like `v as f64`, without
+/// the compiler's generic 128-bit conversion routine.
+#[inline]
+fn i128_to_f64(v: i128) -> f64 {
+    let a = v.unsigned_abs();
+    let bits = 128 - a.leading_zeros();
+    if bits <= 53 {
+        let m = a as u64 as f64; // exact
+        return if v < 0 { -m } else { m };
+    }
+    let shift = bits - 53;
+    let mut m = (a >> shift) as u64;
+    let rem = a & ((1u128 << shift) - 1);
+    let half = 1u128 << (shift - 1);
+    if rem > half || (rem == half && m & 1 == 1) {
+        m += 1; // may carry to 2^53: still exact as f64
+    }
+    // m × 2^shift, exact: shift ≤ 75, so the power of two is a normal f64
+    let x = m as f64 * f64::from_bits(((1023 + shift) as u64) << 52);
+    if v < 0 { -x } else { x }
+}
+
 /// `x × 2^72` as an integer when `x` is zero or |x| ∈ [2^-20, 2^40).
 #[inline]
 fn to_fixed(x: f64) -> Option<i128> {
@@ -113,13 +137,26 @@ impl ExactSum {
         }
     }
 
+    /// The sum within a few ulps (relative error below 1e-15), cheaper than
+    /// [`ExactSum::value`]: for deciding comparisons that are not close.
+    #[inline]
+    pub fn approx(&self) -> f64 {
+        if self.partials.len != 0 {
+            return self.value();
+        }
+        let hi = (self.fixed >> 64) as i64 as f64 * 18_446_744_073_709_551_616.0; // × 2^64
+        let lo = self.fixed as u64 as f64;
+        (hi + lo) * f64::from_bits(((1023 - FIXED_BITS) as u64) << 52)
+    }
+
     /// The exact sum, correctly rounded to `f64`.
     #[inline]
     pub fn value(&self) -> f64 {
-        let scale = 2f64.powi(-FIXED_BITS);
+        // 2^-72, exact
+        let scale = f64::from_bits(((1023 - FIXED_BITS) as u64) << 52);
         if self.partials.len == 0 {
-            // i128 → f64 rounds to nearest; scaling by a power of two is exact
-            return self.fixed as f64 * scale;
+            // rounded to nearest once; scaling by a power of two is exact
+            return i128_to_f64(self.fixed) * scale;
         }
         // split the fixed part into three exact doubles, then sum everything exactly
         let mut all = self.partials;
@@ -190,6 +227,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn i128_conversion_rounds_like_the_cast() {
+        let mut x: i128 = 0x1234_5678_9abc_def0_1357_9bdf_0246_8ace;
+        let cases = [
+            0i128,
+            1,
+            -1,
+            (1 << 53) + 1,
+            (1 << 54) + 2,
+            (1 << 54) + 6,
+            i128::MAX,
+            i128::MIN + 1,
+            -(1 << 90) - 12345,
+        ];
+        for v in cases {
+            assert_eq!(i128_to_f64(v).to_bits(), (v as f64).to_bits(), "{v}");
+        }
+        for _ in 0..10_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            for v in [x, x >> 20, x >> 50, x >> 70, x >> 100] {
+                assert_eq!(i128_to_f64(v).to_bits(), (v as f64).to_bits(), "{v}");
+            }
+        }
+    }
+
+    #[test]
     fn fixed_and_partials_paths_agree() {
         // huge and tiny values take the partials path; mixed with prices
         let mut s = ExactSum::default();
@@ -214,6 +278,13 @@ mod tests {
             u.add(-(k as f64 * 0.37));
         }
         assert_eq!(u.value(), 0.0);
+        // approx is within 1e-15 relative
+        let mut w = ExactSum::default();
+        for k in 1..500 {
+            w.add(k as f64 * 1.37 + 0.01);
+            let (a, v) = (w.approx(), w.value());
+            assert!((a - v).abs() <= 1e-15 * v.abs(), "{a} vs {v}");
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::Strategy;
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
-use crate::rolling::RollingMean;
+use crate::rolling::ExactSum;
 
 /// How a buy is sized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -65,18 +65,87 @@ impl Default for SmaCrossParams {
     }
 }
 
-#[derive(Debug, Clone)]
-struct State {
-    fast: RollingMean,
-    slow: RollingMean,
-    prev: Option<(f64, f64)>,
+/// Both moving averages of every instrument, in flat arrays indexed by
+/// instrument: one ring of the last `slow` closes per instrument (the fast
+/// window is its newest `fast` entries) and exact window sums
+/// ([`ExactSum`]), so each mean is the correctly rounded window sum / n.
+#[derive(Debug, Clone, Default)]
+struct Windows {
+    fast: usize,
+    slow: usize,
+    ring: Vec<f64>,
+    count: Vec<usize>,
+    fast_sum: Vec<ExactSum>,
+    slow_sum: Vec<ExactSum>,
+    /// Sign of fast − slow at the previous bar (−1, 0, +1); `None` before both exist.
+    prev: Vec<Option<i8>>,
+}
+
+impl Windows {
+    fn new(n: usize, fast: usize, slow: usize) -> Self {
+        Self {
+            fast,
+            slow,
+            ring: vec![0.0; n * slow],
+            count: vec![0; n],
+            fast_sum: vec![ExactSum::default(); n],
+            slow_sum: vec![ExactSum::default(); n],
+            prev: vec![None; n],
+        }
+    }
+
+    /// Adds instrument `i`'s close; once both windows are full returns the
+    /// sign of fast − slow, where fast and slow are the correctly rounded
+    /// means. The sign is read from cheap approximations (relative error
+    /// below 1e-15) unless the two are within 1e-13 of each other, in which
+    /// case the exact means decide — so ties compare exactly as
+    /// `fsum(window) / n` would.
+    #[inline]
+    fn update(&mut self, i: usize, x: f64) -> Option<i8> {
+        let (fast, slow) = (self.fast, self.slow);
+        let c = self.count[i];
+        let ring = &mut self.ring[i * slow..(i + 1) * slow];
+        let pos = c % slow;
+        if c >= fast {
+            self.fast_sum[i].add(-ring[(c - fast) % slow]);
+        }
+        if c >= slow {
+            self.slow_sum[i].add(-ring[pos]);
+        }
+        ring[pos] = x;
+        self.fast_sum[i].add(x);
+        self.slow_sum[i].add(x);
+        self.count[i] = c + 1;
+        if c + 1 < slow {
+            return None;
+        }
+        let (f, s) = (
+            self.fast_sum[i].approx() / fast as f64,
+            self.slow_sum[i].approx() / slow as f64,
+        );
+        let (f, s) = if (f - s).abs() > 1e-13 * f.abs().max(s.abs()) {
+            (f, s)
+        } else {
+            (
+                self.fast_sum[i].value() / fast as f64,
+                self.slow_sum[i].value() / slow as f64,
+            )
+        };
+        Some(if f > s {
+            1
+        } else if f < s {
+            -1
+        } else {
+            0
+        })
+    }
 }
 
 /// The SMA crossover strategy; see the module docs.
 #[derive(Debug, Clone)]
 pub struct SmaCross {
     params: SmaCrossParams,
-    states: Vec<State>,
+    windows: Windows,
     tradable: Vec<bool>,
     n_tradable: usize,
 }
@@ -98,7 +167,7 @@ impl SmaCross {
         }
         Ok(Self {
             params,
-            states: Vec::new(),
+            windows: Windows::default(),
             tradable: Vec::new(),
             n_tradable: 0,
         })
@@ -111,12 +180,7 @@ impl Strategy for SmaCross {
     }
 
     fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
-        let state = State {
-            fast: RollingMean::new(self.params.fast),
-            slow: RollingMean::new(self.params.slow),
-            prev: None,
-        };
-        self.states = vec![state; instruments.len()];
+        self.windows = Windows::new(instruments.len(), self.params.fast, self.params.slow);
         self.tradable = instruments
             .iter()
             .map(|i| i.asset_class != AssetClass::Index)
@@ -132,7 +196,7 @@ impl Strategy for SmaCross {
     }
 
     fn on_bar(&mut self, ctx: &Context<'_>, out: &mut Vec<Signal>) {
-        for (i, st) in self.states.iter_mut().enumerate() {
+        for i in 0..self.tradable.len() {
             if !self.tradable[i] || ctx.bars[i].is_none() {
                 continue;
             }
@@ -140,14 +204,17 @@ impl Strategy for SmaCross {
             let Some(close) = ctx.history.last_close(idx) else {
                 continue;
             };
-            let fast = st.fast.update(close);
-            let slow = st.slow.update(close);
-            let (Some(f), Some(s)) = (fast, slow) else {
+            let Some(sign) = self.windows.update(i, close) else {
                 continue;
             };
-            if let Some((pf, ps)) = st.prev {
+            if let Some(prev) = std::mem::replace(&mut self.windows.prev[i], Some(sign)) {
+                let up = sign > 0 && prev <= 0;
+                let down = sign < 0 && prev >= 0;
+                if !(up || down) {
+                    continue;
+                }
                 let flat = ctx.positions[i].is_flat();
-                if f > s && pf <= ps && flat {
+                if up && flat {
                     let qty = match self.params.sizing {
                         Sizing::AllCash => OrderQty::AllCash,
                         Sizing::EqualWeight => {
@@ -164,7 +231,7 @@ impl Strategy for SmaCross {
                         qty,
                         order_type: OrderType::Market,
                     });
-                } else if f < s && pf >= ps && !flat {
+                } else if down && !flat {
                     out.push(Signal::Order {
                         instrument: idx,
                         side: Side::Sell,
@@ -173,7 +240,6 @@ impl Strategy for SmaCross {
                     });
                 }
             }
-            st.prev = Some((f, s));
         }
     }
 }

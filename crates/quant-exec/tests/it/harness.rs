@@ -36,6 +36,7 @@ pub struct Feed {
     pub bars: Vec<Vec<Option<Bar>>>, // [instrument][day]
     pub closes: Vec<Vec<f64>>,
     pub day: usize,
+    pub today: Vec<Option<Bar>>,
 }
 
 impl Feed {
@@ -47,6 +48,7 @@ impl Feed {
             bars,
             closes: vec![Vec::new(); n],
             day: 0,
+            today: vec![None; n],
         }
     }
 }
@@ -64,9 +66,9 @@ impl DataFeed for Feed {
     fn instruments(&self) -> &[Instrument] {
         &self.instruments
     }
-    fn advance(&mut self, date: NaiveDate, out: &mut [Option<Bar>]) -> quant_exec::Result<()> {
+    fn advance(&mut self, date: NaiveDate) -> quant_exec::Result<()> {
         let k = self.days.iter().position(|x| *x == date).unwrap();
-        for (i, slot) in out.iter_mut().enumerate() {
+        for (i, slot) in self.today.iter_mut().enumerate() {
             *slot = self.bars[i][k];
             if let Some(b) = slot {
                 self.closes[i].push(b.close);
@@ -74,6 +76,9 @@ impl DataFeed for Feed {
         }
         self.day = k;
         Ok(())
+    }
+    fn bars(&self) -> &[Option<Bar>] {
+        &self.today
     }
     fn history(&self) -> &dyn History {
         self
