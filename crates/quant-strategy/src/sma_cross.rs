@@ -207,7 +207,7 @@ impl Strategy for SmaCross {
             let Some(sign) = self.windows.update(i, close) else {
                 continue;
             };
-            if let Some(prev) = std::mem::replace(&mut self.windows.prev[i], Some(sign)) {
+            if let Some(prev) = self.windows.prev[i].replace(sign) {
                 let up = sign > 0 && prev <= 0;
                 let down = sign < 0 && prev >= 0;
                 if !(up || down) {
