@@ -118,6 +118,19 @@ impl Cash {
     /// Zero.
     pub const ZERO: Self = Self(Decimal::ZERO);
 
+    /// Cash from an `f64` amount rounded half away from zero to the cent
+    /// (0.01): the crossing from an analytics amount (a target value) to money.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] for NaN, infinite or out-of-range input (|x| ≥ 9e13).
+    pub fn from_f64_cents(x: f64) -> Result<Self> {
+        let cents = (x * 100.0).round();
+        if !cents.is_finite() || cents.abs() >= 9.0e15 {
+            return Err(Error::InvalidValue { what: "cash", value: x.to_string() });
+        }
+        Ok(Self(Decimal::new(cents as i64, 2)))
+    }
+
     /// Cash from an `f64` amount (config input), rounded to 15 significant digits.
     ///
     /// # Errors
@@ -233,6 +246,13 @@ mod tests {
         );
         assert!(Price::from_f64_tick(f64::NAN, dec!(0.01)).is_err());
         assert!(Price::from_f64_tick(-1.0, dec!(0.01)).is_err());
+    }
+
+    #[test]
+    fn cents() {
+        assert_eq!(Cash::from_f64_cents(1234.5678).unwrap().0, dec!(1234.57));
+        assert_eq!(Cash::from_f64_cents(-0.005).unwrap().0, dec!(-0.01));
+        assert!(Cash::from_f64_cents(f64::NAN).is_err());
     }
 
     #[test]

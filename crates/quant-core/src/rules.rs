@@ -104,6 +104,16 @@ pub struct FeeSchedule {
     pub round_to_cent: bool,
 }
 
+/// `q` rounded down to a multiple of `step` (> 0); integer arithmetic when
+/// both share a scale (whole shares and lots), decimal division otherwise.
+fn floor_to_multiple(q: Decimal, step: Decimal) -> Decimal {
+    if q.scale() == step.scale() && !step.is_zero() {
+        let (m, l) = (q.mantissa(), step.mantissa());
+        return Decimal::from_i128_with_scale(m - m.rem_euclid(l), q.scale());
+    }
+    (q / step).floor() * step
+}
+
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
 }
@@ -374,10 +384,10 @@ impl MarketRules {
                         whole
                     }
                 }
-                _ => (q / inst.lot_size).floor() * inst.lot_size,
+                _ => floor_to_multiple(q, inst.lot_size),
             },
             RuleSet::Us => q.floor(),
-            RuleSet::Crypto => (q / inst.lot_size).floor() * inst.lot_size,
+            RuleSet::Crypto => floor_to_multiple(q, inst.lot_size),
         };
         Quantity(out)
     }
@@ -499,19 +509,33 @@ impl MarketRules {
             return Quantity::ZERO;
         }
         let sched = self.fee_schedule(inst);
-        let gross = price.0 * (Decimal::ONE + sched.commission_rate + sched.transfer_fee_rate(on));
-        let estimate = self.round_buy(inst, Quantity(cash.0 / gross));
-        let mut q = match wanted {
-            Some(w) => self.round_buy(inst, w).min(estimate),
-            None => estimate,
-        };
+        let fits = |q: Quantity| price * q + self.fees(inst, Side::Buy, on, price, q).total() <= cash;
+        // The answer is the largest affordable lot multiple ≤ wanted: value ×
+        // (1 + commission + transfer rates) ≤ cost, so the estimate below is
+        // an upper bound up to f64 rounding; search from it in both
+        // directions, checking each candidate exactly in decimal.
+        let rate = sched.commission_rate + sched.transfer_fee_rate(on);
+        let gross = price.to_f64() * (1.0 + rate.to_f64().unwrap_or(0.0));
         let step = self.buy_step(inst);
-        while !q.is_zero() {
-            let cost = price * q + self.fees(inst, Side::Buy, on, price, q).total();
-            if cost <= cash {
+        let steps = (cash.to_f64() / gross / step.to_f64()).floor();
+        if !(steps.is_finite() && steps >= 0.0 && steps < 9.0e15) {
+            return Quantity::ZERO;
+        }
+        let estimate = Quantity(Decimal::from(steps as i64) * step.0);
+        let cap = wanted.map(|w| self.round_buy(inst, w));
+        let mut q = self.round_buy(inst, estimate);
+        if let Some(c) = cap {
+            q = q.min(c);
+        }
+        while !q.is_zero() && !fits(q) {
+            q = self.round_buy(inst, q - step);
+        }
+        loop {
+            let next = self.round_buy(inst, q + step);
+            if next <= q || cap.is_some_and(|c| next > c) || !fits(next) {
                 break;
             }
-            q = self.round_buy(inst, q - step);
+            q = next;
         }
         q
     }

@@ -371,7 +371,7 @@ impl Engine {
                     date,
                 );
                 venue.submit(&o, events);
-            } else if let Ok(v) = Cash::from_f64(delta) {
+            } else if let Ok(v) = Cash::from_f64_cents(delta) {
                 buys.push((idx, v));
             }
         }

@@ -17,6 +17,7 @@
 //! (`insufficient_cash`) or, with [`ShortfallPolicy::Reject`], rejected.
 
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use quant_core::{
@@ -92,6 +93,29 @@ impl SimConfig {
             RuleSet::Crypto => &self.crypto,
         }
     }
+}
+
+/// Units that `value` buys at `price`, before lot rounding: whole units
+/// floor(value / price) for instruments traded in whole units (estimated in
+/// `f64`, corrected exactly in decimal), the exact quotient for fractional
+/// ones (`lot_size` below 1, e.g. crypto).
+fn units_for_value(value: Cash, price: Price, lot_size: Decimal) -> Quantity {
+    let (v, p) = (value.0, price.0);
+    if p <= Decimal::ZERO || v <= Decimal::ZERO {
+        return Quantity::ZERO;
+    }
+    let est = (value.to_f64() / price.to_f64()).floor();
+    if lot_size < Decimal::ONE || !(est.is_finite() && est < 9.0e15) {
+        return Quantity(v / p);
+    }
+    let mut q = Decimal::from(est as i64);
+    while q > Decimal::ZERO && q * p > v {
+        q -= Decimal::ONE;
+    }
+    while (q + Decimal::ONE) * p <= v {
+        q += Decimal::ONE;
+    }
+    Quantity(q)
 }
 
 /// The simulated venue; see the module docs.
@@ -180,12 +204,22 @@ impl SimulatedVenue {
         }
         let tick = inst.tick_size;
         let px = |x: f64| Price::from_f64_tick(x, tick).map_err(|_| RejectReason::Suspended);
-        let (ref_px, high, low) = (px(reference)?, px(bar.high)?, px(bar.low)?);
-        let mut price = match order.side {
-            Side::Buy => Price((ref_px.0 * (Decimal::ONE + self.slip)).min(high.0)),
-            Side::Sell => Price((ref_px.0 * (Decimal::ONE - self.slip)).max(low.0)),
+        let ref_px = px(reference)?;
+        // the bar's high and low are only converted when they bind (or a limit needs them)
+        let is_limit = matches!(order.order_type, OrderType::Limit(_));
+        let price = match order.side {
+            Side::Buy => {
+                let p = ref_px.0 * (Decimal::ONE + self.slip);
+                if is_limit || p.to_f64().is_none_or(|x| x >= bar.high) { p.min(px(bar.high)?.0) } else { p }
+            }
+            Side::Sell => {
+                let p = ref_px.0 * (Decimal::ONE - self.slip);
+                if is_limit || p.to_f64().is_none_or(|x| x <= bar.low) { p.max(px(bar.low)?.0) } else { p }
+            }
         };
+        let mut price = Price(price);
         if let OrderType::Limit(lim) = order.order_type {
+            let (high, low) = (px(bar.high)?, px(bar.low)?);
             match order.side {
                 Side::Buy if price > lim => {
                     if low > lim {
@@ -207,7 +241,7 @@ impl SimulatedVenue {
             Side::Buy => {
                 let wanted = match order.requested {
                     OrderQty::Units(q) => Some(rules.round_buy(inst, q)),
-                    OrderQty::Value(v) => Some(rules.round_buy(inst, Quantity(v.0 / price.0))),
+                    OrderQty::Value(v) => Some(rules.round_buy(inst, units_for_value(v, price, inst.lot_size))),
                     OrderQty::AllCash => None,
                     OrderQty::AllPosition => return Err(RejectReason::NoPosition),
                 };
@@ -242,7 +276,7 @@ impl SimulatedVenue {
                 let asked = match order.requested {
                     OrderQty::Units(q) => q,
                     OrderQty::AllPosition => held,
-                    OrderQty::Value(v) => Quantity(v.0 / price.0),
+                    OrderQty::Value(v) => units_for_value(v, price, inst.lot_size),
                     OrderQty::AllCash => return Err(RejectReason::NoPosition),
                 };
                 if asked > sellable {

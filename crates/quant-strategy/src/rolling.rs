@@ -9,13 +9,13 @@
 /// times 2^72 is an integer below 2^112, so the sum is exact, and the final
 /// `i128 → f64` conversion rounds to nearest. Other values (tiny, huge,
 /// or an `i128` overflow) go to Shewchuk's non-overlapping partials (the
-/// algorithm of `math.fsum`), held inline; the two parts are combined
-/// exactly when read.
+/// algorithm of `math.fsum`), allocated only when first needed; the two
+/// parts are combined exactly when read. The common case is 32 bytes with
+/// no heap, so two sums fit one cache line.
 #[derive(Debug, Clone, Default)]
-#[repr(C)] // the hot fields (fixed, partials.len) first, in one cache line
 pub struct ExactSum {
     fixed: i128,
-    partials: Partials,
+    partials: Option<Box<Partials>>,
 }
 
 const FIXED_BITS: i32 = 72;
@@ -133,7 +133,7 @@ impl ExactSum {
     pub fn add(&mut self, x: f64) {
         match to_fixed(x).and_then(|v| self.fixed.checked_add(v)) {
             Some(total) => self.fixed = total,
-            None => self.partials.add(x),
+            None => self.partials.get_or_insert_with(Box::default).add(x),
         }
     }
 
@@ -141,7 +141,7 @@ impl ExactSum {
     /// [`ExactSum::value`]: for deciding comparisons that are not close.
     #[inline]
     pub fn approx(&self) -> f64 {
-        if self.partials.len != 0 {
+        if self.partials.is_some() {
             return self.value();
         }
         let hi = (self.fixed >> 64) as i64 as f64 * 18_446_744_073_709_551_616.0; // × 2^64
@@ -154,12 +154,12 @@ impl ExactSum {
     pub fn value(&self) -> f64 {
         // 2^-72, exact
         let scale = f64::from_bits(((1023 - FIXED_BITS) as u64) << 52);
-        if self.partials.len == 0 {
+        let Some(partials) = &self.partials else {
             // rounded to nearest once; scaling by a power of two is exact
             return i128_to_f64(self.fixed) * scale;
-        }
+        };
         // split the fixed part into three exact doubles, then sum everything exactly
-        let mut all = self.partials;
+        let mut all = **partials;
         let mut rest = self.fixed;
         for _ in 0..3 {
             let part = rest as f64;

@@ -219,7 +219,7 @@ impl Strategy for SmaCross {
                         Sizing::AllCash => OrderQty::AllCash,
                         Sizing::EqualWeight => {
                             let value = ctx.equity / self.n_tradable as f64;
-                            match quant_core::Cash::from_f64(value) {
+                            match quant_core::Cash::from_f64_cents(value) {
                                 Ok(v) => OrderQty::Value(v),
                                 Err(_) => continue,
                             }

@@ -346,3 +346,27 @@ fn an_ex_date_credits_a_cash_dividend_by_default() {
     let (e2, e3) = (rec.equity[1].equity, rec.equity[2].equity);
     assert!((e2 - e3).abs() < 1e-9, "{e2} vs {e3}");
 }
+
+#[test]
+fn crypto_value_orders_buy_fractional_quantities_without_t_plus_one() {
+    let days = ["2021-03-01", "2021-03-02", "2021-03-03"];
+    let bars = vec![vec![
+        Some(bar(days[0], 20000.0, 20000.0, 20000.0, 20000.0)),
+        Some(bar(days[1], 20000.0, 20000.0, 20000.0, 20000.0)),
+        Some(bar(days[2], 20000.0, 20000.0, 20000.0, 20000.0)),
+    ]];
+    let mut feed = Feed::new(vec![inst("BTC-USDT")], &days, bars);
+    let sim = SimConfig { timing: FillTiming::SameClose, ..SimConfig::default() };
+    let rec = run(
+        &mut feed,
+        sim,
+        100_000.0,
+        vec![
+            (d(days[0]), 0, Side::Buy, OrderQty::Value(Cash(dec!(50000)))),
+            (d(days[1]), 0, Side::Sell, units(1)),
+        ],
+    );
+    assert_eq!(rec.fills[0].quantity, Quantity(dec!(2.5)));
+    assert_eq!(rec.fills[0].commission, Cash(dec!(50))); // 0.1%
+    assert_eq!(rec.fills[1].quantity, Quantity(dec!(1)));
+}
