@@ -126,7 +126,10 @@ impl Cash {
     pub fn from_f64_cents(x: f64) -> Result<Self> {
         let cents = (x * 100.0).round();
         if !cents.is_finite() || cents.abs() >= 9.0e15 {
-            return Err(Error::InvalidValue { what: "cash", value: x.to_string() });
+            return Err(Error::InvalidValue {
+                what: "cash",
+                value: x.to_string(),
+            });
         }
         Ok(Self(Decimal::new(cents as i64, 2)))
     }

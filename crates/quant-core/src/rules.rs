@@ -509,7 +509,8 @@ impl MarketRules {
             return Quantity::ZERO;
         }
         let sched = self.fee_schedule(inst);
-        let fits = |q: Quantity| price * q + self.fees(inst, Side::Buy, on, price, q).total() <= cash;
+        let fits =
+            |q: Quantity| price * q + self.fees(inst, Side::Buy, on, price, q).total() <= cash;
         // The answer is the largest affordable lot multiple ≤ wanted: value ×
         // (1 + commission + transfer rates) ≤ cost, so the estimate below is
         // an upper bound up to f64 rounding; search from it in both
@@ -518,7 +519,7 @@ impl MarketRules {
         let gross = price.to_f64() * (1.0 + rate.to_f64().unwrap_or(0.0));
         let step = self.buy_step(inst);
         let steps = (cash.to_f64() / gross / step.to_f64()).floor();
-        if !(steps.is_finite() && steps >= 0.0 && steps < 9.0e15) {
+        if !(0.0..9.0e15).contains(&steps) {
             return Quantity::ZERO;
         }
         let estimate = Quantity(Decimal::from(steps as i64) * step.0);

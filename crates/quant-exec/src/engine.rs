@@ -141,7 +141,8 @@ impl Engine {
         let mut portfolio = Portfolio::new(self.config.initial_cash, n);
         let mut prev_close = vec![f64::NAN; n];
         let mut listing_day: Vec<Option<usize>> = vec![None; n];
-        let mut first_date: Vec<Option<NaiveDate>> = vec![None; n];
+        // decided at each instrument's first bar: is it its listing day (IPO rules apply)?
+        let mut ipo_in_data: Vec<Option<bool>> = vec![None; n];
         let mut bars_seen = vec![0usize; n];
         let mut record = RunRecord::default();
         let mut events = Vec::new();
@@ -159,12 +160,14 @@ impl Engine {
                     } else {
                         portfolio.marks[i]
                     };
-                    let first = *first_date[i].get_or_insert(b.date);
-                    listing_day[i] =
-                        (instruments[i].list_date == Some(first)).then_some(bars_seen[i]);
+                    let ipo = *ipo_in_data[i]
+                        .get_or_insert_with(|| instruments[i].list_date == Some(b.date));
+                    if ipo {
+                        listing_day[i] = Some(bars_seen[i]);
+                    }
                 }
             }
-            portfolio.roll_day();
+            portfolio.roll_unsettled();
             if self.config.corporate_actions == CorporateActions::CashDividend {
                 self.book_corporate_actions(
                     date,

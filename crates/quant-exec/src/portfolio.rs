@@ -13,6 +13,8 @@ pub struct Portfolio {
     /// Last known close per instrument (carried through suspensions), NaN before the first bar.
     pub marks: Vec<f64>,
     qty: Vec<f64>,
+    /// Instruments with T+1 units bought since the last roll.
+    unsettled: Vec<usize>,
 }
 
 impl Portfolio {
@@ -23,6 +25,7 @@ impl Portfolio {
             positions: vec![Position::default(); n],
             marks: vec![f64::NAN; n],
             qty: vec![0.0; n],
+            unsettled: Vec::new(),
         }
     }
 
@@ -33,7 +36,12 @@ impl Portfolio {
         self.cash += fill.cash_flow();
         let p = &mut self.positions[i];
         match fill.side {
-            Side::Buy => p.on_buy(fill.quantity, fill.value() + fill.total_fees(), t_plus_one),
+            Side::Buy => {
+                p.on_buy(fill.quantity, fill.value() + fill.total_fees(), t_plus_one);
+                if t_plus_one {
+                    self.unsettled.push(i);
+                }
+            }
             Side::Sell => {
                 p.on_sell(fill.quantity);
             }
@@ -53,6 +61,17 @@ impl Portfolio {
     pub fn roll_day(&mut self) {
         for p in &mut self.positions {
             p.roll_day();
+        }
+        self.unsettled.clear();
+    }
+
+    /// Like [`Portfolio::roll_day`], touching only positions with units
+    /// bought under T+1 through [`Portfolio::apply_fill`] since the last
+    /// roll (the engine's per-day path; positions changed by other means
+    /// need [`Portfolio::roll_day`]).
+    pub fn roll_unsettled(&mut self) {
+        for i in self.unsettled.drain(..) {
+            self.positions[i].roll_day();
         }
     }
 

@@ -210,11 +210,19 @@ impl SimulatedVenue {
         let price = match order.side {
             Side::Buy => {
                 let p = ref_px.0 * (Decimal::ONE + self.slip);
-                if is_limit || p.to_f64().is_none_or(|x| x >= bar.high) { p.min(px(bar.high)?.0) } else { p }
+                if is_limit || p.to_f64().is_none_or(|x| x >= bar.high) {
+                    p.min(px(bar.high)?.0)
+                } else {
+                    p
+                }
             }
             Side::Sell => {
                 let p = ref_px.0 * (Decimal::ONE - self.slip);
-                if is_limit || p.to_f64().is_none_or(|x| x <= bar.low) { p.max(px(bar.low)?.0) } else { p }
+                if is_limit || p.to_f64().is_none_or(|x| x <= bar.low) {
+                    p.max(px(bar.low)?.0)
+                } else {
+                    p
+                }
             }
         };
         let mut price = Price(price);
@@ -241,7 +249,9 @@ impl SimulatedVenue {
             Side::Buy => {
                 let wanted = match order.requested {
                     OrderQty::Units(q) => Some(rules.round_buy(inst, q)),
-                    OrderQty::Value(v) => Some(rules.round_buy(inst, units_for_value(v, price, inst.lot_size))),
+                    OrderQty::Value(v) => {
+                        Some(rules.round_buy(inst, units_for_value(v, price, inst.lot_size)))
+                    }
                     OrderQty::AllCash => None,
                     OrderQty::AllPosition => return Err(RejectReason::NoPosition),
                 };
@@ -264,7 +274,10 @@ impl SimulatedVenue {
             }
             Side::Sell => {
                 let pos = &portfolio.positions[i];
-                let already: Quantity = sold.iter().filter(|(j, _)| *j == i).map(|(_, q)| *q).sum();
+                let already = sold
+                    .iter()
+                    .filter(|(j, _)| *j == i)
+                    .fold(Quantity::ZERO, |a, (_, q)| a + *q);
                 let held = pos.quantity - already;
                 let sellable = pos.sellable - already;
                 if held.is_zero() {

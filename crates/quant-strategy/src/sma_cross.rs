@@ -66,7 +66,7 @@ impl Default for SmaCrossParams {
 }
 
 /// Both moving averages of every instrument, in flat arrays indexed by
-/// instrument: one ring of the last `slow` closes per instrument (the fast
+/// instrument: a ring of the last `slow` closes per instrument (the fast
 /// window is its newest `fast` entries) and exact window sums
 /// ([`ExactSum`]), so each mean is the correctly rounded window sum / n.
 #[derive(Debug, Clone, Default)]
@@ -75,6 +75,7 @@ struct Windows {
     slow: usize,
     ring: Vec<f64>,
     count: Vec<usize>,
+    pos: Vec<usize>,
     fast_sum: Vec<ExactSum>,
     slow_sum: Vec<ExactSum>,
     /// Sign of fast − slow at the previous bar (−1, 0, +1); `None` before both exist.
@@ -88,6 +89,7 @@ impl Windows {
             slow,
             ring: vec![0.0; n * slow],
             count: vec![0; n],
+            pos: vec![0; n],
             fast_sum: vec![ExactSum::default(); n],
             slow_sum: vec![ExactSum::default(); n],
             prev: vec![None; n],
@@ -104,18 +106,29 @@ impl Windows {
     fn update(&mut self, i: usize, x: f64) -> Option<i8> {
         let (fast, slow) = (self.fast, self.slow);
         let c = self.count[i];
-        let ring = &mut self.ring[i * slow..(i + 1) * slow];
-        let pos = c % slow;
+        // slot-major layout: slot k of instrument i at k × n + i, so that on a
+        // day when instruments share a slot their closes are contiguous
+        let n = self.count.len();
+        let ring = &mut self.ring;
+        // ring slot of this close, without a division: count mod slow, kept
+        // by wrapping (count only grows by one per call)
+        let pos = if c < slow { c } else { self.pos[i] };
         if c >= fast {
-            self.fast_sum[i].add(-ring[(c - fast) % slow]);
+            let out = if pos >= fast {
+                pos - fast
+            } else {
+                pos + slow - fast
+            };
+            self.fast_sum[i].add(-ring[out * n + i]);
         }
         if c >= slow {
-            self.slow_sum[i].add(-ring[pos]);
+            self.slow_sum[i].add(-ring[pos * n + i]);
         }
-        ring[pos] = x;
+        ring[pos * n + i] = x;
         self.fast_sum[i].add(x);
         self.slow_sum[i].add(x);
         self.count[i] = c + 1;
+        self.pos[i] = if pos + 1 == slow { 0 } else { pos + 1 };
         if c + 1 < slow {
             return None;
         }

@@ -356,7 +356,10 @@ fn crypto_value_orders_buy_fractional_quantities_without_t_plus_one() {
         Some(bar(days[2], 20000.0, 20000.0, 20000.0, 20000.0)),
     ]];
     let mut feed = Feed::new(vec![inst("BTC-USDT")], &days, bars);
-    let sim = SimConfig { timing: FillTiming::SameClose, ..SimConfig::default() };
+    let sim = SimConfig {
+        timing: FillTiming::SameClose,
+        ..SimConfig::default()
+    };
     let rec = run(
         &mut feed,
         sim,
