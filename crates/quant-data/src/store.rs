@@ -43,11 +43,11 @@ pub fn load_series(path: &Path) -> Result<BarSeries> {
     }
 }
 
-/// Every `*.csv` under `dir`, recursively, sorted by path.
+/// Every file under `dir` (recursively) whose extension is `ext`, sorted by path.
 ///
 /// # Errors
 /// [`Error::Io`] when a folder cannot be read.
-pub fn csv_files(dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -55,7 +55,7 @@ pub fn csv_files(dir: &Path) -> Result<Vec<PathBuf>> {
             let path = entry.map_err(|e| Error::io(&d, e))?.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "csv") {
+            } else if path.extension().is_some_and(|e| e == ext) {
                 out.push(path);
             }
         }
@@ -79,7 +79,7 @@ pub fn import_csv_dir(
     store: &Path,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<ImportReport> {
-    let files = csv_files(input)?;
+    let files = files_with_extension(input, "csv")?;
     if files.is_empty() {
         return Err(Error::Empty {
             path: input.to_path_buf(),
@@ -127,18 +127,8 @@ pub fn import_csv_dir(
 /// # Errors
 /// The first read or validation error.
 pub fn load_store(store: &Path) -> Result<Vec<BarSeries>> {
-    let mut files = Vec::new();
-    let mut stack = vec![store.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
-            let path = entry.map_err(|e| Error::io(&d, e))?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "parquet") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files.iter().map(|p| read_parquet(p)).collect()
+    files_with_extension(store, "parquet")?
+        .iter()
+        .map(|p| read_parquet(p))
+        .collect()
 }
