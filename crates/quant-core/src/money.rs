@@ -14,6 +14,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// `d` as the nearest `f64`. Fast and correctly rounded for the common case
+/// of a mantissa below 2^53 and at most 22 decimals (both operands of one
+/// IEEE division are then exact); otherwise `rust_decimal`'s conversion.
+/// NaN only if that fails.
+#[inline]
+pub fn decimal_to_f64(d: Decimal) -> f64 {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let m = d.mantissa();
+    let s = d.scale() as usize;
+    if m.unsigned_abs() < (1u128 << 53) && s < POW10.len() {
+        return m as i64 as f64 / POW10[s];
+    }
+    d.to_f64().unwrap_or(f64::NAN)
+}
+
 /// A price per unit in the instrument's quote currency (CNY per share for A-shares).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
@@ -51,7 +69,7 @@ impl Price {
         if !x.is_finite() || x < 0.0 || tick <= Decimal::ZERO {
             return Err(bad());
         }
-        let tick_f = tick.to_f64().ok_or_else(bad)?;
+        let tick_f = decimal_to_f64(tick);
         let steps = (x / tick_f + 0.5 + 1e-9).floor();
         if steps >= 9.0e15 {
             return Err(bad());
@@ -84,7 +102,7 @@ impl Price {
     /// The price as `f64` for analytics.
     #[inline]
     pub fn to_f64(self) -> f64 {
-        self.0.to_f64().unwrap_or(f64::NAN)
+        decimal_to_f64(self.0)
     }
 }
 
@@ -105,7 +123,7 @@ impl Quantity {
     /// The quantity as `f64` for analytics.
     #[inline]
     pub fn to_f64(self) -> f64 {
-        self.0.to_f64().unwrap_or(f64::NAN)
+        decimal_to_f64(self.0)
     }
 
     /// The smaller of two quantities.
@@ -150,7 +168,7 @@ impl Cash {
     /// The amount as `f64` for analytics.
     #[inline]
     pub fn to_f64(self) -> f64 {
-        self.0.to_f64().unwrap_or(f64::NAN)
+        decimal_to_f64(self.0)
     }
 
     /// Multiplies by a rate (a fraction, e.g. 0.00025 for 0.025%).
@@ -249,6 +267,26 @@ mod tests {
         );
         assert!(Price::from_f64_tick(f64::NAN, dec!(0.01)).is_err());
         assert!(Price::from_f64_tick(-1.0, dec!(0.01)).is_err());
+    }
+
+    #[test]
+    fn fast_decimal_to_f64_is_correctly_rounded() {
+        for d in [
+            dec!(15.417705),
+            dec!(0.1),
+            dec!(-98673.312),
+            dec!(0.00001),
+            dec!(123456789012.34),
+            dec!(0),
+        ] {
+            assert_eq!(
+                decimal_to_f64(d),
+                d.to_string().parse::<f64>().unwrap(),
+                "{d}"
+            );
+        }
+        let big = Decimal::from_i128_with_scale(12345678901234567890123, 5);
+        assert_eq!(decimal_to_f64(big), 123456789012345678.90123);
     }
 
     #[test]

@@ -7,7 +7,6 @@
 //! `shared/docs/conventions.md` (fill and cost model).
 
 use chrono::NaiveDate;
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
@@ -483,7 +482,7 @@ impl MarketRules {
             }
             _ => (pct, pct),
         };
-        let tick = inst.tick_size.to_f64().unwrap_or(0.01);
+        let tick = crate::money::decimal_to_f64(inst.tick_size);
         let snap = |x: f64| ((x / tick) + 0.5 + 1e-9).floor() * tick;
         PriceLimit::Band {
             up: snap(prev_close * (1.0 + up_pct)),
@@ -516,7 +515,7 @@ impl MarketRules {
         // an upper bound up to f64 rounding; search from it in both
         // directions, checking each candidate exactly in decimal.
         let rate = sched.commission_rate + sched.transfer_fee_rate(on);
-        let gross = price.to_f64() * (1.0 + rate.to_f64().unwrap_or(0.0));
+        let gross = price.to_f64() * (1.0 + crate::money::decimal_to_f64(rate));
         let step = self.buy_step(inst);
         let steps = (cash.to_f64() / gross / step.to_f64()).floor();
         if !(0.0..9.0e15).contains(&steps) {

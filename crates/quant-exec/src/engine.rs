@@ -355,8 +355,7 @@ impl Engine {
                 continue;
             }
             let delta = weight[i] * equity - portfolio.position_value(i);
-            let lot_value =
-                mark * rust_decimal::prelude::ToPrimitive::to_f64(&inst.lot_size).unwrap_or(1.0);
+            let lot_value = mark * quant_core::money::decimal_to_f64(inst.lot_size);
             // Adjustments smaller than one lot are skipped; a new position
             // below one lot is still sent, so the venue records `below_lot`.
             if delta.abs() < lot_value && (held || delta <= 0.0) {

@@ -17,9 +17,9 @@
 //! (`insufficient_cash`) or, with [`ShortfallPolicy::Reject`], rejected.
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
+use quant_core::money::decimal_to_f64;
 use quant_core::{
     AssetClass, Cash, Fill, Instrument, MarketRules, Order, OrderQty, OrderType, Price, Quantity,
     RejectReason, RuleSet, Side,
@@ -210,7 +210,7 @@ impl SimulatedVenue {
         let price = match order.side {
             Side::Buy => {
                 let p = ref_px.0 * (Decimal::ONE + self.slip);
-                if is_limit || p.to_f64().is_none_or(|x| x >= bar.high) {
+                if is_limit || decimal_to_f64(p) >= bar.high {
                     p.min(px(bar.high)?.0)
                 } else {
                     p
@@ -218,7 +218,7 @@ impl SimulatedVenue {
             }
             Side::Sell => {
                 let p = ref_px.0 * (Decimal::ONE - self.slip);
-                if is_limit || p.to_f64().is_none_or(|x| x <= bar.low) {
+                if is_limit || decimal_to_f64(p) <= bar.low {
                     p.max(px(bar.low)?.0)
                 } else {
                     p

@@ -65,10 +65,42 @@ impl Default for SmaCrossParams {
     }
 }
 
+/// A running sum with Neumaier's compensation (Kahan–Babuška): its error
+/// stays within a few ulps however many values come and go.
+#[derive(Debug, Clone, Copy, Default)]
+struct RunningSum {
+    sum: f64,
+    comp: f64,
+}
+
+impl RunningSum {
+    #[inline]
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        self.comp += if self.sum.abs() >= x.abs() {
+            (self.sum - t) + x
+        } else {
+            (x - t) + self.sum
+        };
+        self.sum = t;
+    }
+
+    #[inline]
+    fn value(self) -> f64 {
+        self.sum + self.comp
+    }
+}
+
 /// Both moving averages of every instrument, in flat arrays indexed by
 /// instrument: a ring of the last `slow` closes per instrument (the fast
-/// window is its newest `fast` entries) and exact window sums
-/// ([`ExactSum`]), so each mean is the correctly rounded window sum / n.
+/// window is its newest `fast` entries) and compensated running sums.
+///
+/// The crossover needs only the sign of fast − slow where fast and slow are
+/// the correctly rounded means (`fsum(window) / n`, the golden case's
+/// numbers). The compensated sums give it whenever the two means differ by
+/// more than 1e-12 relative (their error is a few ulps); closer than that,
+/// both windows are summed exactly from the ring ([`ExactSum`]), so ties
+/// compare exactly (600036.SH has one on 2018-12-12).
 #[derive(Debug, Clone, Default)]
 struct Windows {
     fast: usize,
@@ -76,8 +108,7 @@ struct Windows {
     ring: Vec<f64>,
     count: Vec<usize>,
     pos: Vec<usize>,
-    fast_sum: Vec<ExactSum>,
-    slow_sum: Vec<ExactSum>,
+    sums: Vec<(RunningSum, RunningSum)>,
     /// Sign of fast − slow at the previous bar (−1, 0, +1); `None` before both exist.
     prev: Vec<Option<i8>>,
 }
@@ -90,18 +121,32 @@ impl Windows {
             ring: vec![0.0; n * slow],
             count: vec![0; n],
             pos: vec![0; n],
-            fast_sum: vec![ExactSum::default(); n],
-            slow_sum: vec![ExactSum::default(); n],
+            sums: vec![(RunningSum::default(), RunningSum::default()); n],
             prev: vec![None; n],
         }
     }
 
+    /// The exactly rounded means of instrument `i`'s windows, summing the
+    /// ring; `last` is the slot of the newest close.
+    fn exact_means(&self, i: usize, last: usize) -> (f64, f64) {
+        let n = self.count.len();
+        let (mut fsum, mut ssum) = (ExactSum::default(), ExactSum::default());
+        for k in 0..self.slow {
+            let slot = (last + self.slow - k) % self.slow;
+            let x = self.ring[slot * n + i];
+            if k < self.fast {
+                fsum.add(x);
+            }
+            ssum.add(x);
+        }
+        (
+            fsum.value() / self.fast as f64,
+            ssum.value() / self.slow as f64,
+        )
+    }
+
     /// Adds instrument `i`'s close; once both windows are full returns the
-    /// sign of fast − slow, where fast and slow are the correctly rounded
-    /// means. The sign is read from cheap approximations (relative error
-    /// below 1e-15) unless the two are within 1e-13 of each other, in which
-    /// case the exact means decide — so ties compare exactly as
-    /// `fsum(window) / n` would.
+    /// sign of fast − slow (see the type's docs).
     #[inline]
     fn update(&mut self, i: usize, x: f64) -> Option<i8> {
         let (fast, slow) = (self.fast, self.slow);
@@ -109,40 +154,34 @@ impl Windows {
         // slot-major layout: slot k of instrument i at k × n + i, so that on a
         // day when instruments share a slot their closes are contiguous
         let n = self.count.len();
-        let ring = &mut self.ring;
         // ring slot of this close, without a division: count mod slow, kept
         // by wrapping (count only grows by one per call)
         let pos = if c < slow { c } else { self.pos[i] };
+        let (fs, ss) = &mut self.sums[i];
         if c >= fast {
             let out = if pos >= fast {
                 pos - fast
             } else {
                 pos + slow - fast
             };
-            self.fast_sum[i].add(-ring[out * n + i]);
+            fs.add(-self.ring[out * n + i]);
         }
         if c >= slow {
-            self.slow_sum[i].add(-ring[pos * n + i]);
+            ss.add(-self.ring[pos * n + i]);
         }
-        ring[pos * n + i] = x;
-        self.fast_sum[i].add(x);
-        self.slow_sum[i].add(x);
+        fs.add(x);
+        ss.add(x);
+        let (f, s) = (fs.value() / fast as f64, ss.value() / slow as f64);
+        self.ring[pos * n + i] = x;
         self.count[i] = c + 1;
         self.pos[i] = if pos + 1 == slow { 0 } else { pos + 1 };
         if c + 1 < slow {
             return None;
         }
-        let (f, s) = (
-            self.fast_sum[i].approx() / fast as f64,
-            self.slow_sum[i].approx() / slow as f64,
-        );
-        let (f, s) = if (f - s).abs() > 1e-13 * f.abs().max(s.abs()) {
+        let (f, s) = if (f - s).abs() > 1e-12 * f.abs().max(s.abs()) {
             (f, s)
         } else {
-            (
-                self.fast_sum[i].value() / fast as f64,
-                self.slow_sum[i].value() / slow as f64,
-            )
+            self.exact_means(i, pos)
         };
         Some(if f > s {
             1
@@ -254,5 +293,47 @@ impl Strategy for SmaCross {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 600036.SH closes from the shipped fixtures, oldest first, up to `until`.
+    fn closes_until(until: &str) -> Vec<f64> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/cn/daily/600036.SH.csv");
+        let text = std::fs::read_to_string(path).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .take_while(|f| f[0] <= until)
+            .map(|f| f[4].parse().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_tie_of_the_means_is_decided_by_the_exactly_rounded_values() {
+        // On 2018-12-12 SMA(10) and SMA(30) of 600036.SH are both 28.804 in
+        // decimal; fsum(window)/n gives 28.804000000000002 > 28.804, an
+        // up-cross (the golden trade of 2018-12-13). Plain running sums give
+        // fast < slow and miss it.
+        let closes = closes_until("2018-12-12");
+        let mut w = Windows::new(1, 10, 30);
+        let signs: Vec<Option<i8>> = closes.iter().map(|&c| w.update(0, c)).collect();
+        assert_eq!(signs[signs.len() - 1], Some(1));
+        assert_eq!(signs[signs.len() - 2], Some(-1));
+        let (mut f, mut s) = (0.0, 0.0);
+        for (k, c) in closes.iter().enumerate() {
+            f += c;
+            s += c;
+            if k >= 10 {
+                f -= closes[k - 10];
+            }
+            if k >= 30 {
+                s -= closes[k - 30];
+            }
+        }
+        assert!(f / 10.0 <= s / 30.0, "naive running sums see no cross");
     }
 }
