@@ -1,7 +1,7 @@
 //! The event loop: trading days → strategy calls → orders → fills → portfolio.
 //!
 //! For each trading day the [`Clock`] yields, in this order:
-//! 1. the [`DataFeed`] loads the day's bars (history now ends today);
+//! 1. the [`DataFeed`] advances to the day and lends its bars (history now ends today);
 //! 2. positions roll (T+1 units bought yesterday become sellable);
 //! 3. corporate actions on ex-dates are booked ([`CorporateActions`]);
 //! 4. the venue acts at the open (next-open fills of yesterday's orders);

@@ -302,7 +302,10 @@ mod tests {
 
     /// 600036.SH closes from the shipped fixtures, oldest first, up to `until`.
     fn closes_until(until: &str) -> Vec<f64> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/cn/daily/600036.SH.csv");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/cn/daily/600036.SH.csv"
+        );
         let text = std::fs::read_to_string(path).unwrap();
         text.lines()
             .skip(1)
