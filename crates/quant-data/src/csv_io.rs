@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use quant_core::{Bar, Symbol};
 
 use crate::error::{Error, Result};
-use crate::series::BarSeries;
+use crate::series::{BAR_COLUMNS, BarSeries};
 use crate::validate::check_bar;
 
 /// Parses `YYYY-MM-DD`.
@@ -171,18 +171,7 @@ pub fn write_csv(path: &Path, s: &BarSeries) -> Result<()> {
         path: path.to_path_buf(),
         source,
     };
-    w.write_record([
-        "date",
-        "open",
-        "high",
-        "low",
-        "close",
-        "pre_close",
-        "volume",
-        "amount",
-        "adj_factor",
-    ])
-    .map_err(wrap)?;
+    w.write_record(BAR_COLUMNS).map_err(wrap)?;
     let f = |x: f64| {
         if x.is_nan() {
             String::new()

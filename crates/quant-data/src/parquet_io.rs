@@ -22,19 +22,14 @@ use parquet::file::properties::WriterProperties;
 
 use crate::csv_io::symbol_from_path;
 use crate::error::{Error, Result};
-use crate::series::BarSeries;
+use crate::series::{BAR_COLUMNS, BarSeries};
 use crate::validate::check_bar;
 
-const FLOAT_COLUMNS: [&str; 8] = [
-    "open",
-    "high",
-    "low",
-    "close",
-    "pre_close",
-    "volume",
-    "amount",
-    "adj_factor",
-];
+/// The value columns: every bar column but `date`.
+const FLOAT_COLUMNS: [&str; 8] = {
+    let c = BAR_COLUMNS;
+    [c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]]
+};
 
 fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
