@@ -3,6 +3,20 @@
 use chrono::NaiveDate;
 use quant_core::{Bar, Symbol};
 
+/// Column names of the daily-bar layout, in file order (CSV header and
+/// Parquet schema): `date`, then the price, volume and factor columns.
+pub const BAR_COLUMNS: [&str; 9] = [
+    "date",
+    "open",
+    "high",
+    "low",
+    "close",
+    "pre_close",
+    "volume",
+    "amount",
+    "adj_factor",
+];
+
 /// Daily bars of one instrument, in columns of equal length, dates strictly
 /// increasing. Prices are raw exchange prices in the quote currency;
 /// `volume` in shares, `amount` in quote currency; `pre_close` NaN and
