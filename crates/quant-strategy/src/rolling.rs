@@ -137,18 +137,6 @@ impl ExactSum {
         }
     }
 
-    /// The sum within a few ulps (relative error below 1e-15), cheaper than
-    /// [`ExactSum::value`]: for deciding comparisons that are not close.
-    #[inline]
-    pub fn approx(&self) -> f64 {
-        if self.partials.is_some() {
-            return self.value();
-        }
-        let hi = (self.fixed >> 64) as i64 as f64 * 18_446_744_073_709_551_616.0; // × 2^64
-        let lo = self.fixed as u64 as f64;
-        (hi + lo) * f64::from_bits(((1023 - FIXED_BITS) as u64) << 52)
-    }
-
     /// The exact sum, correctly rounded to `f64`.
     #[inline]
     pub fn value(&self) -> f64 {
@@ -278,13 +266,6 @@ mod tests {
             u.add(-(k as f64 * 0.37));
         }
         assert_eq!(u.value(), 0.0);
-        // approx is within 1e-15 relative
-        let mut w = ExactSum::default();
-        for k in 1..500 {
-            w.add(k as f64 * 1.37 + 0.01);
-            let (a, v) = (w.approx(), w.value());
-            assert!((a - v).abs() <= 1e-15 * v.abs(), "{a} vs {v}");
-        }
     }
 
     #[test]
