@@ -188,10 +188,9 @@ pub fn longest_drawdown(values: &[f64]) -> (usize, usize) {
     (best, best_i)
 }
 
-/// numpy `percentile(xs, q)` with linear interpolation.
-pub fn percentile(xs: &[f64], q: f64) -> f64 {
-    let mut s = xs.to_vec();
-    s.sort_by(f64::total_cmp);
+/// numpy `percentile(xs, q)` with linear interpolation, of values already
+/// sorted ascending.
+pub fn percentile_of_sorted(s: &[f64], q: f64) -> f64 {
     let pos = (s.len() - 1) as f64 * q / 100.0;
     let lo = pos.floor() as usize;
     let hi = pos.ceil() as usize;
@@ -266,10 +265,10 @@ pub fn compute_metrics(record: &RunRecord, rf: f64) -> Metrics {
         bmdd = Some(max_drawdown(&b_c).0);
     }
 
-    let var_95 = percentile(&r, 5.0);
     let k = ((r.len() - 1) as f64 * 0.05) as usize;
     let mut sorted = r.clone();
     sorted.sort_by(f64::total_cmp);
+    let var_95 = percentile_of_sorted(&sorted, 5.0);
     let cvar_95 = mean(&sorted[..=k]);
 
     // round trips per instrument: flat → flat, cash flows incl. fees and dividends
@@ -389,7 +388,7 @@ mod tests {
     #[test]
     fn percentile_is_linear() {
         let xs = [1.0, 2.0, 3.0, 4.0, 5.0];
-        assert!((percentile(&xs, 5.0) - 1.2).abs() < 1e-12);
-        assert!((percentile(&xs, 50.0) - 3.0).abs() < 1e-12);
+        assert!((percentile_of_sorted(&xs, 5.0) - 1.2).abs() < 1e-12);
+        assert!((percentile_of_sorted(&xs, 50.0) - 3.0).abs() < 1e-12);
     }
 }
