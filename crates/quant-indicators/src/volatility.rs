@@ -1,0 +1,402 @@
+//! Volatility indicators: TRANGE, ATR, NATR (TA-Lib) and the Donchian and
+//! Keltner channels.
+
+use crate::overlap::{Ema, check_hlc};
+use crate::util::{
+    BarSlices, RollingMax, RollingMin, Row, batch_bars, check_min, check_real, ensure_enough,
+    is_zero, one,
+};
+use crate::{Indicator, Ohlcv, Result};
+
+/// TA-Lib's `TRUE_RANGE`: the largest of high − low, |high − prev close|,
+/// |low − prev close|.
+#[inline]
+pub(crate) fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
+    let mut out = high - low;
+    let a = (high - prev_close).abs();
+    if a > out {
+        out = a;
+    }
+    let b = (low - prev_close).abs();
+    if b > out {
+        out = b;
+    }
+    out
+}
+
+/// True range, TA-Lib `TRANGE(high, low, close)`: `max(high, prev close) −
+/// min(low, prev close)`. Lookback 1 (bar 0 has no previous close). Units:
+/// price. Source: Wilder (1978).
+#[derive(Debug, Clone, Default)]
+pub struct Trange {
+    prev_close: Option<f64>,
+}
+
+impl Trange {
+    /// A `TRANGE`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Indicator for Trange {
+    type Input = Ohlcv;
+    type Output = f64;
+
+    #[inline]
+    fn update(&mut self, bar: Ohlcv) -> Option<f64> {
+        let (h, l, c) = (bar.high(), bar.low(), bar.close());
+        if h.is_nan() || l.is_nan() || c.is_nan() {
+            return None;
+        }
+        self.prev_close.replace(c).map(|yc| true_range(h, l, yc))
+    }
+
+    fn lookback(&self) -> usize {
+        1
+    }
+
+    fn reset(&mut self) {
+        self.prev_close = None;
+    }
+}
+
+/// Batch [`Trange`].
+///
+/// # Errors
+/// Mismatched lengths, high < low, fewer than 2 usable rows.
+pub fn trange(high: &[f64], low: &[f64], close: &[f64]) -> Result<Vec<f64>> {
+    batch_bars("TRANGE", Trange::new(), BarSlices::hlc(high, low, close)).map(one)
+}
+
+/// Average true range, TA-Lib `ATR(high, low, close, timeperiod=14)`.
+///
+/// Wilder smoothing of [`Trange`]: seeded with the mean of the first `n`
+/// true ranges (bars 1..=n), then `ATR = (ATR·(n−1) + TR)/n`. Lookback `n`;
+/// `n ≥ 1` (period 1 is the true range). Units: price. Source: Wilder
+/// (1978); TA-Lib `ta_ATR.c`.
+#[derive(Debug, Clone)]
+pub struct Atr {
+    period: usize,
+    tr: Trange,
+    seen: usize,
+    value: f64,
+}
+
+impl Atr {
+    /// An `ATR(period)`.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] when `period` is 0.
+    pub fn new(period: usize) -> Result<Self> {
+        check_min("ATR", "timeperiod", period, 1)?;
+        Ok(Self {
+            period,
+            tr: Trange::new(),
+            seen: 0,
+            value: 0.0,
+        })
+    }
+}
+
+impl Indicator for Atr {
+    type Input = Ohlcv;
+    type Output = f64;
+
+    #[inline]
+    fn update(&mut self, bar: Ohlcv) -> Option<f64> {
+        let tr = self.tr.update(bar)?;
+        if self.period == 1 {
+            return Some(tr);
+        }
+        self.seen += 1;
+        let n = self.period as f64;
+        if self.seen < self.period {
+            self.value += tr;
+            return None;
+        }
+        if self.seen == self.period {
+            self.value = (self.value + tr) / n;
+        } else {
+            self.value *= n - 1.0;
+            self.value += tr;
+            self.value /= n;
+        }
+        Some(self.value)
+    }
+
+    fn lookback(&self) -> usize {
+        self.period
+    }
+
+    fn reset(&mut self) {
+        self.tr.reset();
+        self.seen = 0;
+        self.value = 0.0;
+    }
+}
+
+/// Batch [`Atr`].
+///
+/// # Errors
+/// Invalid period, mismatched lengths, high < low, too few usable rows.
+pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
+    let ind = Atr::new(period)?;
+    let (usable, gaps) = check_hlc("ATR", high, low, close)?;
+    if gaps || period == 1 {
+        return batch_bars("ATR", ind, BarSlices::hlc(high, low, close)).map(one);
+    }
+    ensure_enough("ATR", usable, period)?;
+    let len = close.len();
+    let mut out = vec![f64::NAN; len];
+    let n = period as f64;
+    let mut v = 0.0;
+    for i in 1..period {
+        v += true_range(high[i], low[i], close[i - 1]);
+    }
+    v = (v + true_range(high[period], low[period], close[period - 1])) / n;
+    out[period] = v;
+    for i in period + 1..len {
+        let tr = true_range(high[i], low[i], close[i - 1]);
+        v *= n - 1.0;
+        v += tr;
+        v /= n;
+        out[i] = v;
+    }
+    Ok(out)
+}
+
+/// Normalised ATR in percent of the close, TA-Lib `NATR(high, low, close,
+/// timeperiod=14)`: `100·ATR/close` (0 when the close is 0). Lookback `n`.
+#[derive(Debug, Clone)]
+pub struct Natr {
+    atr: Atr,
+}
+
+impl Natr {
+    /// An `NATR(period)`.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] when `period` is 0.
+    pub fn new(period: usize) -> Result<Self> {
+        check_min("NATR", "timeperiod", period, 1)?;
+        Ok(Self {
+            atr: Atr::new(period)?,
+        })
+    }
+}
+
+impl Indicator for Natr {
+    type Input = Ohlcv;
+    type Output = f64;
+
+    fn update(&mut self, bar: Ohlcv) -> Option<f64> {
+        let a = self.atr.update(bar)?;
+        let c = bar.close();
+        Some(if is_zero(c) { 0.0 } else { (a / c) * 100.0 })
+    }
+
+    fn lookback(&self) -> usize {
+        self.atr.lookback()
+    }
+
+    fn reset(&mut self) {
+        self.atr.reset();
+    }
+}
+
+/// Batch [`Natr`].
+///
+/// # Errors
+/// Invalid period, mismatched lengths, high < low, too few usable rows.
+pub fn natr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
+    batch_bars("NATR", Natr::new(period)?, BarSlices::hlc(high, low, close)).map(one)
+}
+
+// ---------------------------------------------------------------- channels
+
+/// One channel value (Donchian, Keltner).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChannelOutput {
+    /// Upper line.
+    pub upper: f64,
+    /// Middle line.
+    pub middle: f64,
+    /// Lower line.
+    pub lower: f64,
+}
+
+impl Row for ChannelOutput {
+    const N: usize = 3;
+    #[inline]
+    fn put(self, cols: &mut [Vec<f64>], i: usize) {
+        cols[0][i] = self.upper;
+        cols[1][i] = self.middle;
+        cols[2][i] = self.lower;
+    }
+}
+
+/// Batch channel lines as columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelSeries {
+    /// Upper line.
+    pub upper: Vec<f64>,
+    /// Middle line.
+    pub middle: Vec<f64>,
+    /// Lower line.
+    pub lower: Vec<f64>,
+}
+
+fn channel_series(cols: Vec<Vec<f64>>) -> ChannelSeries {
+    let mut it = cols.into_iter();
+    let mut next = || it.next().unwrap_or_default();
+    ChannelSeries {
+        upper: next(),
+        middle: next(),
+        lower: next(),
+    }
+}
+
+/// Donchian channel (not in TA-Lib): upper = highest high and lower =
+/// lowest low of the last `n` bars **including the current one**, middle =
+/// (upper + lower)/2. Lookback `n − 1`; `n ≥ 1`. Units: price. Source:
+/// Donchian (1960s); the convention of pandas `rolling(n).max()`.
+#[derive(Debug, Clone)]
+pub struct Donchian {
+    hh: RollingMax,
+    ll: RollingMin,
+    period: usize,
+}
+
+impl Donchian {
+    /// A `DONCHIAN(period)`.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] when `period` is 0.
+    pub fn new(period: usize) -> Result<Self> {
+        check_min("DONCHIAN", "timeperiod", period, 1)?;
+        Ok(Self {
+            hh: RollingMax::new(period),
+            ll: RollingMin::new(period),
+            period,
+        })
+    }
+}
+
+impl Indicator for Donchian {
+    type Input = Ohlcv;
+    type Output = ChannelOutput;
+
+    fn update(&mut self, bar: Ohlcv) -> Option<ChannelOutput> {
+        let (h, l) = (bar.high(), bar.low());
+        if h.is_nan() || l.is_nan() {
+            return None;
+        }
+        let upper = self.hh.push(h);
+        let lower = self.ll.push(l);
+        self.hh.is_full().then(|| ChannelOutput {
+            upper,
+            middle: (upper + lower) / 2.0,
+            lower,
+        })
+    }
+
+    fn lookback(&self) -> usize {
+        self.period - 1
+    }
+
+    fn reset(&mut self) {
+        self.hh.clear();
+        self.ll.clear();
+    }
+}
+
+/// Batch [`Donchian`].
+///
+/// # Errors
+/// Invalid period, mismatched lengths, high < low, too few usable rows.
+pub fn donchian(high: &[f64], low: &[f64], period: usize) -> Result<ChannelSeries> {
+    let bars = BarSlices {
+        high: Some(high),
+        low: Some(low),
+        ..BarSlices::default()
+    };
+    batch_bars("DONCHIAN", Donchian::new(period)?, bars).map(channel_series)
+}
+
+/// Keltner channel (not in TA-Lib): middle = `EMA(close, n)` (TA-Lib's,
+/// SMA-seeded), upper/lower = middle ± `mult × ATR(atr_period)` (TA-Lib's
+/// Wilder ATR). Lookback `max(n − 1, atr_period)`; `n ≥ 2`,
+/// `atr_period ≥ 1`, `mult ≥ 0`. Units: price. Source: Keltner (1960),
+/// in the EMA/ATR form popularised by Raschke.
+#[derive(Debug, Clone)]
+pub struct Keltner {
+    ema: Ema,
+    atr: Atr,
+    mult: f64,
+}
+
+impl Keltner {
+    /// A `KELTNER(period, mult, atr_period)`.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] for a bad period or multiplier.
+    pub fn new(period: usize, mult: f64, atr_period: usize) -> Result<Self> {
+        check_min("KELTNER", "timeperiod", period, 2)?;
+        check_min("KELTNER", "atr_period", atr_period, 1)?;
+        check_real("KELTNER", "mult", mult, mult >= 0.0, "a number ≥ 0")?;
+        Ok(Self {
+            ema: Ema::new(period)?,
+            atr: Atr::new(atr_period)?,
+            mult,
+        })
+    }
+}
+
+impl Indicator for Keltner {
+    type Input = Ohlcv;
+    type Output = ChannelOutput;
+
+    fn update(&mut self, bar: Ohlcv) -> Option<ChannelOutput> {
+        if bar.high().is_nan() || bar.low().is_nan() || bar.close().is_nan() {
+            return None;
+        }
+        let m = self.ema.update(bar.close());
+        let a = self.atr.update(bar);
+        let (middle, atr) = (m?, a?);
+        Some(ChannelOutput {
+            upper: middle + self.mult * atr,
+            middle,
+            lower: middle - self.mult * atr,
+        })
+    }
+
+    fn lookback(&self) -> usize {
+        self.ema.lookback().max(self.atr.lookback())
+    }
+
+    fn reset(&mut self) {
+        self.ema.reset();
+        self.atr.reset();
+    }
+}
+
+/// Batch [`Keltner`].
+///
+/// # Errors
+/// Invalid parameters, mismatched lengths, high < low, too few usable rows.
+pub fn keltner(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period: usize,
+    mult: f64,
+    atr_period: usize,
+) -> Result<ChannelSeries> {
+    batch_bars(
+        "KELTNER",
+        Keltner::new(period, mult, atr_period)?,
+        BarSlices::hlc(high, low, close),
+    )
+    .map(channel_series)
+}

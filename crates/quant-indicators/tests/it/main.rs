@@ -1,0 +1,6 @@
+//! Integration tests of `quant-indicators`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod golden;
+mod properties;
