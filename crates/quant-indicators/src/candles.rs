@@ -143,7 +143,11 @@ impl Total {
         } else {
             c.range(self.set)
         };
-        let div = if self.set.range == RangeType::Shadows { 2.0 } else { 1.0 };
+        let div = if self.set.range == RangeType::Shadows {
+            2.0
+        } else {
+            1.0
+        };
         self.set.factor * base / div
     }
 }
@@ -397,7 +401,10 @@ impl Pattern {
                 }
             }
             Self::Marubozu => {
-                if c0.body() > t[0].avg(c0) && c0.upper() < t[1].avg(c0) && c0.lower() < t[1].avg(c0) {
+                if c0.body() > t[0].avg(c0)
+                    && c0.upper() < t[1].avg(c0)
+                    && c0.lower() < t[1].avg(c0)
+                {
                     c0.color() * 100
                 } else {
                     0
@@ -429,8 +436,15 @@ impl Candle {
     /// [`crate::Error::InvalidParameter`] for a negative or non-finite
     /// penetration.
     pub fn new(pattern: Pattern) -> Result<Self> {
-        if let Pattern::MorningStar { penetration } | Pattern::EveningStar { penetration } = pattern {
-            check_real(pattern.name(), "penetration", penetration, penetration >= 0.0, "a number ≥ 0")?;
+        if let Pattern::MorningStar { penetration } | Pattern::EveningStar { penetration } = pattern
+        {
+            check_real(
+                pattern.name(),
+                "penetration",
+                penetration,
+                penetration >= 0.0,
+                "a number ≥ 0",
+            )?;
         }
         let lookback = pattern.lookback();
         Ok(Self {
@@ -516,8 +530,19 @@ impl Indicator for Candle {
 ///
 /// # Errors
 /// Invalid penetration, mismatched lengths, high < low, too few usable rows.
-pub fn pattern(open: &[f64], high: &[f64], low: &[f64], close: &[f64], pattern: Pattern) -> Result<Vec<f64>> {
-    batch_bars(pattern.name(), Candle::new(pattern)?, BarSlices::ohlc(open, high, low, close)).map(one)
+pub fn pattern(
+    open: &[f64],
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    pattern: Pattern,
+) -> Result<Vec<f64>> {
+    batch_bars(
+        pattern.name(),
+        Candle::new(pattern)?,
+        BarSlices::ohlc(open, high, low, close),
+    )
+    .map(one)
 }
 
 macro_rules! batch_fn {
@@ -577,7 +602,13 @@ batch_fn!(
 ///
 /// # Errors
 /// Bad penetration, mismatched lengths, high < low, too few usable rows.
-pub fn cdlmorningstar(open: &[f64], high: &[f64], low: &[f64], close: &[f64], penetration: f64) -> Result<Vec<f64>> {
+pub fn cdlmorningstar(
+    open: &[f64],
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    penetration: f64,
+) -> Result<Vec<f64>> {
     pattern(open, high, low, close, Pattern::MorningStar { penetration })
 }
 
@@ -585,6 +616,12 @@ pub fn cdlmorningstar(open: &[f64], high: &[f64], low: &[f64], close: &[f64], pe
 ///
 /// # Errors
 /// Bad penetration, mismatched lengths, high < low, too few usable rows.
-pub fn cdleveningstar(open: &[f64], high: &[f64], low: &[f64], close: &[f64], penetration: f64) -> Result<Vec<f64>> {
+pub fn cdleveningstar(
+    open: &[f64],
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    penetration: f64,
+) -> Result<Vec<f64>> {
     pattern(open, high, low, close, Pattern::EveningStar { penetration })
 }

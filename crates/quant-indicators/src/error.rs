@@ -28,7 +28,9 @@ pub enum Error {
         got: usize,
     },
     /// Input slices of different lengths.
-    #[error("{indicator}: input `{input}` has {got} rows, expected {expected} (the length of the first input)")]
+    #[error(
+        "{indicator}: input `{input}` has {got} rows, expected {expected} (the length of the first input)"
+    )]
     LengthMismatch {
         /// Indicator name.
         indicator: &'static str,

@@ -3,8 +3,8 @@
 
 use crate::overlap::{Ema, Ma, MaType, has_nan};
 use crate::util::{
-    BarSlices, Ring, RollingMax, RollingMin, Row, batch_bars, batch_real, check_min,
-    ensure_enough, is_zero, one,
+    BarSlices, Ring, RollingMax, RollingMin, Row, batch_bars, batch_real, check_min, ensure_enough,
+    is_zero, one,
 };
 use crate::{Indicator, Ohlcv, Result};
 
@@ -205,7 +205,11 @@ impl Macd {
         check_min("MACD", "fastperiod", fast, 2)?;
         check_min("MACD", "slowperiod", slow, 2)?;
         check_min("MACD", "signalperiod", signal, 1)?;
-        let (fast, slow) = if slow < fast { (slow, fast) } else { (fast, slow) };
+        let (fast, slow) = if slow < fast {
+            (slow, fast)
+        } else {
+            (fast, slow)
+        };
         Ok(Self {
             fast_period: fast,
             slow_period: slow,
@@ -321,7 +325,11 @@ pub fn macd(real: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Mac
 #[inline]
 fn fast_k(close: f64, hh: f64, ll: f64) -> f64 {
     let diff = (hh - ll) / 100.0;
-    if diff != 0.0 { (close - ll) / diff } else { 0.0 }
+    if diff != 0.0 {
+        (close - ll) / diff
+    } else {
+        0.0
+    }
 }
 
 /// One stochastic value.
@@ -433,6 +441,7 @@ fn two(cols: Vec<Vec<f64>>) -> (Vec<f64>, Vec<f64>) {
 ///
 /// # Errors
 /// Invalid periods, mismatched lengths, high < low, too few usable rows.
+#[expect(clippy::too_many_arguments, reason = "TA-Lib's STOCH signature")]
 pub fn stoch(
     high: &[f64],
     low: &[f64],
@@ -487,7 +496,12 @@ impl StochRsi {
     ///
     /// # Errors
     /// [`crate::Error::InvalidParameter`] for `timeperiod < 2` or a period of 0.
-    pub fn new(timeperiod: usize, fastk: usize, fastd: usize, fastd_matype: MaType) -> Result<Self> {
+    pub fn new(
+        timeperiod: usize,
+        fastk: usize,
+        fastd: usize,
+        fastd_matype: MaType,
+    ) -> Result<Self> {
         check_min("STOCHRSI", "timeperiod", timeperiod, 2)?;
         check_min("STOCHRSI", "fastk_period", fastk, 1)?;
         check_min("STOCHRSI", "fastd_period", fastd, 1)?;
@@ -615,7 +629,12 @@ impl Indicator for Willr {
 /// # Errors
 /// Invalid period, mismatched lengths, high < low, too few usable rows.
 pub fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
-    batch_bars("WILLR", Willr::new(period)?, BarSlices::hlc(high, low, close)).map(one)
+    batch_bars(
+        "WILLR",
+        Willr::new(period)?,
+        BarSlices::hlc(high, low, close),
+    )
+    .map(one)
 }
 
 // ---------------------------------------------------------------- ROC / MOM
@@ -656,7 +675,11 @@ impl Indicator for Roc {
             return None;
         }
         let prev = self.ring.back(self.period);
-        Some(if prev != 0.0 { (x / prev - 1.0) * 100.0 } else { 0.0 })
+        Some(if prev != 0.0 {
+            (x / prev - 1.0) * 100.0
+        } else {
+            0.0
+        })
     }
 
     fn lookback(&self) -> usize {
@@ -903,7 +926,13 @@ impl Indicator for Mfi {
 ///
 /// # Errors
 /// Invalid period, mismatched lengths, high < low, too few usable rows.
-pub fn mfi(high: &[f64], low: &[f64], close: &[f64], volume: &[f64], period: usize) -> Result<Vec<f64>> {
+pub fn mfi(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    volume: &[f64],
+    period: usize,
+) -> Result<Vec<f64>> {
     let bars = BarSlices {
         volume: Some(volume),
         ..BarSlices::hlc(high, low, close)
@@ -1032,7 +1061,12 @@ pub fn ultosc(
     p2: usize,
     p3: usize,
 ) -> Result<Vec<f64>> {
-    batch_bars("ULTOSC", Ultosc::new(p1, p2, p3)?, BarSlices::hlc(high, low, close)).map(one)
+    batch_bars(
+        "ULTOSC",
+        Ultosc::new(p1, p2, p3)?,
+        BarSlices::hlc(high, low, close),
+    )
+    .map(one)
 }
 
 // ---------------------------------------------------------------- AROON

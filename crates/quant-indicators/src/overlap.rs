@@ -530,7 +530,8 @@ impl MaType {
                     indicator,
                     param,
                     value: code.to_string(),
-                    expected: "a TA-Lib MA type: 0 SMA, 1 EMA, 2 WMA, 3 DEMA, 4 TEMA, 6 KAMA".into(),
+                    expected: "a TA-Lib MA type: 0 SMA, 1 EMA, 2 WMA, 3 DEMA, 4 TEMA, 6 KAMA"
+                        .into(),
                 });
             }
         })
@@ -624,8 +625,10 @@ impl Indicator for Ma {
 
 /// Population variance of the last `n` values, numerically stable: sums of
 /// deviations from an anchor that is moved to the window mean (and the sums
-/// recomputed) every `n` values, so rounding never builds up and a small
-/// variance after large values is not lost (or clipped to 0).
+/// recomputed) every `n` values, so rounding never builds up, and at once
+/// whenever the variance is below 1e-6 of the anchored sum of squares (a
+/// level shift), so a small variance after large values is neither lost nor
+/// clipped to 0. Relative error ≲ 1e-10.
 #[derive(Debug, Clone)]
 pub(crate) struct RollingVar {
     n: usize,
@@ -672,7 +675,14 @@ impl RollingVar {
             self.reanchor();
         }
         let nf = self.n as f64;
-        Some(((self.s2 - self.s1 * self.s1 / nf) / nf).max(0.0))
+        let mut m2 = self.s2 - self.s1 * self.s1 / nf;
+        if m2 < 1e-6 * self.s2 {
+            // cancellation: the window's spread is tiny next to its distance
+            // from the anchor (a level shift); recompute around the mean
+            self.reanchor();
+            m2 = self.s2 - self.s1 * self.s1 / nf;
+        }
+        Some((m2 / nf).max(0.0))
     }
 
     #[cold]
@@ -876,7 +886,13 @@ impl Sar {
     /// # Errors
     /// [`crate::Error::InvalidParameter`] for a negative or non-finite value.
     pub fn new(acceleration: f64, maximum: f64) -> Result<Self> {
-        check_real("SAR", "acceleration", acceleration, acceleration >= 0.0, "a number ≥ 0")?;
+        check_real(
+            "SAR",
+            "acceleration",
+            acceleration,
+            acceleration >= 0.0,
+            "a number ≥ 0",
+        )?;
         check_real("SAR", "maximum", maximum, maximum >= 0.0, "a number ≥ 0")?;
         let accel = acceleration.min(maximum);
         Ok(Self {

@@ -15,7 +15,7 @@
 
 use crate::candles::{Candle, Pattern};
 use crate::momentum::{
-    AroonOutput, Aroon, Cci, Macd, MacdOutput, Mfi, Mom, Roc, Rsi, Stoch, StochOutput, StochRsi,
+    Aroon, AroonOutput, Cci, Macd, MacdOutput, Mfi, Mom, Roc, Rsi, Stoch, StochOutput, StochRsi,
     StochRsiOutput, Ultosc, Willr,
 };
 use crate::overlap::{Bbands, BbandsOutput, Dema, Ema, Kama, MaType, Sar, Sma, Tema, Wma};
@@ -198,53 +198,209 @@ fn candle(p: Pattern) -> Result<Box<dyn DynIndicator>> {
 }
 
 static REGISTRY: &[Def] = &[
-    Def { name: "SMA", params: &[("timeperiod", P, 30.0)], outputs: &[], inputs: C, build: |p| Ok(close(Sma::new(u(p[0]))?)) },
-    Def { name: "EMA", params: &[("timeperiod", P, 30.0)], outputs: &[], inputs: C, build: |p| Ok(close(Ema::new(u(p[0]))?)) },
-    Def { name: "WMA", params: &[("timeperiod", P, 30.0)], outputs: &[], inputs: C, build: |p| Ok(close(Wma::new(u(p[0]))?)) },
-    Def { name: "DEMA", params: &[("timeperiod", P, 30.0)], outputs: &[], inputs: C, build: |p| Ok(close(Dema::new(u(p[0]))?)) },
-    Def { name: "TEMA", params: &[("timeperiod", P, 30.0)], outputs: &[], inputs: C, build: |p| Ok(close(Tema::new(u(p[0]))?)) },
-    Def { name: "KAMA", params: &[("timeperiod", P, 30.0)], outputs: &[], inputs: C, build: |p| Ok(close(Kama::new(u(p[0]))?)) },
-    Def { name: "RSI", params: &[("timeperiod", P, 14.0)], outputs: &[], inputs: C, build: |p| Ok(close(Rsi::new(u(p[0]))?)) },
+    Def {
+        name: "SMA",
+        params: &[("timeperiod", P, 30.0)],
+        outputs: &[],
+        inputs: C,
+        build: |p| Ok(close(Sma::new(u(p[0]))?)),
+    },
+    Def {
+        name: "EMA",
+        params: &[("timeperiod", P, 30.0)],
+        outputs: &[],
+        inputs: C,
+        build: |p| Ok(close(Ema::new(u(p[0]))?)),
+    },
+    Def {
+        name: "WMA",
+        params: &[("timeperiod", P, 30.0)],
+        outputs: &[],
+        inputs: C,
+        build: |p| Ok(close(Wma::new(u(p[0]))?)),
+    },
+    Def {
+        name: "DEMA",
+        params: &[("timeperiod", P, 30.0)],
+        outputs: &[],
+        inputs: C,
+        build: |p| Ok(close(Dema::new(u(p[0]))?)),
+    },
+    Def {
+        name: "TEMA",
+        params: &[("timeperiod", P, 30.0)],
+        outputs: &[],
+        inputs: C,
+        build: |p| Ok(close(Tema::new(u(p[0]))?)),
+    },
+    Def {
+        name: "KAMA",
+        params: &[("timeperiod", P, 30.0)],
+        outputs: &[],
+        inputs: C,
+        build: |p| Ok(close(Kama::new(u(p[0]))?)),
+    },
+    Def {
+        name: "RSI",
+        params: &[("timeperiod", P, 14.0)],
+        outputs: &[],
+        inputs: C,
+        build: |p| Ok(close(Rsi::new(u(p[0]))?)),
+    },
     Def {
         name: "MACD",
-        params: &[("fastperiod", P, 12.0), ("slowperiod", P, 26.0), ("signalperiod", P, 9.0)],
+        params: &[
+            ("fastperiod", P, 12.0),
+            ("slowperiod", P, 26.0),
+            ("signalperiod", P, 9.0),
+        ],
         outputs: &["macd", "signal", "hist"],
         inputs: C,
         build: |p| Ok(close(Macd::new(u(p[0]), u(p[1]), u(p[2]))?)),
     },
     Def {
         name: "BBANDS",
-        params: &[("timeperiod", P, 5.0), ("nbdevup", R, 2.0), ("nbdevdn", R, 2.0), ("matype", P, 0.0)],
+        params: &[
+            ("timeperiod", P, 5.0),
+            ("nbdevup", R, 2.0),
+            ("nbdevdn", R, 2.0),
+            ("matype", P, 0.0),
+        ],
         outputs: &["upper", "middle", "lower"],
         inputs: C,
-        build: |p| Ok(close(Bbands::new(u(p[0]), p[1], p[2], ma("BBANDS", "matype", p[3])?)?)),
+        build: |p| {
+            Ok(close(Bbands::new(
+                u(p[0]),
+                p[1],
+                p[2],
+                ma("BBANDS", "matype", p[3])?,
+            )?))
+        },
     },
-    Def { name: "ATR", params: &[("timeperiod", P, 14.0)], outputs: &[], inputs: HLC, build: |p| Ok(bars(Atr::new(u(p[0]))?)) },
-    Def { name: "NATR", params: &[("timeperiod", P, 14.0)], outputs: &[], inputs: HLC, build: |p| Ok(bars(Natr::new(u(p[0]))?)) },
-    Def { name: "TRANGE", params: &[], outputs: &[], inputs: HLC, build: |_| Ok(bars(Trange::new())) },
-    Def { name: "ADX", params: &[("timeperiod", P, 14.0)], outputs: &[], inputs: HLC, build: |p| Ok(bars(Adx::new(u(p[0]))?)) },
-    Def { name: "PLUS_DI", params: &[("timeperiod", P, 14.0)], outputs: &[], inputs: HLC, build: |p| Ok(bars(PlusDi::new(u(p[0]))?)) },
-    Def { name: "MINUS_DI", params: &[("timeperiod", P, 14.0)], outputs: &[], inputs: HLC, build: |p| Ok(bars(MinusDi::new(u(p[0]))?)) },
-    Def { name: "CCI", params: &[("timeperiod", P, 14.0)], outputs: &[], inputs: HLC, build: |p| Ok(bars(Cci::new(u(p[0]))?)) },
+    Def {
+        name: "ATR",
+        params: &[("timeperiod", P, 14.0)],
+        outputs: &[],
+        inputs: HLC,
+        build: |p| Ok(bars(Atr::new(u(p[0]))?)),
+    },
+    Def {
+        name: "NATR",
+        params: &[("timeperiod", P, 14.0)],
+        outputs: &[],
+        inputs: HLC,
+        build: |p| Ok(bars(Natr::new(u(p[0]))?)),
+    },
+    Def {
+        name: "TRANGE",
+        params: &[],
+        outputs: &[],
+        inputs: HLC,
+        build: |_| Ok(bars(Trange::new())),
+    },
+    Def {
+        name: "ADX",
+        params: &[("timeperiod", P, 14.0)],
+        outputs: &[],
+        inputs: HLC,
+        build: |p| Ok(bars(Adx::new(u(p[0]))?)),
+    },
+    Def {
+        name: "PLUS_DI",
+        params: &[("timeperiod", P, 14.0)],
+        outputs: &[],
+        inputs: HLC,
+        build: |p| Ok(bars(PlusDi::new(u(p[0]))?)),
+    },
+    Def {
+        name: "MINUS_DI",
+        params: &[("timeperiod", P, 14.0)],
+        outputs: &[],
+        inputs: HLC,
+        build: |p| Ok(bars(MinusDi::new(u(p[0]))?)),
+    },
+    Def {
+        name: "CCI",
+        params: &[("timeperiod", P, 14.0)],
+        outputs: &[],
+        inputs: HLC,
+        build: |p| Ok(bars(Cci::new(u(p[0]))?)),
+    },
     Def {
         name: "STOCH",
-        params: &[("fastk_period", P, 5.0), ("slowk_period", P, 3.0), ("slowd_period", P, 3.0), ("slowk_matype", P, 0.0), ("slowd_matype", P, 0.0)],
+        params: &[
+            ("fastk_period", P, 5.0),
+            ("slowk_period", P, 3.0),
+            ("slowd_period", P, 3.0),
+            ("slowk_matype", P, 0.0),
+            ("slowd_matype", P, 0.0),
+        ],
         outputs: &["slowk", "slowd"],
         inputs: HLC,
-        build: |p| Ok(bars(Stoch::new(u(p[0]), u(p[1]), ma("STOCH", "slowk_matype", p[3])?, u(p[2]), ma("STOCH", "slowd_matype", p[4])?)?)),
+        build: |p| {
+            Ok(bars(Stoch::new(
+                u(p[0]),
+                u(p[1]),
+                ma("STOCH", "slowk_matype", p[3])?,
+                u(p[2]),
+                ma("STOCH", "slowd_matype", p[4])?,
+            )?))
+        },
     },
     Def {
         name: "STOCHRSI",
-        params: &[("timeperiod", P, 14.0), ("fastk_period", P, 5.0), ("fastd_period", P, 3.0), ("fastd_matype", P, 0.0)],
+        params: &[
+            ("timeperiod", P, 14.0),
+            ("fastk_period", P, 5.0),
+            ("fastd_period", P, 3.0),
+            ("fastd_matype", P, 0.0),
+        ],
         outputs: &["fastk", "fastd"],
         inputs: C,
-        build: |p| Ok(close(StochRsi::new(u(p[0]), u(p[1]), u(p[2]), ma("STOCHRSI", "fastd_matype", p[3])?)?)),
+        build: |p| {
+            Ok(close(StochRsi::new(
+                u(p[0]),
+                u(p[1]),
+                u(p[2]),
+                ma("STOCHRSI", "fastd_matype", p[3])?,
+            )?))
+        },
     },
-    Def { name: "WILLR", params: &[("timeperiod", P, 14.0)], outputs: &[], inputs: HLC, build: |p| Ok(bars(Willr::new(u(p[0]))?)) },
-    Def { name: "ROC", params: &[("timeperiod", P, 10.0)], outputs: &[], inputs: C, build: |p| Ok(close(Roc::new(u(p[0]))?)) },
-    Def { name: "MOM", params: &[("timeperiod", P, 10.0)], outputs: &[], inputs: C, build: |p| Ok(close(Mom::new(u(p[0]))?)) },
-    Def { name: "OBV", params: &[], outputs: &[], inputs: &["close", "volume"], build: |_| Ok(bars(Obv::new())) },
-    Def { name: "AD", params: &[], outputs: &[], inputs: HLCV, build: |_| Ok(bars(Ad::new())) },
+    Def {
+        name: "WILLR",
+        params: &[("timeperiod", P, 14.0)],
+        outputs: &[],
+        inputs: HLC,
+        build: |p| Ok(bars(Willr::new(u(p[0]))?)),
+    },
+    Def {
+        name: "ROC",
+        params: &[("timeperiod", P, 10.0)],
+        outputs: &[],
+        inputs: C,
+        build: |p| Ok(close(Roc::new(u(p[0]))?)),
+    },
+    Def {
+        name: "MOM",
+        params: &[("timeperiod", P, 10.0)],
+        outputs: &[],
+        inputs: C,
+        build: |p| Ok(close(Mom::new(u(p[0]))?)),
+    },
+    Def {
+        name: "OBV",
+        params: &[],
+        outputs: &[],
+        inputs: &["close", "volume"],
+        build: |_| Ok(bars(Obv::new())),
+    },
+    Def {
+        name: "AD",
+        params: &[],
+        outputs: &[],
+        inputs: HLCV,
+        build: |_| Ok(bars(Ad::new())),
+    },
     Def {
         name: "ADOSC",
         params: &[("fastperiod", P, 3.0), ("slowperiod", P, 10.0)],
@@ -252,7 +408,13 @@ static REGISTRY: &[Def] = &[
         inputs: HLCV,
         build: |p| Ok(bars(Adosc::new(u(p[0]), u(p[1]))?)),
     },
-    Def { name: "MFI", params: &[("timeperiod", P, 14.0)], outputs: &[], inputs: HLCV, build: |p| Ok(bars(Mfi::new(u(p[0]))?)) },
+    Def {
+        name: "MFI",
+        params: &[("timeperiod", P, 14.0)],
+        outputs: &[],
+        inputs: HLCV,
+        build: |p| Ok(bars(Mfi::new(u(p[0]))?)),
+    },
     Def {
         name: "SAR",
         params: &[("acceleration", R, 0.02), ("maximum", R, 0.2)],
@@ -260,10 +422,20 @@ static REGISTRY: &[Def] = &[
         inputs: HL,
         build: |p| Ok(bars(Sar::new(p[0], p[1])?)),
     },
-    Def { name: "AROON", params: &[("timeperiod", P, 14.0)], outputs: &["down", "up"], inputs: HL, build: |p| Ok(bars(Aroon::new(u(p[0]))?)) },
+    Def {
+        name: "AROON",
+        params: &[("timeperiod", P, 14.0)],
+        outputs: &["down", "up"],
+        inputs: HL,
+        build: |p| Ok(bars(Aroon::new(u(p[0]))?)),
+    },
     Def {
         name: "ULTOSC",
-        params: &[("timeperiod1", P, 7.0), ("timeperiod2", P, 14.0), ("timeperiod3", P, 28.0)],
+        params: &[
+            ("timeperiod1", P, 7.0),
+            ("timeperiod2", P, 14.0),
+            ("timeperiod3", P, 28.0),
+        ],
         outputs: &[],
         inputs: HLC,
         build: |p| Ok(bars(Ultosc::new(u(p[0]), u(p[1]), u(p[2]))?)),
@@ -275,8 +447,20 @@ static REGISTRY: &[Def] = &[
         inputs: C,
         build: |p| Ok(close(StdDev::new(u(p[0]), p[1])?)),
     },
-    Def { name: "LINEARREG_SLOPE", params: &[("timeperiod", P, 14.0)], outputs: &[], inputs: C, build: |p| Ok(close(LinearRegSlope::new(u(p[0]))?)) },
-    Def { name: "VWAP", params: &[("timeperiod", P, 20.0)], outputs: &[], inputs: HLCV, build: |p| Ok(bars(Vwap::new(u(p[0]))?)) },
+    Def {
+        name: "LINEARREG_SLOPE",
+        params: &[("timeperiod", P, 14.0)],
+        outputs: &[],
+        inputs: C,
+        build: |p| Ok(close(LinearRegSlope::new(u(p[0]))?)),
+    },
+    Def {
+        name: "VWAP",
+        params: &[("timeperiod", P, 20.0)],
+        outputs: &[],
+        inputs: HLCV,
+        build: |p| Ok(bars(Vwap::new(u(p[0]))?)),
+    },
     Def {
         name: "DONCHIAN",
         params: &[("timeperiod", P, 20.0)],
@@ -286,7 +470,11 @@ static REGISTRY: &[Def] = &[
     },
     Def {
         name: "KELTNER",
-        params: &[("timeperiod", P, 20.0), ("mult", R, 2.0), ("atr_period", P, 10.0)],
+        params: &[
+            ("timeperiod", P, 20.0),
+            ("mult", R, 2.0),
+            ("atr_period", P, 10.0),
+        ],
         outputs: &["upper", "middle", "lower"],
         inputs: HLC,
         build: |p| Ok(bars(Keltner::new(u(p[0]), p[1], u(p[2]))?)),
@@ -298,11 +486,41 @@ static REGISTRY: &[Def] = &[
         inputs: HL,
         build: |p| Ok(bars(Ichimoku::new(u(p[0]), u(p[1]), u(p[2]))?)),
     },
-    Def { name: "ZSCORE", params: &[("timeperiod", P, 20.0)], outputs: &[], inputs: C, build: |p| Ok(close(ZScore::new(u(p[0]))?)) },
-    Def { name: "CDLENGULFING", params: &[], outputs: &[], inputs: OHLC, build: |_| candle(Pattern::Engulfing) },
-    Def { name: "CDLDOJI", params: &[], outputs: &[], inputs: OHLC, build: |_| candle(Pattern::Doji) },
-    Def { name: "CDLHAMMER", params: &[], outputs: &[], inputs: OHLC, build: |_| candle(Pattern::Hammer) },
-    Def { name: "CDLSHOOTINGSTAR", params: &[], outputs: &[], inputs: OHLC, build: |_| candle(Pattern::ShootingStar) },
+    Def {
+        name: "ZSCORE",
+        params: &[("timeperiod", P, 20.0)],
+        outputs: &[],
+        inputs: C,
+        build: |p| Ok(close(ZScore::new(u(p[0]))?)),
+    },
+    Def {
+        name: "CDLENGULFING",
+        params: &[],
+        outputs: &[],
+        inputs: OHLC,
+        build: |_| candle(Pattern::Engulfing),
+    },
+    Def {
+        name: "CDLDOJI",
+        params: &[],
+        outputs: &[],
+        inputs: OHLC,
+        build: |_| candle(Pattern::Doji),
+    },
+    Def {
+        name: "CDLHAMMER",
+        params: &[],
+        outputs: &[],
+        inputs: OHLC,
+        build: |_| candle(Pattern::Hammer),
+    },
+    Def {
+        name: "CDLSHOOTINGSTAR",
+        params: &[],
+        outputs: &[],
+        inputs: OHLC,
+        build: |_| candle(Pattern::ShootingStar),
+    },
     Def {
         name: "CDLMORNINGSTAR",
         params: &[("penetration", R, 0.3)],
@@ -317,16 +535,44 @@ static REGISTRY: &[Def] = &[
         inputs: OHLC,
         build: |p| candle(Pattern::EveningStar { penetration: p[0] }),
     },
-    Def { name: "CDLHARAMI", params: &[], outputs: &[], inputs: OHLC, build: |_| candle(Pattern::Harami) },
-    Def { name: "CDL3WHITESOLDIERS", params: &[], outputs: &[], inputs: OHLC, build: |_| candle(Pattern::ThreeWhiteSoldiers) },
-    Def { name: "CDL3BLACKCROWS", params: &[], outputs: &[], inputs: OHLC, build: |_| candle(Pattern::ThreeBlackCrows) },
-    Def { name: "CDLMARUBOZU", params: &[], outputs: &[], inputs: OHLC, build: |_| candle(Pattern::Marubozu) },
+    Def {
+        name: "CDLHARAMI",
+        params: &[],
+        outputs: &[],
+        inputs: OHLC,
+        build: |_| candle(Pattern::Harami),
+    },
+    Def {
+        name: "CDL3WHITESOLDIERS",
+        params: &[],
+        outputs: &[],
+        inputs: OHLC,
+        build: |_| candle(Pattern::ThreeWhiteSoldiers),
+    },
+    Def {
+        name: "CDL3BLACKCROWS",
+        params: &[],
+        outputs: &[],
+        inputs: OHLC,
+        build: |_| candle(Pattern::ThreeBlackCrows),
+    },
+    Def {
+        name: "CDLMARUBOZU",
+        params: &[],
+        outputs: &[],
+        inputs: OHLC,
+        build: |_| candle(Pattern::Marubozu),
+    },
 ];
 
 fn signature(d: &Def) -> String {
     let mut s = d.name.to_string();
     if !d.params.is_empty() {
-        let ps: Vec<String> = d.params.iter().map(|(n, _, v)| format!("{n}={}", fmt_num(*v))).collect();
+        let ps: Vec<String> = d
+            .params
+            .iter()
+            .map(|(n, _, v)| format!("{n}={}", fmt_num(*v)))
+            .collect();
         s.push_str(&format!("({})", ps.join(", ")));
     }
     if !d.outputs.is_empty() {
@@ -393,7 +639,11 @@ pub fn parse_spec(text: &str) -> Result<IndicatorSpec> {
             let out = match rest.strip_prefix('.') {
                 Some(o) => Some(o.trim()),
                 None if rest.is_empty() => None,
-                None => return Err(spec_err(format!("unexpected `{rest}` after `)`; expected `.output`"))),
+                None => {
+                    return Err(spec_err(format!(
+                        "unexpected `{rest}` after `)`; expected `.output`"
+                    )));
+                }
             };
             (&s[..=close], out)
         }
@@ -444,7 +694,11 @@ pub fn parse_spec(text: &str) -> Result<IndicatorSpec> {
             if !v.is_finite() || (*kind == Kind::Int && (v.fract() != 0.0 || v < 0.0)) {
                 return Err(spec_err(format!(
                     "parameter `{pname}` = `{a}` must be {}",
-                    if *kind == Kind::Int { "a non-negative integer" } else { "a finite number" }
+                    if *kind == Kind::Int {
+                        "a non-negative integer"
+                    } else {
+                        "a finite number"
+                    }
                 )));
             }
             params.push(v);
@@ -532,7 +786,11 @@ impl IndicatorSpec {
     /// The column stem: the name and the parameters as written (all
     /// defaults when none is), e.g. `MACD_12_26_9`.
     pub fn stem(&self) -> String {
-        let shown = if self.written == 0 { self.params.len() } else { self.written };
+        let shown = if self.written == 0 {
+            self.params.len()
+        } else {
+            self.written
+        };
         let mut base = self.def.name.to_string();
         for v in &self.params[..shown] {
             base.push('_');
@@ -580,7 +838,10 @@ impl IndicatorSpec {
         for &input in self.def.inputs {
             let s = cols.get(input).ok_or_else(|| Error::Spec {
                 spec: self.text.clone(),
-                reason: format!("{} reads `{input}`, which the input does not have", self.def.name),
+                reason: format!(
+                    "{} reads `{input}`, which the input does not have",
+                    self.def.name
+                ),
             })?;
             named.push((input, s));
         }
@@ -621,19 +882,29 @@ mod tests {
         assert_eq!(cols("rsi"), vec!["RSI_14"]);
         assert_eq!(
             cols("MACD(12,26,9)"),
-            vec!["MACD_12_26_9_macd", "MACD_12_26_9_signal", "MACD_12_26_9_hist"]
+            vec![
+                "MACD_12_26_9_macd",
+                "MACD_12_26_9_signal",
+                "MACD_12_26_9_hist"
+            ]
         );
         assert_eq!(cols("MACD(12, 26, 9).hist"), vec!["MACD_12_26_9_hist"]);
         assert_eq!(cols("BBANDS(20,2,2).upper"), vec!["BBANDS_20_2_2_upper"]);
         assert_eq!(cols("SAR(0.02,0.2)"), vec!["SAR_0.02_0.2"]);
         assert_eq!(cols("OBV"), vec!["OBV"]);
-        assert_eq!(cols("STOCH(5,3,3)"), vec!["STOCH_5_3_3_slowk", "STOCH_5_3_3_slowd"]);
+        assert_eq!(
+            cols("STOCH(5,3,3)"),
+            vec!["STOCH_5_3_3_slowk", "STOCH_5_3_3_slowd"]
+        );
     }
 
     #[test]
     fn errors_name_what_is_available() {
         let e = parse_spec("RSX(14)").unwrap_err().to_string();
-        assert!(e.contains("unknown indicator `RSX`") && e.contains("RSI(timeperiod=14)"), "{e}");
+        assert!(
+            e.contains("unknown indicator `RSX`") && e.contains("RSI(timeperiod=14)"),
+            "{e}"
+        );
         let e = parse_spec("MACD(12,26,9).foo").unwrap_err().to_string();
         assert!(e.contains("macd, signal, hist"), "{e}");
         let e = parse_spec("RSI(0)").unwrap_err().to_string();

@@ -42,7 +42,11 @@ impl Indicator for StdDev {
             return None;
         }
         let sd = self.var.push(x)?.sqrt();
-        Some(if self.nbdev == 1.0 { sd } else { sd * self.nbdev })
+        Some(if self.nbdev == 1.0 {
+            sd
+        } else {
+            sd * self.nbdev
+        })
     }
 
     fn lookback(&self) -> usize {

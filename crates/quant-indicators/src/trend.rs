@@ -132,7 +132,12 @@ impl Indicator for PlusDi {
 /// # Errors
 /// Invalid period, mismatched lengths, high < low, too few usable rows.
 pub fn plus_di(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
-    batch_bars("PLUS_DI", PlusDi::new(period)?, BarSlices::hlc(high, low, close)).map(one)
+    batch_bars(
+        "PLUS_DI",
+        PlusDi::new(period)?,
+        BarSlices::hlc(high, low, close),
+    )
+    .map(one)
 }
 
 /// Minus directional indicator, TA-Lib `MINUS_DI(high, low, close,
@@ -179,7 +184,12 @@ impl Indicator for MinusDi {
 /// # Errors
 /// Invalid period, mismatched lengths, high < low, too few usable rows.
 pub fn minus_di(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
-    batch_bars("MINUS_DI", MinusDi::new(period)?, BarSlices::hlc(high, low, close)).map(one)
+    batch_bars(
+        "MINUS_DI",
+        MinusDi::new(period)?,
+        BarSlices::hlc(high, low, close),
+    )
+    .map(one)
 }
 
 /// Average directional index, TA-Lib `ADX(high, low, close, timeperiod=14)`.

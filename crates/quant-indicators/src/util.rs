@@ -132,7 +132,11 @@ where
 }
 
 /// Batch over one real series by way of the streaming type.
-pub(crate) fn batch_real<I>(indicator: &'static str, mut ind: I, real: &[f64]) -> Result<Vec<Vec<f64>>>
+pub(crate) fn batch_real<I>(
+    indicator: &'static str,
+    mut ind: I,
+    real: &[f64],
+) -> Result<Vec<Vec<f64>>>
 where
     I: Indicator<Input = f64>,
     I::Output: Row,
@@ -199,7 +203,11 @@ impl<'a> BarSlices<'a> {
 }
 
 /// Batch over bars by way of the streaming type.
-pub(crate) fn batch_bars<I>(indicator: &'static str, mut ind: I, bars: BarSlices<'_>) -> Result<Vec<Vec<f64>>>
+pub(crate) fn batch_bars<I>(
+    indicator: &'static str,
+    mut ind: I,
+    bars: BarSlices<'_>,
+) -> Result<Vec<Vec<f64>>>
 where
     I: Indicator<Input = Ohlcv>,
     I::Output: Row,

@@ -180,7 +180,7 @@ impl Indicator for Adosc {
             self.fast = self.fast_k * self.ad + (1.0 - self.fast_k) * self.fast;
             self.slow = self.slow_k * self.ad + (1.0 - self.slow_k) * self.slow;
         }
-        (self.seen > self.lookback).then(|| self.fast - self.slow)
+        (self.seen > self.lookback).then_some(self.fast - self.slow)
     }
 
     fn lookback(&self) -> usize {
@@ -205,7 +205,12 @@ pub fn adosc(
     fast: usize,
     slow: usize,
 ) -> Result<Vec<f64>> {
-    batch_bars("ADOSC", Adosc::new(fast, slow)?, hlcv(high, low, close, volume)).map(one)
+    batch_bars(
+        "ADOSC",
+        Adosc::new(fast, slow)?,
+        hlcv(high, low, close, volume),
+    )
+    .map(one)
 }
 
 /// A running sum with Neumaier's compensation: its error stays within a
@@ -287,7 +292,11 @@ impl Indicator for Vwap {
             return None;
         }
         let v = self.v_sum.value();
-        Some(if v != 0.0 { self.pv_sum.value() / v } else { f64::NAN })
+        Some(if v != 0.0 {
+            self.pv_sum.value() / v
+        } else {
+            f64::NAN
+        })
     }
 
     fn lookback(&self) -> usize {
@@ -309,6 +318,12 @@ impl Indicator for Vwap {
 ///
 /// # Errors
 /// Invalid period, mismatched lengths, high < low, too few usable rows.
-pub fn vwap(high: &[f64], low: &[f64], close: &[f64], volume: &[f64], period: usize) -> Result<Vec<f64>> {
+pub fn vwap(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    volume: &[f64],
+    period: usize,
+) -> Result<Vec<f64>> {
     batch_bars("VWAP", Vwap::new(period)?, hlcv(high, low, close, volume)).map(one)
 }

@@ -4,11 +4,15 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 pub fn repo(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
 }
 
 pub fn data(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
 }
 
 /// A CSV as named f64 columns (empty cell = NaN) plus its `date` column.
@@ -37,7 +41,11 @@ pub fn read_table(path: &std::path::Path) -> Table {
             if h == "date" {
                 dates.push(v.to_string());
             } else {
-                let x = if v.is_empty() { f64::NAN } else { v.parse().unwrap() };
+                let x = if v.is_empty() {
+                    f64::NAN
+                } else {
+                    v.parse().unwrap()
+                };
                 cols.entry(h.clone()).or_default().push(x);
             }
         }
@@ -69,7 +77,15 @@ pub fn assert_close(name: &str, got: &[f64], want: &[f64], abs_floor: f64) {
 
 /// The absolute floor for series that cross zero: 1e-9 × median |value|.
 pub fn zero_crossing_floor(want: &[f64]) -> f64 {
-    let mut v: Vec<f64> = want.iter().filter(|x| !x.is_nan()).map(|x| x.abs()).collect();
+    let mut v: Vec<f64> = want
+        .iter()
+        .filter(|x| !x.is_nan())
+        .map(|x| x.abs())
+        .collect();
     v.sort_by(f64::total_cmp);
-    if v.is_empty() { 0.0 } else { 1e-9 * v[v.len() / 2] }
+    if v.is_empty() {
+        0.0
+    } else {
+        1e-9 * v[v.len() / 2]
+    }
 }

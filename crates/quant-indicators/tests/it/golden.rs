@@ -75,7 +75,12 @@ fn check_all(bars: &Table, golden: &Table) -> usize {
         let computed = parse_spec(&spec).unwrap().compute(&cols).unwrap();
         assert_eq!(computed.len(), 1, "{spec} selects one output");
         let want = golden.col(column);
-        assert_close(&format!("{spec} vs {column}"), &computed[0].1, want, floor_for(column, want));
+        assert_close(
+            &format!("{spec} vs {column}"),
+            &computed[0].1,
+            want,
+            floor_for(column, want),
+        );
     }
     golden.order.len()
 }
@@ -84,14 +89,22 @@ fn check_all(bars: &Table, golden: &Table) -> usize {
 fn every_golden_column_of_600519_matches_talib() {
     let bars = read_table(&repo("fixtures/cn/daily/600519.SH.csv"));
     let golden = read_table(&data("golden/600519.SH.csv"));
-    assert_eq!(check_all(&bars, &golden), 48, "every golden column is checked");
+    assert_eq!(
+        check_all(&bars, &golden),
+        48,
+        "every golden column is checked"
+    );
 }
 
 #[test]
 fn every_golden_column_of_btc_matches_talib() {
     let bars = read_table(&repo("fixtures/crypto/daily/BTC-USDT.csv"));
     let golden = read_table(&data("golden/BTC-USDT.csv"));
-    assert_eq!(check_all(&bars, &golden), 48, "every golden column is checked");
+    assert_eq!(
+        check_all(&bars, &golden),
+        48,
+        "every golden column is checked"
+    );
 }
 
 #[test]
@@ -99,7 +112,10 @@ fn extra_patterns_match_talib() {
     for (input, golden) in [
         ("fixtures/cn/daily/600519.SH.csv", "extra/600519.SH.csv"),
         ("fixtures/crypto/daily/BTC-USDT.csv", "extra/BTC-USDT.csv"),
-        ("crates/quant-indicators/tests/data/extra/synthetic_bars.csv", "extra/synthetic.csv"),
+        (
+            "crates/quant-indicators/tests/data/extra/synthetic_bars.csv",
+            "extra/synthetic.csv",
+        ),
     ] {
         let bars = read_table(&repo(input));
         let golden = read_table(&data(golden));
@@ -121,11 +137,31 @@ fn batch_kernels_match_talib() {
         assert_close("sma", &overlap::sma(c, 20).unwrap(), g.col("SMA_20"), 0.0);
         assert_close("ema", &overlap::ema(c, 20).unwrap(), g.col("EMA_20"), 0.0);
         assert_close("rsi", &momentum::rsi(c, 14).unwrap(), g.col("RSI_14"), 0.0);
-        assert_close("atr", &volatility::atr(h, l, c, 14).unwrap(), g.col("ATR_14"), 0.0);
+        assert_close(
+            "atr",
+            &volatility::atr(h, l, c, 14).unwrap(),
+            g.col("ATR_14"),
+            0.0,
+        );
         let m = momentum::macd(c, 12, 26, 9).unwrap();
-        assert_close("macd", &m.macd, g.col("MACD_12_26_9_macd"), f("MACD_12_26_9_macd"));
-        assert_close("signal", &m.signal, g.col("MACD_12_26_9_signal"), f("MACD_12_26_9_signal"));
-        assert_close("hist", &m.hist, g.col("MACD_12_26_9_hist"), f("MACD_12_26_9_hist"));
+        assert_close(
+            "macd",
+            &m.macd,
+            g.col("MACD_12_26_9_macd"),
+            f("MACD_12_26_9_macd"),
+        );
+        assert_close(
+            "signal",
+            &m.signal,
+            g.col("MACD_12_26_9_signal"),
+            f("MACD_12_26_9_signal"),
+        );
+        assert_close(
+            "hist",
+            &m.hist,
+            g.col("MACD_12_26_9_hist"),
+            f("MACD_12_26_9_hist"),
+        );
         let b = overlap::bbands(c, 20, 2.0, 2.0, overlap::MaType::Sma).unwrap();
         assert_close("upper", &b.upper, g.col("BBANDS_20_2_2_upper"), 0.0);
         assert_close("middle", &b.middle, g.col("BBANDS_20_2_2_middle"), 0.0);
