@@ -45,6 +45,14 @@ pub enum Error {
         #[source]
         source: csv::Error,
     },
+    /// A table that cannot be written as asked (column length, repeated name).
+    #[error("{path}: {message}")]
+    Table {
+        /// File.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A Parquet or Arrow failure.
     #[error("{path}: parquet: {message}")]
     Parquet {

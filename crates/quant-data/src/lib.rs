@@ -5,15 +5,18 @@
 //! - [`csv_io`]: the daily-bar CSV layout of `shared/data/` (read and write);
 //! - [`parquet_io`]: the same bars in Parquet;
 //! - [`validate`]: row rules every reader applies;
-//! - [`store`]: `import` of a CSV folder into a Parquet store, atomically.
+//! - [`store`]: `import` of a CSV folder into a Parquet store, atomically;
+//! - [`table`]: dated `f64` tables (indicator outputs) to CSV or Parquet.
 
 pub mod csv_io;
 pub mod error;
 pub mod parquet_io;
 pub mod series;
 pub mod store;
+pub mod table;
 pub mod validate;
 
 pub use error::{Error, Result};
 pub use series::BarSeries;
 pub use store::{ImportReport, import_csv_dir, load_series};
+pub use table::{format_g17, write_table};

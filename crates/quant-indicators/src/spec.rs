@@ -768,6 +768,11 @@ impl Columns<'_> {
 }
 
 impl IndicatorSpec {
+    /// The spec as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The registry name (`RSI`).
     pub fn name(&self) -> &'static str {
         self.def.name
