@@ -15,7 +15,6 @@ pub mod context;
 pub mod error;
 pub mod momentum;
 pub mod registry;
-pub mod rolling;
 pub mod sma_cross;
 
 pub use context::{Context, History, Signal};

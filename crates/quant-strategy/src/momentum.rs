@@ -5,10 +5,12 @@
 //! On the first trading day of each new week (ISO week) or month, at the
 //! close: rank tradable instruments that traded today and have at least
 //! `lookback + 1` signal closes by their trailing return
-//! `close_t / close_{t−lookback} − 1` (ties: lower instrument index first),
-//! and target the top `top_k` at `gross_exposure / top_k` of equity each.
-//! With `trend_ma = m`, when the benchmark's close is below its m-day simple
-//! moving average the target is all cash. With `positive_only`, names with a
+//! `close_t / close_{t−lookback} − 1` (TA-Lib `ROC(lookback)` / 100, from
+//! `quant-indicators`; ties: lower instrument index first), and target the
+//! top `top_k` at `gross_exposure / top_k` of equity each. With
+//! `trend_ma = m`, when the benchmark's close is below its m-day simple
+//! moving average (exactly rounded, [`quant_indicators::ExactSma`]) the
+//! target is all cash. With `positive_only`, names with a
 //! non-positive trailing return are not held (their share stays in cash).
 //!
 //! Parameters (TOML `[strategy.params]`): `lookback` (bars, default 20),
@@ -24,7 +26,8 @@ use serde::Deserialize;
 use crate::Strategy;
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
-use crate::rolling::mean_last;
+use quant_indicators::momentum::Roc;
+use quant_indicators::{ExactSma, Indicator};
 
 /// Rebalance schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -89,6 +92,38 @@ pub struct MomentumRotation {
     tradable: Vec<bool>,
     last_period: Option<(i32, u32)>,
     scores: Vec<(f64, usize)>,
+    /// Trailing return per instrument (TA-Lib ROC over `lookback` bars),
+    /// fed each instrument's closes as they arrive.
+    roc: Vec<Fed<Roc>>,
+    /// The benchmark's trend MA (exactly rounded mean), fed the same way.
+    trend: Option<Fed<ExactSma>>,
+}
+
+/// A streaming indicator with the count of history values it has consumed
+/// and its newest output.
+#[derive(Debug, Clone)]
+struct Fed<I> {
+    ind: I,
+    fed: usize,
+    last: Option<f64>,
+}
+
+impl<I: Indicator<Input = f64, Output = f64>> Fed<I> {
+    fn new(ind: I) -> Self {
+        Self {
+            ind,
+            fed: 0,
+            last: None,
+        }
+    }
+
+    /// Feeds the values of `history` not seen yet.
+    fn catch_up(&mut self, history: &[f64]) {
+        for &x in &history[self.fed.min(history.len())..] {
+            self.last = self.ind.update(x);
+        }
+        self.fed = history.len();
+    }
 }
 
 impl MomentumRotation {
@@ -124,6 +159,8 @@ impl MomentumRotation {
             tradable: Vec::new(),
             last_period: None,
             scores: Vec::new(),
+            roc: Vec::new(),
+            trend: None,
         })
     }
 }
@@ -144,10 +181,32 @@ impl Strategy for MomentumRotation {
                 message: "the universe has no tradable instrument".into(),
             });
         }
+        let config = |key: &str, e: quant_indicators::Error| Error::Config {
+            strategy: "momentum_rotation".into(),
+            message: format!("params.{key}: {e}"),
+        };
+        let roc = Roc::new(self.params.lookback).map_err(|e| config("lookback", e))?;
+        self.roc = vec![Fed::new(roc); instruments.len()];
+        self.trend = match self.params.trend_ma {
+            Some(m) => Some(Fed::new(
+                ExactSma::new(m).map_err(|e| config("trend_ma", e))?,
+            )),
+            None => None,
+        };
+        self.last_period = None;
         Ok(())
     }
 
     fn on_bar(&mut self, ctx: &Context<'_>, out: &mut Vec<Signal>) {
+        // indicators see every close as it arrives, rebalance day or not
+        for (i, roc) in self.roc.iter_mut().enumerate() {
+            roc.catch_up(ctx.history.closes(InstrumentIndex(i as u32)));
+        }
+        let mut trend_ma = None;
+        if let Some(ma) = &mut self.trend {
+            ma.catch_up(ctx.history.benchmark_closes());
+            trend_ma = ma.last;
+        }
         let period = self.params.rebalance.period(ctx.date);
         let first = self.last_period.is_none();
         let new_period = self.last_period != Some(period);
@@ -155,9 +214,9 @@ impl Strategy for MomentumRotation {
         if first || !new_period {
             return;
         }
-        if let Some(m) = self.params.trend_ma {
+        if self.trend.is_some() {
             let bench = ctx.history.benchmark_closes();
-            match (bench.last(), mean_last(bench, m)) {
+            match (bench.last(), trend_ma) {
                 (Some(&last), Some(ma)) if last < ma => {
                     out.push(Signal::TargetWeights(Vec::new()));
                     return;
@@ -166,17 +225,15 @@ impl Strategy for MomentumRotation {
                 _ => {}
             }
         }
-        let n = self.params.lookback;
         self.scores.clear();
         for (i, &tradable) in self.tradable.iter().enumerate() {
             if !tradable || ctx.bars[i].is_none() {
                 continue;
             }
-            let c = ctx.history.closes(InstrumentIndex(i as u32));
-            if c.len() <= n {
+            // ROC of today's close (it traded today), in percent → fraction
+            let Some(r) = self.roc[i].last.map(|pct| pct / 100.0) else {
                 continue;
-            }
-            let r = c[c.len() - 1] / c[c.len() - 1 - n] - 1.0;
+            };
             if r.is_finite() && (!self.params.positive_only || r > 0.0) {
                 self.scores.push((r, i));
             }

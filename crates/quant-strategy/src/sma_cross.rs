@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::Strategy;
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
-use crate::rolling::ExactSum;
+use quant_indicators::{ExactSma, Indicator};
 
 /// How a buy is sized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -65,130 +65,45 @@ impl Default for SmaCrossParams {
     }
 }
 
-/// A running sum with Neumaier's compensation (Kahan–Babuška): its error
-/// stays within a few ulps however many values come and go.
-#[derive(Debug, Clone, Copy, Default)]
-struct RunningSum {
-    sum: f64,
-    comp: f64,
-}
-
-impl RunningSum {
-    #[inline]
-    fn add(&mut self, x: f64) {
-        let t = self.sum + x;
-        self.comp += if self.sum.abs() >= x.abs() {
-            (self.sum - t) + x
-        } else {
-            (x - t) + self.sum
-        };
-        self.sum = t;
-    }
-
-    #[inline]
-    fn value(self) -> f64 {
-        self.sum + self.comp
-    }
-}
-
-/// Both moving averages of every instrument, in flat arrays indexed by
-/// instrument: a ring of the last `slow` closes per instrument (the fast
-/// window is its newest `fast` entries) and compensated running sums.
+/// Both moving averages of every instrument: [`ExactSma`]s from
+/// `quant-indicators`, compared exactly.
 ///
 /// The crossover needs only the sign of fast − slow where fast and slow are
 /// the correctly rounded means (`fsum(window) / n`, the golden case's
-/// numbers). The compensated sums give it whenever the two means differ by
-/// more than 1e-12 relative (their error is a few ulps); closer than that,
-/// both windows are summed exactly from the ring ([`ExactSum`]), so ties
-/// compare exactly (600036.SH has one on 2018-12-12).
+/// numbers); [`ExactSma::compare`] gives it, summing both windows exactly
+/// when the two means are within 1e-12 (600036.SH has a tie on 2018-12-12).
 #[derive(Debug, Clone, Default)]
 struct Windows {
-    fast: usize,
-    slow: usize,
-    ring: Vec<f64>,
-    count: Vec<usize>,
-    pos: Vec<usize>,
-    sums: Vec<(RunningSum, RunningSum)>,
+    smas: Vec<(ExactSma, ExactSma)>,
     /// Sign of fast − slow at the previous bar (−1, 0, +1); `None` before both exist.
     prev: Vec<Option<i8>>,
 }
 
 impl Windows {
-    fn new(n: usize, fast: usize, slow: usize) -> Self {
-        Self {
-            fast,
-            slow,
-            ring: vec![0.0; n * slow],
-            count: vec![0; n],
-            pos: vec![0; n],
-            sums: vec![(RunningSum::default(), RunningSum::default()); n],
+    fn new(n: usize, fast: usize, slow: usize) -> Result<Self> {
+        let sma = |p: usize| {
+            ExactSma::new(p).map_err(|e| Error::Config {
+                strategy: "sma_cross".into(),
+                message: e.to_string(),
+            })
+        };
+        Ok(Self {
+            smas: vec![(sma(fast)?, sma(slow)?); n],
             prev: vec![None; n],
-        }
-    }
-
-    /// The exactly rounded means of instrument `i`'s windows, summing the
-    /// ring; `last` is the slot of the newest close.
-    fn exact_means(&self, i: usize, last: usize) -> (f64, f64) {
-        let n = self.count.len();
-        let (mut fsum, mut ssum) = (ExactSum::default(), ExactSum::default());
-        for k in 0..self.slow {
-            let slot = (last + self.slow - k) % self.slow;
-            let x = self.ring[slot * n + i];
-            if k < self.fast {
-                fsum.add(x);
-            }
-            ssum.add(x);
-        }
-        (
-            fsum.value() / self.fast as f64,
-            ssum.value() / self.slow as f64,
-        )
+        })
     }
 
     /// Adds instrument `i`'s close; once both windows are full returns the
     /// sign of fast − slow (see the type's docs).
     #[inline]
     fn update(&mut self, i: usize, x: f64) -> Option<i8> {
-        let (fast, slow) = (self.fast, self.slow);
-        let c = self.count[i];
-        // slot-major layout: slot k of instrument i at k × n + i, so that on a
-        // day when instruments share a slot their closes are contiguous
-        let n = self.count.len();
-        // ring slot of this close, without a division: count mod slow, kept
-        // by wrapping (count only grows by one per call)
-        let pos = if c < slow { c } else { self.pos[i] };
-        let (fs, ss) = &mut self.sums[i];
-        if c >= fast {
-            let out = if pos >= fast {
-                pos - fast
-            } else {
-                pos + slow - fast
-            };
-            fs.add(-self.ring[out * n + i]);
-        }
-        if c >= slow {
-            ss.add(-self.ring[pos * n + i]);
-        }
-        fs.add(x);
-        ss.add(x);
-        let (f, s) = (fs.value() / fast as f64, ss.value() / slow as f64);
-        self.ring[pos * n + i] = x;
-        self.count[i] = c + 1;
-        self.pos[i] = if pos + 1 == slow { 0 } else { pos + 1 };
-        if c + 1 < slow {
-            return None;
-        }
-        let (f, s) = if (f - s).abs() > 1e-12 * f.abs().max(s.abs()) {
-            (f, s)
-        } else {
-            self.exact_means(i, pos)
-        };
-        Some(if f > s {
-            1
-        } else if f < s {
-            -1
-        } else {
-            0
+        let (fast, slow) = &mut self.smas[i];
+        fast.update(x);
+        slow.update(x);
+        Some(match fast.compare(slow)? {
+            std::cmp::Ordering::Greater => 1,
+            std::cmp::Ordering::Less => -1,
+            std::cmp::Ordering::Equal => 0,
         })
     }
 }
@@ -232,7 +147,7 @@ impl Strategy for SmaCross {
     }
 
     fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
-        self.windows = Windows::new(instruments.len(), self.params.fast, self.params.slow);
+        self.windows = Windows::new(instruments.len(), self.params.fast, self.params.slow)?;
         self.tradable = instruments
             .iter()
             .map(|i| i.asset_class != AssetClass::Index)
@@ -322,7 +237,7 @@ mod tests {
         // up-cross (the golden trade of 2018-12-13). Plain running sums give
         // fast < slow and miss it.
         let closes = closes_until("2018-12-12");
-        let mut w = Windows::new(1, 10, 30);
+        let mut w = Windows::new(1, 10, 30).unwrap();
         let signs: Vec<Option<i8>> = closes.iter().map(|&c| w.update(0, c)).collect();
         assert_eq!(signs[signs.len() - 1], Some(1));
         assert_eq!(signs[signs.len() - 2], Some(-1));

@@ -9,7 +9,8 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
     BTreeMap::from([
         ("quant-core", vec![]),
         ("quant-data", vec!["quant-core"]),
-        ("quant-strategy", vec!["quant-core"]),
+        ("quant-indicators", vec!["quant-core"]),
+        ("quant-strategy", vec!["quant-core", "quant-indicators"]),
         ("quant-exec", vec!["quant-core", "quant-strategy"]),
         (
             "quant-backtest",
@@ -19,8 +20,9 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
 }
 
 /// Crates that must stay synchronous and free of network I/O.
-const COMPUTE: [&str; 4] = [
+const COMPUTE: [&str; 5] = [
     "quant-core",
+    "quant-indicators",
     "quant-strategy",
     "quant-exec",
     "quant-backtest",
