@@ -1,2 +1,65 @@
-//! placeholder replaced below
-fn main() {}
+//! Batch indicators over 10 million points (the benchmark), next to
+//! TA-Lib's C speed measured on the same machine (docs/PERFORMANCE.md).
+//!
+//! `cargo bench -p quant-indicators --bench indicators`; set `IND_POINTS`
+//! for another size. Each iteration allocates its output, as TA-Lib's
+//! Python wrapper does.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use quant_indicators::{momentum, overlap, volatility};
+
+/// A random walk with high/low around the close (xorshift, fixed seed).
+fn market(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let (mut h, mut l, mut c) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let mut p = 100.0f64;
+    for _ in 0..n {
+        p *= 1.0 + 0.02 * next();
+        c.push(p);
+        h.push(p * (1.0 + 0.01 * next().abs()));
+        l.push(p * (1.0 - 0.01 * next().abs()));
+    }
+    (h, l, c)
+}
+
+fn bench(cr: &mut Criterion) {
+    let n: usize = std::env::var("IND_POINTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    let (h, l, c) = market(n);
+    let mut g = cr.benchmark_group("indicators_10m");
+    g.throughput(Throughput::Elements(n as u64));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(4));
+    g.warm_up_time(Duration::from_secs(1));
+    g.bench_function("SMA(20)", |b| b.iter(|| overlap::sma(black_box(&c), 20)));
+    g.bench_function("EMA(20)", |b| b.iter(|| overlap::ema(black_box(&c), 20)));
+    g.bench_function("RSI(14)", |b| b.iter(|| momentum::rsi(black_box(&c), 14)));
+    g.bench_function("ATR(14)", |b| {
+        b.iter(|| volatility::atr(black_box(&h), black_box(&l), black_box(&c), 14))
+    });
+    g.bench_function("MACD(12,26,9)", |b| {
+        b.iter(|| momentum::macd(black_box(&c), 12, 26, 9))
+    });
+    g.bench_function("BBANDS(20,2,2)", |b| {
+        b.iter(|| overlap::bbands(black_box(&c), 20, 2.0, 2.0, overlap::MaType::Sma))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

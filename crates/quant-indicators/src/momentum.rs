@@ -66,34 +66,29 @@ impl Indicator for Rsi {
         let d = x - self.prev;
         self.prev = x;
         let n = self.period as f64;
-        if self.seen <= self.period {
+        if self.seen <= self.period + 1 {
+            // the first n changes are summed; RSI of the sums, then averages
             if d < 0.0 {
                 self.loss -= d;
             } else {
                 self.gain += d;
             }
-            if self.seen < self.period + 1 {
+            if self.seen <= self.period {
                 return None;
             }
+            let out = rsi_value(self.gain, self.loss);
+            self.loss /= n;
+            self.gain /= n;
+            return Some(out);
         }
-        if self.seen == self.period + 1 {
-            if d < 0.0 {
-                self.loss -= d;
-            } else {
-                self.gain += d;
-            }
-            self.loss /= n;
-            self.gain /= n;
+        // Wilder, as TA-Lib 0.8 writes it: (avg·(n−1) + x) × (1/n)
+        let inv = 1.0 / n;
+        if d < 0.0 {
+            self.loss = (self.loss * (n - 1.0) - d) * inv;
+            self.gain = (self.gain * (n - 1.0)) * inv;
         } else {
-            self.loss *= n - 1.0;
-            self.gain *= n - 1.0;
-            if d < 0.0 {
-                self.loss -= d;
-            } else {
-                self.gain += d;
-            }
-            self.loss /= n;
-            self.gain /= n;
+            self.loss = (self.loss * (n - 1.0)) * inv;
+            self.gain = (self.gain * (n - 1.0) + d) * inv;
         }
         Some(rsi_value(self.gain, self.loss))
     }
@@ -114,43 +109,49 @@ impl Indicator for Rsi {
 /// # Errors
 /// Invalid period or fewer than `period + 1` usable rows.
 pub fn rsi(real: &[f64], period: usize) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; real.len()];
+    rsi_into(real, period, &mut out)?;
+    Ok(out)
+}
+
+/// [`rsi`] into a caller's buffer of the input's length.
+///
+/// # Errors
+/// As [`rsi`], and [`crate::Error::LengthMismatch`] for a wrong `out` length.
+pub fn rsi_into(real: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
     let ind = Rsi::new(period)?;
+    crate::overlap::check_out("RSI", real.len(), out.len())?;
     if has_nan(real) {
-        return batch_real("RSI", ind, real).map(one);
+        return crate::overlap::stream_into("RSI", ind, real, out);
     }
     ensure_enough("RSI", real.len(), period)?;
-    let mut out = vec![f64::NAN; real.len()];
     let n = period as f64;
+    let inv = 1.0 / n;
     let (mut gain, mut loss) = (0.0, 0.0);
-    let mut prev = real[0];
-    for &x in &real[1..=period] {
-        let d = x - prev;
-        prev = x;
+    for w in real[..=period].windows(2) {
+        let d = w[1] - w[0];
         if d < 0.0 {
             loss -= d;
         } else {
             gain += d;
         }
     }
+    out[..period].fill(f64::NAN);
+    out[period] = rsi_value(gain, loss);
     loss /= n;
     gain /= n;
-    out[period] = rsi_value(gain, loss);
-    for i in period + 1..real.len() {
-        let x = real[i];
-        let d = x - prev;
-        prev = x;
-        loss *= n - 1.0;
-        gain *= n - 1.0;
+    for (o, w) in out[period + 1..].iter_mut().zip(real[period..].windows(2)) {
+        let d = w[1] - w[0];
         if d < 0.0 {
-            loss -= d;
+            loss = (loss * (n - 1.0) - d) * inv;
+            gain = (gain * (n - 1.0)) * inv;
         } else {
-            gain += d;
+            loss = (loss * (n - 1.0)) * inv;
+            gain = (gain * (n - 1.0) + d) * inv;
         }
-        loss /= n;
-        gain /= n;
-        out[i] = rsi_value(gain, loss);
+        *o = rsi_value(gain, loss);
     }
-    Ok(out)
+    Ok(())
 }
 
 // ---------------------------------------------------------------- MACD
@@ -281,7 +282,6 @@ pub fn macd(real: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Mac
         ensure_enough("MACD", real.len(), lookback)?;
         let (fp, sp) = (ind.fast_period, ind.slow_period);
         let n = real.len();
-        let mut m = vec![f64::NAN; n];
         let (kf, ks) = (2.0 / (fp + 1) as f64, 2.0 / (sp + 1) as f64);
         let mut f = 0.0;
         for &v in &real[sp - fp..sp - 1] {
@@ -293,20 +293,28 @@ pub fn macd(real: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Mac
             s += v;
         }
         s = (s + real[sp - 1]) / sp as f64;
+        // the MACD line from index slow − 1 (the signal's input), in place
+        let mut m = vec![0.0; n];
+        m[..sp - 1].fill(f64::NAN);
         m[sp - 1] = f - s;
-        for i in sp..n {
-            let x = real[i];
+        for (o, &x) in m[sp..].iter_mut().zip(&real[sp..]) {
             f = (x - f) * kf + f;
             s = (x - s) * ks + s;
-            m[i] = f - s;
+            *o = f - s;
         }
-        let mut sig = vec![f64::NAN; n];
-        crate::overlap::ema_kernel_from(&m, sp - 1, signal, &mut sig);
-        let mut hist = vec![f64::NAN; n];
-        for i in lookback..n {
-            hist[i] = m[i] - sig[i];
-        }
+        let mut sig = vec![0.0; n];
+        sig[..sp - 1].fill(f64::NAN);
+        crate::overlap::ema_kernel(&m[sp - 1..], signal, &mut sig[sp - 1..]);
         m[..lookback].fill(f64::NAN);
+        let mut hist = vec![0.0; n];
+        hist[..lookback].fill(f64::NAN);
+        for ((h, a), b) in hist[lookback..]
+            .iter_mut()
+            .zip(&m[lookback..])
+            .zip(&sig[lookback..])
+        {
+            *h = a - b;
+        }
         vec![m, sig, hist]
     };
     let mut it = cols.into_iter();

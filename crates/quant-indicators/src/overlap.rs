@@ -81,28 +81,64 @@ impl Indicator for Sma {
 /// # Errors
 /// Invalid period or fewer than `period` usable rows.
 pub fn sma(real: &[f64], period: usize) -> Result<Vec<f64>> {
-    let ind = Sma::new(period)?;
-    if has_nan(real) {
-        return batch_real("SMA", ind, real).map(one);
-    }
-    ensure_enough("SMA", real.len(), ind.lookback())?;
-    let mut out = vec![f64::NAN; real.len()];
-    sma_kernel(real, period, &mut out);
+    let mut out = vec![0.0; real.len()];
+    sma_into(real, period, &mut out)?;
     Ok(out)
 }
 
-/// The SMA loop over gap-free input (the same operations as [`Sma`]).
-pub(crate) fn sma_kernel(x: &[f64], p: usize, out: &mut [f64]) {
+/// [`sma`] into a caller's buffer of the input's length (no allocation;
+/// reuse one buffer across instruments).
+///
+/// # Errors
+/// As [`sma`], and [`crate::Error::LengthMismatch`] for a wrong `out` length.
+pub fn sma_into(real: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
+    let ind = Sma::new(period)?;
+    check_out("SMA", real.len(), out.len())?;
+    if has_nan(real) {
+        return stream_into("SMA", ind, real, out);
+    }
+    ensure_enough("SMA", real.len(), ind.lookback())?;
+    let p = period;
     let pf = p as f64;
     let mut total = 0.0;
-    for &v in &x[..p - 1] {
+    for &v in &real[..p - 1] {
         total += v;
     }
-    for i in p - 1..x.len() {
-        total += x[i];
-        out[i] = total / pf;
-        total -= x[i + 1 - p];
+    out[..p - 1].fill(f64::NAN);
+    for ((o, &new), &old) in out[p - 1..].iter_mut().zip(&real[p - 1..]).zip(real) {
+        total += new;
+        *o = total / pf;
+        total -= old;
     }
+    Ok(())
+}
+
+/// `out` must be as long as the input.
+pub(crate) fn check_out(indicator: &'static str, n: usize, got: usize) -> Result<()> {
+    if n != got {
+        return Err(crate::Error::LengthMismatch {
+            indicator,
+            input: "out",
+            expected: n,
+            got,
+        });
+    }
+    Ok(())
+}
+
+/// The streaming path of the `_into` functions (input with `NaN` rows).
+pub(crate) fn stream_into<I>(
+    indicator: &'static str,
+    ind: I,
+    real: &[f64],
+    out: &mut [f64],
+) -> Result<()>
+where
+    I: Indicator<Input = f64, Output = f64>,
+{
+    let cols = batch_real(indicator, ind, real)?;
+    out.copy_from_slice(&cols[0]);
+    Ok(())
 }
 
 // ---------------------------------------------------------------- EMA
@@ -177,36 +213,40 @@ impl Indicator for Ema {
 /// # Errors
 /// Invalid period or fewer than `period` usable rows.
 pub fn ema(real: &[f64], period: usize) -> Result<Vec<f64>> {
-    let ind = Ema::new(period)?;
-    if has_nan(real) {
-        return batch_real("EMA", ind, real).map(one);
-    }
-    ensure_enough("EMA", real.len(), ind.lookback())?;
-    let mut out = vec![f64::NAN; real.len()];
-    ema_kernel(real, period, &mut out);
+    let mut out = vec![0.0; real.len()];
+    ema_into(real, period, &mut out)?;
     Ok(out)
 }
 
-/// EMA over gap-free `x` written from index `period − 1` (same operations
-/// as [`Ema`]).
-pub(crate) fn ema_kernel(x: &[f64], period: usize, out: &mut [f64]) {
-    ema_kernel_from(x, 0, period, out);
+/// [`ema`] into a caller's buffer of the input's length.
+///
+/// # Errors
+/// As [`ema`], and [`crate::Error::LengthMismatch`] for a wrong `out` length.
+pub fn ema_into(real: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
+    let ind = Ema::new(period)?;
+    check_out("EMA", real.len(), out.len())?;
+    if has_nan(real) {
+        return stream_into("EMA", ind, real, out);
+    }
+    ensure_enough("EMA", real.len(), ind.lookback())?;
+    ema_kernel(real, period, out);
+    Ok(())
 }
 
-/// EMA over gap-free `x[start..]`, written at the same indices from
-/// `start + period − 1`.
-pub(crate) fn ema_kernel_from(x: &[f64], start: usize, period: usize, out: &mut [f64]) {
+/// EMA of gap-free `x` into `out` (same length): `NaN` for the first
+/// `period − 1` values, then the same operations as [`Ema`].
+pub(crate) fn ema_kernel(x: &[f64], period: usize, out: &mut [f64]) {
     let k = 2.0 / (period + 1) as f64;
-    let first = start + period - 1;
+    out[..period - 1].fill(f64::NAN);
     let mut total = 0.0;
-    for &v in &x[start..first] {
+    for &v in &x[..period - 1] {
         total += v;
     }
-    let mut prev = (total + x[first]) / period as f64;
-    out[first] = prev;
-    for i in first + 1..x.len() {
-        prev = (x[i] - prev) * k + prev;
-        out[i] = prev;
+    let mut prev = (total + x[period - 1]) / period as f64;
+    out[period - 1] = prev;
+    for (o, &v) in out[period..].iter_mut().zip(&x[period..]) {
+        prev = (v - prev) * k + prev;
+        *o = prev;
     }
 }
 
@@ -631,19 +671,26 @@ impl Indicator for Ma {
 /// clipped to 0. Relative error ≲ 1e-10.
 #[derive(Debug, Clone)]
 pub(crate) struct RollingVar {
-    n: usize,
     ring: Ring,
+    core: VarCore,
+}
+
+/// The arithmetic of [`RollingVar`], shared with the batch kernel (which
+/// reads its window from the input slice): identical operations, identical
+/// bits.
+#[derive(Debug, Clone)]
+pub(crate) struct VarCore {
+    n: usize,
     anchor: f64,
     s1: f64,
     s2: f64,
     steps: usize,
 }
 
-impl RollingVar {
+impl VarCore {
     pub(crate) fn new(n: usize) -> Self {
         Self {
             n,
-            ring: Ring::new(n),
             anchor: f64::NAN,
             s1: 0.0,
             s2: 0.0,
@@ -651,46 +698,60 @@ impl RollingVar {
         }
     }
 
-    /// Pushes a (non-NaN) value; the variance once the window is full.
+    /// Adds a value before the window is full; the very first value is the
+    /// anchor.
     #[inline]
-    pub(crate) fn push(&mut self, x: f64) -> Option<f64> {
-        if self.ring.len() == 0 {
+    pub(crate) fn fill(&mut self, x: f64) {
+        if self.anchor.is_nan() {
             self.anchor = x;
         }
-        let evicted = self.ring.push(x);
         let d = x - self.anchor;
         self.s1 += d;
         self.s2 += d * d;
-        if let Some(old) = evicted {
+    }
+
+    /// Adds `x`, removes `old` (`None` while filling up to exactly `n`), and
+    /// returns the variance of `window` (oldest first, ending with `x`).
+    #[inline]
+    pub(crate) fn step<W: Iterator<Item = f64> + Clone>(
+        &mut self,
+        x: f64,
+        old: Option<f64>,
+        window: W,
+    ) -> f64 {
+        if self.anchor.is_nan() {
+            self.anchor = x;
+        }
+        let d = x - self.anchor;
+        self.s1 += d;
+        self.s2 += d * d;
+        if let Some(old) = old {
             let e = old - self.anchor;
             self.s1 -= e;
             self.s2 -= e * e;
         }
-        if !self.ring.is_full() {
-            return None;
-        }
         self.steps += 1;
         if self.steps == self.n {
             self.steps = 0;
-            self.reanchor();
+            self.reanchor(window.clone());
         }
         let nf = self.n as f64;
         let mut m2 = self.s2 - self.s1 * self.s1 / nf;
         if m2 < 1e-6 * self.s2 {
             // cancellation: the window's spread is tiny next to its distance
             // from the anchor (a level shift); recompute around the mean
-            self.reanchor();
+            self.reanchor(window);
             m2 = self.s2 - self.s1 * self.s1 / nf;
         }
-        Some((m2 / nf).max(0.0))
+        (m2 / nf).max(0.0)
     }
 
     #[cold]
-    fn reanchor(&mut self) {
+    fn reanchor<W: Iterator<Item = f64> + Clone>(&mut self, window: W) {
         let nf = self.n as f64;
-        self.anchor = self.ring.iter().sum::<f64>() / nf;
+        self.anchor = window.clone().sum::<f64>() / nf;
         let (mut s1, mut s2) = (0.0, 0.0);
-        for v in self.ring.iter() {
+        for v in window {
             let d = v - self.anchor;
             s1 += d;
             s2 += d * d;
@@ -698,9 +759,33 @@ impl RollingVar {
         self.s1 = s1;
         self.s2 = s2;
     }
+}
+
+impl RollingVar {
+    pub(crate) fn new(n: usize) -> Self {
+        Self {
+            ring: Ring::new(n),
+            core: VarCore::new(n),
+        }
+    }
+
+    /// Pushes a (non-NaN) value; the variance once the window is full.
+    #[inline]
+    pub(crate) fn push(&mut self, x: f64) -> Option<f64> {
+        let evicted = self.ring.push(x);
+        if !self.ring.is_full() {
+            self.core.fill(x);
+            return None;
+        }
+        Some(self.core.step(x, evicted, self.ring.iter()))
+    }
+
+    pub(crate) fn n(&self) -> usize {
+        self.core.n
+    }
 
     pub(crate) fn clear(&mut self) {
-        *self = Self::new(self.n);
+        *self = Self::new(self.core.n);
     }
 }
 
@@ -787,7 +872,7 @@ impl Indicator for Bbands {
     }
 
     fn lookback(&self) -> usize {
-        self.ma.lookback().max(self.var.n - 1)
+        self.ma.lookback().max(self.var.n() - 1)
     }
 
     fn reset(&mut self) {
@@ -818,28 +903,33 @@ pub fn bbands(
     nbdevdn: f64,
     matype: MaType,
 ) -> Result<BbandsSeries> {
-    let mut ind = Bbands::new(period, nbdevup, nbdevdn, matype)?;
+    let ind = Bbands::new(period, nbdevup, nbdevdn, matype)?;
     let cols = if has_nan(real) || matype != MaType::Sma {
         batch_real("BBANDS", ind, real)?
     } else {
         ensure_enough("BBANDS", real.len(), ind.lookback())?;
         let n = real.len();
-        let mut upper = vec![f64::NAN; n];
-        let mut middle = vec![f64::NAN; n];
-        let mut lower = vec![f64::NAN; n];
-        // the SMA's running sum inline, the variance through the same type
-        // the streaming indicator uses: identical operations
+        let lb = period - 1;
+        let (mut upper, mut middle, mut lower) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        for v in [&mut upper, &mut middle, &mut lower] {
+            v[..lb].fill(f64::NAN);
+        }
+        // the SMA's running sum and the variance core of the streaming type,
+        // reading the window from the slice: identical operations
         let pf = period as f64;
         let mut total = 0.0;
-        for &v in &real[..period - 1] {
+        let mut var = VarCore::new(period);
+        for &v in &real[..lb] {
             total += v;
-            ind.var.push(v);
+            var.fill(v);
         }
-        for i in period - 1..n {
-            total += real[i];
+        for i in lb..n {
+            let x = real[i];
+            total += x;
             let m = total / pf;
-            total -= real[i + 1 - period];
-            let sd = ind.var.push(real[i]).unwrap_or(f64::NAN).sqrt();
+            total -= real[i - lb];
+            let old = i.checked_sub(period).map(|k| real[k]);
+            let sd = var.step(x, old, real[i - lb..=i].iter().copied()).sqrt();
             let b = bands(m, sd, nbdevup, nbdevdn);
             upper[i] = b.upper;
             middle[i] = b.middle;

@@ -277,7 +277,7 @@ impl Ring {
     }
 
     /// Values oldest first.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = f64> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = f64> + Clone + '_ {
         (0..self.len).rev().map(move |k| self.back(k))
     }
 }

@@ -72,7 +72,8 @@ pub fn trange(high: &[f64], low: &[f64], close: &[f64]) -> Result<Vec<f64>> {
 /// Average true range, TA-Lib `ATR(high, low, close, timeperiod=14)`.
 ///
 /// Wilder smoothing of [`Trange`]: seeded with the mean of the first `n`
-/// true ranges (bars 1..=n), then `ATR = (ATR·(n−1) + TR)/n`. Lookback `n`;
+/// true ranges (bars 1..=n), then `ATR = ATR + (TR − ATR)/n` (the same as
+/// `(ATR·(n−1) + TR)/n` to rounding). Lookback `n`;
 /// `n ≥ 1` (period 1 is the true range). Units: price. Source: Wilder
 /// (1978); TA-Lib `ta_ATR.c`.
 #[derive(Debug, Clone)]
@@ -118,9 +119,9 @@ impl Indicator for Atr {
         if self.seen == self.period {
             self.value = (self.value + tr) / n;
         } else {
-            self.value *= n - 1.0;
-            self.value += tr;
-            self.value /= n;
+            // Wilder: ATR + (TR − ATR)/n, with the reciprocal (no division
+            // in the loop-carried chain)
+            self.value += (tr - self.value) * (1.0 / n);
         }
         Some(self.value)
     }
@@ -148,8 +149,10 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Ve
     }
     ensure_enough("ATR", usable, period)?;
     let len = close.len();
-    let mut out = vec![f64::NAN; len];
+    let mut out = vec![0.0; len];
+    out[..period].fill(f64::NAN);
     let n = period as f64;
+    let inv = 1.0 / n;
     let mut v = 0.0;
     for i in 1..period {
         v += true_range(high[i], low[i], close[i - 1]);
@@ -157,10 +160,7 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Ve
     v = (v + true_range(high[period], low[period], close[period - 1])) / n;
     out[period] = v;
     for i in period + 1..len {
-        let tr = true_range(high[i], low[i], close[i - 1]);
-        v *= n - 1.0;
-        v += tr;
-        v /= n;
+        v += (true_range(high[i], low[i], close[i - 1]) - v) * inv;
         out[i] = v;
     }
     Ok(out)
