@@ -59,6 +59,47 @@ fn bench(cr: &mut Criterion) {
         b.iter(|| overlap::bbands(black_box(&c), 20, 2.0, 2.0, overlap::MaType::Sma))
     });
     g.finish();
+
+    // the same into buffers allocated once: the computation alone, as
+    // TA-Lib's C functions are timed (docs/PERFORMANCE.md)
+    let mut g = cr.benchmark_group("indicators_10m_into");
+    g.throughput(Throughput::Elements(n as u64));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(3));
+    g.warm_up_time(Duration::from_secs(1));
+    let mut out = vec![0.0; n];
+    let three = || (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let (a, b, d) = three();
+    let mut m = momentum::MacdSeries {
+        macd: a,
+        signal: b,
+        hist: d,
+    };
+    let (a, b, d) = three();
+    let mut bb = overlap::BbandsSeries {
+        upper: a,
+        middle: b,
+        lower: d,
+    };
+    g.bench_function("SMA(20)", |b| {
+        b.iter(|| overlap::sma_into(black_box(&c), 20, &mut out))
+    });
+    g.bench_function("EMA(20)", |b| {
+        b.iter(|| overlap::ema_into(black_box(&c), 20, &mut out))
+    });
+    g.bench_function("RSI(14)", |b| {
+        b.iter(|| momentum::rsi_into(black_box(&c), 14, &mut out))
+    });
+    g.bench_function("ATR(14)", |b| {
+        b.iter(|| volatility::atr_into(black_box(&h), black_box(&l), black_box(&c), 14, &mut out))
+    });
+    g.bench_function("MACD(12,26,9)", |b| {
+        b.iter(|| momentum::macd_into(black_box(&c), 12, 26, 9, &mut m))
+    });
+    g.bench_function("BBANDS(20,2,2)", |b| {
+        b.iter(|| overlap::bbands_into(black_box(&c), 20, 2.0, 2.0, overlap::MaType::Sma, &mut bb))
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);

@@ -1,10 +1,9 @@
 //! Momentum indicators (TA-Lib's group): RSI, MACD, STOCH, STOCHRSI, WILLR,
 //! ROC, MOM, CCI, MFI, ULTOSC, AROON.
 
-use crate::overlap::{Ema, Ma, MaType, has_nan};
+use crate::overlap::{Ema, Ma, MaType};
 use crate::util::{
-    BarSlices, Ring, RollingMax, RollingMin, Row, batch_bars, batch_real, check_min, ensure_enough,
-    is_zero, one,
+    BarSlices, Ring, RollingMax, RollingMin, Row, batch_bars, batch_real, check_min, is_zero, one,
 };
 use crate::{Indicator, Ohlcv, Result};
 
@@ -13,7 +12,8 @@ use crate::{Indicator, Ohlcv, Result};
 /// Relative strength index, TA-Lib `RSI(real, timeperiod=14)`.
 ///
 /// Wilder: average gain and loss seeded with the simple mean of the first
-/// `n` changes (from bar 1), then `avg = (avg·(n−1) + x)/n`;
+/// `n` changes (from bar 1), then `avg = avg·(n−1)/n + x/n` (TA-Lib:
+/// `(avg·(n−1) + x)/n`, equal to a few ulps); the first value uses the sums;
 /// `RSI = 100·gain/(gain + loss)`, 0 when both are zero (a flat series).
 /// Range [0, 100]. Lookback `n`; `n ≥ 2`. Source: Wilder (1978); TA-Lib
 /// `ta_RSI.c`.
@@ -81,15 +81,12 @@ impl Indicator for Rsi {
             self.gain /= n;
             return Some(out);
         }
-        // Wilder, as TA-Lib 0.8 writes it: (avg·(n−1) + x) × (1/n)
-        let inv = 1.0 / n;
-        if d < 0.0 {
-            self.loss = (self.loss * (n - 1.0) - d) * inv;
-            self.gain = (self.gain * (n - 1.0)) * inv;
-        } else {
-            self.loss = (self.loss * (n - 1.0)) * inv;
-            self.gain = (self.gain * (n - 1.0) + d) * inv;
-        }
+        // Wilder: avg·(n−1)/n + x/n (TA-Lib: (avg·(n−1) + x)/n, the same to
+        // a few ulps); branch-free, so random ups and downs cost nothing
+        let (a, inv) = ((n - 1.0) / n, 1.0 / n);
+        let (up, down) = if d < 0.0 { (0.0, -d) } else { (d, 0.0) };
+        self.gain = self.gain * a + up * inv;
+        self.loss = self.loss * a + down * inv;
         Some(rsi_value(self.gain, self.loss))
     }
 
@@ -121,12 +118,17 @@ pub fn rsi(real: &[f64], period: usize) -> Result<Vec<f64>> {
 pub fn rsi_into(real: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
     let ind = Rsi::new(period)?;
     crate::overlap::check_out("RSI", real.len(), out.len())?;
-    if has_nan(real) {
+    if real.len() <= period || rsi_kernel(real, period, out).is_nan() {
         return crate::overlap::stream_into("RSI", ind, real, out);
     }
-    ensure_enough("RSI", real.len(), period)?;
+    Ok(())
+}
+
+/// The RSI loop (the same operations as [`Rsi`]); returns the final average
+/// gain, `NaN` when a `NaN` was met.
+fn rsi_kernel(real: &[f64], period: usize, out: &mut [f64]) -> f64 {
     let n = period as f64;
-    let inv = 1.0 / n;
+    let (a, inv) = ((n - 1.0) / n, 1.0 / n);
     let (mut gain, mut loss) = (0.0, 0.0);
     for w in real[..=period].windows(2) {
         let d = w[1] - w[0];
@@ -142,16 +144,12 @@ pub fn rsi_into(real: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
     gain /= n;
     for (o, w) in out[period + 1..].iter_mut().zip(real[period..].windows(2)) {
         let d = w[1] - w[0];
-        if d < 0.0 {
-            loss = (loss * (n - 1.0) - d) * inv;
-            gain = (gain * (n - 1.0)) * inv;
-        } else {
-            loss = (loss * (n - 1.0)) * inv;
-            gain = (gain * (n - 1.0) + d) * inv;
-        }
+        let (up, down) = if d < 0.0 { (0.0, -d) } else { (d, 0.0) };
+        gain = gain * a + up * inv;
+        loss = loss * a + down * inv;
         *o = rsi_value(gain, loss);
     }
-    Ok(())
+    gain + loss
 }
 
 // ---------------------------------------------------------------- MACD
@@ -269,61 +267,98 @@ pub struct MacdSeries {
     pub hist: Vec<f64>,
 }
 
+/// The fused MACD loop into `out`: both EMAs and the signal in one pass,
+/// the same operations as [`Macd`]; `false` when the input is too short or
+/// has a NaN.
+fn macd_kernel(ind: &Macd, real: &[f64], signal: usize, out: &mut MacdSeries) -> bool {
+    let lookback = ind.lookback();
+    let n = real.len();
+    if n <= lookback {
+        return false;
+    }
+    let (fp, sp) = (ind.fast_period, ind.slow_period);
+    let ema = |p: usize| {
+        let k = 2.0 / (p + 1) as f64;
+        (k, 1.0 - k)
+    };
+    let ((kf, kf1), (ks, ks1), (kg, kg1)) = (ema(fp), ema(sp), ema(signal));
+    let seed = |xs: &[f64], last: f64, p: usize| {
+        let mut t = 0.0;
+        for &v in xs {
+            t += v;
+        }
+        (t + last) / p as f64
+    };
+    let mut f = seed(&real[sp - fp..sp - 1], real[sp - 1], fp);
+    let mut s = seed(&real[..sp - 1], real[sp - 1], sp);
+    // the MACD line up to the signal's first value
+    let mut line = Vec::with_capacity(signal);
+    line.push(f - s);
+    for &x in &real[sp..=lookback] {
+        f = f * kf1 + x * kf;
+        s = s * ks1 + x * ks;
+        line.push(f - s);
+    }
+    let mut g = seed(&line[..signal - 1], line[signal - 1], signal);
+    let (m, sig, hist) = (&mut out.macd, &mut out.signal, &mut out.hist);
+    m[..lookback].fill(f64::NAN);
+    sig[..lookback].fill(f64::NAN);
+    hist[..lookback].fill(f64::NAN);
+    let first = line[signal - 1];
+    m[lookback] = first;
+    sig[lookback] = g;
+    hist[lookback] = first - g;
+    for i in lookback + 1..n {
+        let x = real[i];
+        f = f * kf1 + x * kf;
+        s = s * ks1 + x * ks;
+        let v = f - s;
+        g = g * kg1 + v * kg;
+        m[i] = v;
+        sig[i] = g;
+        hist[i] = v - g;
+    }
+    !g.is_nan()
+}
+
 /// Batch [`Macd`].
 ///
 /// # Errors
 /// Invalid periods or too few usable rows.
 pub fn macd(real: &[f64], fast: usize, slow: usize, signal: usize) -> Result<MacdSeries> {
-    let ind = Macd::new(fast, slow, signal)?;
-    let cols = if has_nan(real) {
-        batch_real("MACD", ind, real)?
-    } else {
-        let lookback = ind.lookback();
-        ensure_enough("MACD", real.len(), lookback)?;
-        let (fp, sp) = (ind.fast_period, ind.slow_period);
-        let n = real.len();
-        let (kf, ks) = (2.0 / (fp + 1) as f64, 2.0 / (sp + 1) as f64);
-        let mut f = 0.0;
-        for &v in &real[sp - fp..sp - 1] {
-            f += v;
-        }
-        f = (f + real[sp - 1]) / fp as f64;
-        let mut s = 0.0;
-        for &v in &real[..sp - 1] {
-            s += v;
-        }
-        s = (s + real[sp - 1]) / sp as f64;
-        // the MACD line from index slow − 1 (the signal's input), in place
-        let mut m = vec![0.0; n];
-        m[..sp - 1].fill(f64::NAN);
-        m[sp - 1] = f - s;
-        for (o, &x) in m[sp..].iter_mut().zip(&real[sp..]) {
-            f = (x - f) * kf + f;
-            s = (x - s) * ks + s;
-            *o = f - s;
-        }
-        let mut sig = vec![0.0; n];
-        sig[..sp - 1].fill(f64::NAN);
-        crate::overlap::ema_kernel(&m[sp - 1..], signal, &mut sig[sp - 1..]);
-        m[..lookback].fill(f64::NAN);
-        let mut hist = vec![0.0; n];
-        hist[..lookback].fill(f64::NAN);
-        for ((h, a), b) in hist[lookback..]
-            .iter_mut()
-            .zip(&m[lookback..])
-            .zip(&sig[lookback..])
-        {
-            *h = a - b;
-        }
-        vec![m, sig, hist]
+    let n = real.len();
+    let mut out = MacdSeries {
+        macd: vec![0.0; n],
+        signal: vec![0.0; n],
+        hist: vec![0.0; n],
     };
-    let mut it = cols.into_iter();
-    let mut next = || it.next().unwrap_or_default();
-    Ok(MacdSeries {
-        macd: next(),
-        signal: next(),
-        hist: next(),
-    })
+    macd_into(real, fast, slow, signal, &mut out)?;
+    Ok(out)
+}
+
+/// [`macd`] into a caller's columns, each of the input's length.
+///
+/// # Errors
+/// As [`macd`], and [`crate::Error::LengthMismatch`] for a wrong column length.
+pub fn macd_into(
+    real: &[f64],
+    fast: usize,
+    slow: usize,
+    signal: usize,
+    out: &mut MacdSeries,
+) -> Result<()> {
+    let ind = Macd::new(fast, slow, signal)?;
+    for col in [&out.macd, &out.signal, &out.hist] {
+        crate::overlap::check_out("MACD", real.len(), col.len())?;
+    }
+    if !macd_kernel(&ind, real, signal, out) {
+        // a NaN row or short input: the streaming path
+        let cols = batch_real("MACD", ind, real)?;
+        out.macd.copy_from_slice(&cols[0]);
+        out.signal.copy_from_slice(&cols[1]);
+        out.hist.copy_from_slice(&cols[2]);
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- STOCH

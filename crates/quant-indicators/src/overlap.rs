@@ -2,8 +2,7 @@
 //! parabolic SAR.
 
 use crate::util::{
-    BarSlices, Ring, Row, batch_bars, batch_real, check_inputs, check_min, check_real,
-    ensure_enough, is_zero, one,
+    BarSlices, Ring, Row, batch_bars, batch_real, check_min, check_real, is_zero, one,
 };
 use crate::{Indicator, Ohlcv, Result};
 
@@ -94,10 +93,17 @@ pub fn sma(real: &[f64], period: usize) -> Result<Vec<f64>> {
 pub fn sma_into(real: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
     let ind = Sma::new(period)?;
     check_out("SMA", real.len(), out.len())?;
-    if has_nan(real) {
+    if real.len() < period || sma_kernel(real, period, out).is_nan() {
+        // a NaN row poisons the running sum for good: take the streaming
+        // path, which skips missing rows (and reports short input)
         return stream_into("SMA", ind, real, out);
     }
-    ensure_enough("SMA", real.len(), ind.lookback())?;
+    Ok(())
+}
+
+/// The SMA loop (the same operations as [`Sma`]); returns the final
+/// running sum, `NaN` when a `NaN` was met.
+fn sma_kernel(real: &[f64], period: usize, out: &mut [f64]) -> f64 {
     let p = period;
     let pf = p as f64;
     let mut total = 0.0;
@@ -110,7 +116,7 @@ pub fn sma_into(real: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
         *o = total / pf;
         total -= old;
     }
-    Ok(())
+    total
 }
 
 /// `out` must be as long as the input.
@@ -146,8 +152,10 @@ where
 /// Exponential moving average, TA-Lib `EMA(real, timeperiod=30)`.
 ///
 /// `k = 2/(n+1)`; seeded with the SMA of the first `n` values (the first
-/// output, at index `n − 1`), then `EMA_t = (x_t − EMA_{t−1})·k + EMA_{t−1}`
-/// (TA-Lib's form). Lookback `n − 1`; `n ≥ 2`.
+/// output, at index `n − 1`), then `EMA_t = EMA_{t−1}·(1−k) + x_t·k`
+/// (TA-Lib writes `(x_t − EMA_{t−1})·k + EMA_{t−1}`: the same to a few
+/// ulps, with one operation fewer in the loop-carried chain). Lookback
+/// `n − 1`; `n ≥ 2`.
 #[derive(Debug, Clone)]
 pub struct Ema {
     period: usize,
@@ -193,7 +201,7 @@ impl Indicator for Ema {
         if self.seen == self.period {
             self.value = (self.value + x) / self.period as f64;
         } else {
-            self.value = (x - self.value) * self.k + self.value;
+            self.value = self.value * (1.0 - self.k) + x * self.k;
         }
         Some(self.value)
     }
@@ -225,18 +233,20 @@ pub fn ema(real: &[f64], period: usize) -> Result<Vec<f64>> {
 pub fn ema_into(real: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
     let ind = Ema::new(period)?;
     check_out("EMA", real.len(), out.len())?;
-    if has_nan(real) {
+    if real.len() < period || ema_kernel(real, period, out).is_nan() {
+        // a NaN row (it poisons the running value) or too short: the
+        // streaming path skips missing rows and reports short input
         return stream_into("EMA", ind, real, out);
     }
-    ensure_enough("EMA", real.len(), ind.lookback())?;
-    ema_kernel(real, period, out);
     Ok(())
 }
 
-/// EMA of gap-free `x` into `out` (same length): `NaN` for the first
-/// `period − 1` values, then the same operations as [`Ema`].
-pub(crate) fn ema_kernel(x: &[f64], period: usize, out: &mut [f64]) {
+/// EMA of `x` into `out` (same length): `NaN` for the first `period − 1`
+/// values, then the same operations as [`Ema`]. Returns the last value,
+/// `NaN` when a `NaN` was met (the caller then takes the streaming path).
+pub(crate) fn ema_kernel(x: &[f64], period: usize, out: &mut [f64]) -> f64 {
     let k = 2.0 / (period + 1) as f64;
+    let k1 = 1.0 - k;
     out[..period - 1].fill(f64::NAN);
     let mut total = 0.0;
     for &v in &x[..period - 1] {
@@ -245,9 +255,10 @@ pub(crate) fn ema_kernel(x: &[f64], period: usize, out: &mut [f64]) {
     let mut prev = (total + x[period - 1]) / period as f64;
     out[period - 1] = prev;
     for (o, &v) in out[period..].iter_mut().zip(&x[period..]) {
-        prev = (v - prev) * k + prev;
+        prev = prev * k1 + v * k;
         *o = prev;
     }
+    prev
 }
 
 // ---------------------------------------------------------------- WMA
@@ -735,15 +746,16 @@ impl VarCore {
             self.steps = 0;
             self.reanchor(window.clone());
         }
-        let nf = self.n as f64;
-        let mut m2 = self.s2 - self.s1 * self.s1 / nf;
+        // one reciprocal, no division per value
+        let inv = 1.0 / self.n as f64;
+        let mut m2 = self.s2 - self.s1 * self.s1 * inv;
         if m2 < 1e-6 * self.s2 {
             // cancellation: the window's spread is tiny next to its distance
             // from the anchor (a level shift); recompute around the mean
             self.reanchor(window);
-            m2 = self.s2 - self.s1 * self.s1 / nf;
+            m2 = self.s2 - self.s1 * self.s1 * inv;
         }
-        (m2 / nf).max(0.0)
+        (m2 * inv).max(0.0)
     }
 
     #[cold]
@@ -903,47 +915,67 @@ pub fn bbands(
     nbdevdn: f64,
     matype: MaType,
 ) -> Result<BbandsSeries> {
-    let ind = Bbands::new(period, nbdevup, nbdevdn, matype)?;
-    let cols = if has_nan(real) || matype != MaType::Sma {
-        batch_real("BBANDS", ind, real)?
-    } else {
-        ensure_enough("BBANDS", real.len(), ind.lookback())?;
-        let n = real.len();
-        let lb = period - 1;
-        let (mut upper, mut middle, mut lower) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        for v in [&mut upper, &mut middle, &mut lower] {
-            v[..lb].fill(f64::NAN);
-        }
-        // the SMA's running sum and the variance core of the streaming type,
-        // reading the window from the slice: identical operations
-        let pf = period as f64;
-        let mut total = 0.0;
-        let mut var = VarCore::new(period);
-        for &v in &real[..lb] {
-            total += v;
-            var.fill(v);
-        }
-        for i in lb..n {
-            let x = real[i];
-            total += x;
-            let m = total / pf;
-            total -= real[i - lb];
-            let old = i.checked_sub(period).map(|k| real[k]);
-            let sd = var.step(x, old, real[i - lb..=i].iter().copied()).sqrt();
-            let b = bands(m, sd, nbdevup, nbdevdn);
-            upper[i] = b.upper;
-            middle[i] = b.middle;
-            lower[i] = b.lower;
-        }
-        vec![upper, middle, lower]
+    let n = real.len();
+    let mut out = BbandsSeries {
+        upper: vec![0.0; n],
+        middle: vec![0.0; n],
+        lower: vec![0.0; n],
     };
-    let mut it = cols.into_iter();
-    let mut next = || it.next().unwrap_or_default();
-    Ok(BbandsSeries {
-        upper: next(),
-        middle: next(),
-        lower: next(),
-    })
+    bbands_into(real, period, nbdevup, nbdevdn, matype, &mut out)?;
+    Ok(out)
+}
+
+/// [`bbands`] into a caller's columns, each of the input's length.
+///
+/// # Errors
+/// As [`bbands`], and [`crate::Error::LengthMismatch`] for a wrong column length.
+pub fn bbands_into(
+    real: &[f64],
+    period: usize,
+    nbdevup: f64,
+    nbdevdn: f64,
+    matype: MaType,
+    out: &mut BbandsSeries,
+) -> Result<()> {
+    let ind = Bbands::new(period, nbdevup, nbdevdn, matype)?;
+    let n = real.len();
+    for col in [&out.upper, &out.middle, &out.lower] {
+        check_out("BBANDS", n, col.len())?;
+    }
+    if has_nan(real) || matype != MaType::Sma || n < period {
+        let cols = batch_real("BBANDS", ind, real)?;
+        out.upper.copy_from_slice(&cols[0]);
+        out.middle.copy_from_slice(&cols[1]);
+        out.lower.copy_from_slice(&cols[2]);
+        return Ok(());
+    }
+    let lb = period - 1;
+    let (upper, middle, lower) = (&mut out.upper, &mut out.middle, &mut out.lower);
+    for v in [&mut *upper, &mut *middle, &mut *lower] {
+        v[..lb].fill(f64::NAN);
+    }
+    // the SMA's running sum and the variance core of the streaming type,
+    // reading the window from the slice: identical operations
+    let pf = period as f64;
+    let mut total = 0.0;
+    let mut var = VarCore::new(period);
+    for &v in &real[..lb] {
+        total += v;
+        var.fill(v);
+    }
+    for i in lb..n {
+        let x = real[i];
+        total += x;
+        let m = total / pf;
+        total -= real[i - lb];
+        let old = i.checked_sub(period).map(|k| real[k]);
+        let sd = var.step(x, old, real[i - lb..=i].iter().copied()).sqrt();
+        let b = bands(m, sd, nbdevup, nbdevdn);
+        upper[i] = b.upper;
+        middle[i] = b.middle;
+        lower[i] = b.lower;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- SAR
@@ -1108,6 +1140,28 @@ pub(crate) fn check_hlc(
     low: &[f64],
     close: &[f64],
 ) -> Result<(usize, bool)> {
-    let (n, usable) = check_inputs(indicator, &[("high", high), ("low", low), ("close", close)])?;
+    let n = high.len();
+    for (input, len) in [("low", low.len()), ("close", close.len())] {
+        if len != n {
+            return Err(crate::Error::LengthMismatch {
+                indicator,
+                input,
+                expected: n,
+                got: len,
+            });
+        }
+    }
+    // one pass: high ≥ low and usable rows
+    let mut usable = 0;
+    for (i, ((&h, &l), &c)) in high.iter().zip(low).zip(close).enumerate() {
+        if h < l {
+            return Err(crate::Error::HighBelowLow {
+                index: i,
+                high: h,
+                low: l,
+            });
+        }
+        usable += usize::from(!(h.is_nan() || l.is_nan() || c.is_nan()));
+    }
     Ok((usable, usable < n))
 }

@@ -12,16 +12,10 @@ use crate::{Indicator, Ohlcv, Result};
 /// |low − prev close|.
 #[inline]
 pub(crate) fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
-    let mut out = high - low;
-    let a = (high - prev_close).abs();
-    if a > out {
-        out = a;
-    }
-    let b = (low - prev_close).abs();
-    if b > out {
-        out = b;
-    }
-    out
+    // branch-free: which term wins is unpredictable on real data
+    (high - low)
+        .max((high - prev_close).abs())
+        .max((low - prev_close).abs())
 }
 
 /// True range, TA-Lib `TRANGE(high, low, close)`: `max(high, prev close) −
@@ -72,8 +66,8 @@ pub fn trange(high: &[f64], low: &[f64], close: &[f64]) -> Result<Vec<f64>> {
 /// Average true range, TA-Lib `ATR(high, low, close, timeperiod=14)`.
 ///
 /// Wilder smoothing of [`Trange`]: seeded with the mean of the first `n`
-/// true ranges (bars 1..=n), then `ATR = ATR + (TR − ATR)/n` (the same as
-/// `(ATR·(n−1) + TR)/n` to rounding). Lookback `n`;
+/// true ranges (bars 1..=n), then `ATR = ATR·(n−1)/n + TR/n` (TA-Lib:
+/// `(ATR·(n−1) + TR)/n`, equal to a few ulps). Lookback `n`;
 /// `n ≥ 1` (period 1 is the true range). Units: price. Source: Wilder
 /// (1978); TA-Lib `ta_ATR.c`.
 #[derive(Debug, Clone)]
@@ -119,9 +113,9 @@ impl Indicator for Atr {
         if self.seen == self.period {
             self.value = (self.value + tr) / n;
         } else {
-            // Wilder: ATR + (TR − ATR)/n, with the reciprocal (no division
-            // in the loop-carried chain)
-            self.value += (tr - self.value) * (1.0 / n);
+            // Wilder: ATR·(n−1)/n + TR/n (one multiply and one add in the
+            // loop-carried chain)
+            self.value = self.value * ((n - 1.0) / n) + tr * (1.0 / n);
         }
         Some(self.value)
     }
@@ -142,28 +136,51 @@ impl Indicator for Atr {
 /// # Errors
 /// Invalid period, mismatched lengths, high < low, too few usable rows.
 pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; close.len()];
+    atr_into(high, low, close, period, &mut out)?;
+    Ok(out)
+}
+
+/// [`atr`] into a caller's buffer of the input's length.
+///
+/// # Errors
+/// As [`atr`], and [`crate::Error::LengthMismatch`] for a wrong `out` length.
+pub fn atr_into(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period: usize,
+    out: &mut [f64],
+) -> Result<()> {
     let ind = Atr::new(period)?;
     let (usable, gaps) = check_hlc("ATR", high, low, close)?;
+    crate::overlap::check_out("ATR", close.len(), out.len())?;
     if gaps || period == 1 {
-        return batch_bars("ATR", ind, BarSlices::hlc(high, low, close)).map(one);
+        let cols = batch_bars("ATR", ind, BarSlices::hlc(high, low, close))?;
+        out.copy_from_slice(&cols[0]);
+        return Ok(());
     }
     ensure_enough("ATR", usable, period)?;
     let len = close.len();
-    let mut out = vec![0.0; len];
     out[..period].fill(f64::NAN);
     let n = period as f64;
-    let inv = 1.0 / n;
+    let (a, inv) = ((n - 1.0) / n, 1.0 / n);
     let mut v = 0.0;
     for i in 1..period {
         v += true_range(high[i], low[i], close[i - 1]);
     }
     v = (v + true_range(high[period], low[period], close[period - 1])) / n;
     out[period] = v;
-    for i in period + 1..len {
-        v += (true_range(high[i], low[i], close[i - 1]) - v) * inv;
-        out[i] = v;
+    let (h, l, c) = (
+        &high[period + 1..],
+        &low[period + 1..],
+        &close[period..len - 1],
+    );
+    for (((o, &h), &l), &yc) in out[period + 1..].iter_mut().zip(h).zip(l).zip(c) {
+        v = v * a + true_range(h, l, yc) * inv;
+        *o = v;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Normalised ATR in percent of the close, TA-Lib `NATR(high, low, close,

@@ -154,6 +154,16 @@ proptest! {
             prop_assert_eq!(o.map(|o| o.lower.to_bits()), (!b.lower[i].is_nan()).then(|| b.lower[i].to_bits()));
             prop_assert_eq!(o.map(|o| o.middle.to_bits()), (!b.middle[i].is_nan()).then(|| b.middle[i].to_bits()));
         }
+        // a NaN row sends the batch functions down the streaming path
+        let mut holed = c.clone();
+        holed[p + 3] = f64::NAN;
+        prop_assert_eq!(bits(&overlap::sma(&holed, p).unwrap()), bits(&stream(overlap::Sma::new(p).unwrap(), &holed)));
+        prop_assert_eq!(bits(&overlap::ema(&holed, p).unwrap()), bits(&stream(overlap::Ema::new(p).unwrap(), &holed)));
+        prop_assert_eq!(bits(&momentum::rsi(&holed, p).unwrap()), bits(&stream(momentum::Rsi::new(p).unwrap(), &holed)));
+        let hm = momentum::macd(&holed, 3, 6, 2).unwrap();
+        let mut hs = momentum::Macd::new(3, 6, 2).unwrap();
+        let hist: Vec<f64> = holed.iter().map(|&x| hs.update(x).map_or(f64::NAN, |o| o.hist)).collect();
+        prop_assert_eq!(bits(&hm.hist), bits(&hist));
         let (f, s) = (p.min(12), p.min(12) + 5);
         let md = momentum::macd(c, f, s, 4).unwrap();
         let mut sm = momentum::Macd::new(f, s, 4).unwrap();
