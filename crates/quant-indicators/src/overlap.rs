@@ -963,17 +963,27 @@ pub fn bbands_into(
         total += v;
         var.fill(v);
     }
+    // pass 1, the loop-carried part: window sums into `middle`, variances
+    // into `upper`
     for i in lb..n {
         let x = real[i];
         total += x;
-        let m = total / pf;
+        middle[i] = total;
         total -= real[i - lb];
         let old = i.checked_sub(period).map(|k| real[k]);
-        let sd = var.step(x, old, real[i - lb..=i].iter().copied()).sqrt();
-        let b = bands(m, sd, nbdevup, nbdevdn);
-        upper[i] = b.upper;
-        middle[i] = b.middle;
-        lower[i] = b.lower;
+        upper[i] = var.step(x, old, real[i - lb..=i].iter().copied());
+    }
+    // pass 2, independent per row (vectorisable): the same operations as
+    // the streaming type, so the same bits
+    for ((u, m), l) in upper[lb..]
+        .iter_mut()
+        .zip(&mut middle[lb..])
+        .zip(&mut lower[lb..])
+    {
+        let b = bands(*m / pf, u.sqrt(), nbdevup, nbdevdn);
+        *u = b.upper;
+        *m = b.middle;
+        *l = b.lower;
     }
     Ok(())
 }
