@@ -168,10 +168,8 @@ pub struct MacdOutput {
 impl Row for MacdOutput {
     const N: usize = 3;
     #[inline]
-    fn put(self, cols: &mut [Vec<f64>], i: usize) {
-        cols[0][i] = self.macd;
-        cols[1][i] = self.signal;
-        cols[2][i] = self.hist;
+    fn values(self) -> [f64; 4] {
+        [self.macd, self.signal, self.hist, f64::NAN]
     }
 }
 
@@ -387,9 +385,8 @@ pub struct StochOutput {
 impl Row for StochOutput {
     const N: usize = 2;
     #[inline]
-    fn put(self, cols: &mut [Vec<f64>], i: usize) {
-        cols[0][i] = self.slowk;
-        cols[1][i] = self.slowd;
+    fn values(self) -> [f64; 4] {
+        [self.slowk, self.slowd, f64::NAN, f64::NAN]
     }
 }
 
@@ -514,9 +511,8 @@ pub struct StochRsiOutput {
 impl Row for StochRsiOutput {
     const N: usize = 2;
     #[inline]
-    fn put(self, cols: &mut [Vec<f64>], i: usize) {
-        cols[0][i] = self.fastk;
-        cols[1][i] = self.fastd;
+    fn values(self) -> [f64; 4] {
+        [self.fastk, self.fastd, f64::NAN, f64::NAN]
     }
 }
 
@@ -1126,9 +1122,8 @@ pub struct AroonOutput {
 impl Row for AroonOutput {
     const N: usize = 2;
     #[inline]
-    fn put(self, cols: &mut [Vec<f64>], i: usize) {
-        cols[0][i] = self.down;
-        cols[1][i] = self.up;
+    fn values(self) -> [f64; 4] {
+        [self.down, self.up, f64::NAN, f64::NAN]
     }
 }
 

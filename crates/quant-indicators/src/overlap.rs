@@ -817,10 +817,8 @@ pub struct BbandsOutput {
 impl Row for BbandsOutput {
     const N: usize = 3;
     #[inline]
-    fn put(self, cols: &mut [Vec<f64>], i: usize) {
-        cols[0][i] = self.upper;
-        cols[1][i] = self.middle;
-        cols[2][i] = self.lower;
+    fn values(self) -> [f64; 4] {
+        [self.upper, self.middle, self.lower, f64::NAN]
     }
 }
 
@@ -1142,8 +1140,11 @@ pub fn sar(high: &[f64], low: &[f64], acceleration: f64, maximum: f64) -> Result
     batch_bars("SAR", Sar::new(acceleration, maximum)?, bars).map(one)
 }
 
-/// Checks high/low/close for the hand-written batch kernels (ATR): lengths,
-/// high ≥ low, and whether any `NaN` is present.
+/// Checks high/low/close for the hand-written ATR kernel: lengths,
+/// high ≥ low, and whether any `NaN` is present — what
+/// [`crate::util::check_inputs`] checks, in one fused pass over the three
+/// slices (the generic check costs ATR(14) 41.5 instead of 29.9 ms on 10M
+/// points).
 pub(crate) fn check_hlc(
     indicator: &'static str,
     high: &[f64],
@@ -1161,7 +1162,6 @@ pub(crate) fn check_hlc(
             });
         }
     }
-    // one pass: high ≥ low and usable rows
     let mut usable = 0;
     for (i, ((&h, &l), &c)) in high.iter().zip(low).zip(close).enumerate() {
         if h < l {

@@ -14,15 +14,12 @@
 //! `MACD_12_26_9_macd`, `…_signal`, `…_hist`; `OBV` → `OBV`.
 
 use crate::candles::{Candle, Pattern};
-use crate::momentum::{
-    Aroon, AroonOutput, Cci, Macd, MacdOutput, Mfi, Mom, Roc, Rsi, Stoch, StochOutput, StochRsi,
-    StochRsiOutput, Ultosc, Willr,
-};
-use crate::overlap::{Bbands, BbandsOutput, Dema, Ema, Kama, MaType, Sar, Sma, Tema, Wma};
+use crate::momentum::{Aroon, Cci, Macd, Mfi, Mom, Roc, Rsi, Stoch, StochRsi, Ultosc, Willr};
+use crate::overlap::{Bbands, Dema, Ema, Kama, MaType, Sar, Sma, Tema, Wma};
 use crate::statistic::{LinearRegSlope, StdDev, ZScore};
-use crate::trend::{Adx, Ichimoku, IchimokuOutput, MinusDi, PlusDi};
-use crate::util::{check_inputs, ensure_enough};
-use crate::volatility::{Atr, ChannelOutput, Donchian, Keltner, Natr, Trange};
+use crate::trend::{Adx, Ichimoku, MinusDi, PlusDi};
+use crate::util::{Row, check_inputs, ensure_enough};
+use crate::volatility::{Atr, Donchian, Keltner, Natr, Trange};
 use crate::volume::{Ad, Adosc, Obv, Vwap};
 use crate::{Error, Indicator, Ohlcv, Result};
 
@@ -34,66 +31,18 @@ pub struct Values {
 }
 
 impl Values {
-    fn of(v: &[f64]) -> Self {
-        let mut vals = [f64::NAN; 4];
-        vals[..v.len()].copy_from_slice(v);
-        Self { vals, len: v.len() }
-    }
-
     /// The values, one per output.
     pub fn as_slice(&self) -> &[f64] {
         &self.vals[..self.len]
     }
 }
 
-/// Output types as [`Values`].
-trait ToValues {
-    fn to_values(self) -> Values;
-}
-
-impl ToValues for f64 {
-    fn to_values(self) -> Values {
-        Values::of(&[self])
-    }
-}
-impl ToValues for i32 {
-    fn to_values(self) -> Values {
-        Values::of(&[f64::from(self)])
-    }
-}
-impl ToValues for MacdOutput {
-    fn to_values(self) -> Values {
-        Values::of(&[self.macd, self.signal, self.hist])
-    }
-}
-impl ToValues for BbandsOutput {
-    fn to_values(self) -> Values {
-        Values::of(&[self.upper, self.middle, self.lower])
-    }
-}
-impl ToValues for ChannelOutput {
-    fn to_values(self) -> Values {
-        Values::of(&[self.upper, self.middle, self.lower])
-    }
-}
-impl ToValues for StochOutput {
-    fn to_values(self) -> Values {
-        Values::of(&[self.slowk, self.slowd])
-    }
-}
-impl ToValues for StochRsiOutput {
-    fn to_values(self) -> Values {
-        Values::of(&[self.fastk, self.fastd])
-    }
-}
-impl ToValues for AroonOutput {
-    fn to_values(self) -> Values {
-        Values::of(&[self.down, self.up])
-    }
-}
-impl ToValues for IchimokuOutput {
-    fn to_values(self) -> Values {
-        Values::of(&[self.tenkan, self.kijun, self.senkou_a, self.senkou_b])
+impl Values {
+    fn of_row<R: Row>(r: R) -> Self {
+        Self {
+            vals: r.values(),
+            len: R::N,
+        }
     }
 }
 
@@ -114,10 +63,10 @@ struct OnBar<I>(I);
 impl<I> DynIndicator for OnClose<I>
 where
     I: Indicator<Input = f64> + Send,
-    I::Output: ToValues,
+    I::Output: Row,
 {
     fn update(&mut self, bar: Ohlcv) -> Option<Values> {
-        self.0.update(bar.close()).map(ToValues::to_values)
+        self.0.update(bar.close()).map(Values::of_row)
     }
     fn lookback(&self) -> usize {
         self.0.lookback()
@@ -130,10 +79,10 @@ where
 impl<I> DynIndicator for OnBar<I>
 where
     I: Indicator<Input = Ohlcv> + Send,
-    I::Output: ToValues,
+    I::Output: Row,
 {
     fn update(&mut self, bar: Ohlcv) -> Option<Values> {
-        self.0.update(bar).map(ToValues::to_values)
+        self.0.update(bar).map(Values::of_row)
     }
     fn lookback(&self) -> usize {
         self.0.lookback()
@@ -146,7 +95,7 @@ where
 fn close<I>(i: I) -> Box<dyn DynIndicator>
 where
     I: Indicator<Input = f64> + Send + 'static,
-    I::Output: ToValues,
+    I::Output: Row,
 {
     Box::new(OnClose(i))
 }
@@ -154,7 +103,7 @@ where
 fn bars<I>(i: I) -> Box<dyn DynIndicator>
 where
     I: Indicator<Input = Ohlcv> + Send + 'static,
-    I::Output: ToValues,
+    I::Output: Row,
 {
     Box::new(OnBar(i))
 }

@@ -293,11 +293,8 @@ pub struct IchimokuOutput {
 impl Row for IchimokuOutput {
     const N: usize = 4;
     #[inline]
-    fn put(self, cols: &mut [Vec<f64>], i: usize) {
-        cols[0][i] = self.tenkan;
-        cols[1][i] = self.kijun;
-        cols[2][i] = self.senkou_a;
-        cols[3][i] = self.senkou_b;
+    fn values(self) -> [f64; 4] {
+        [self.tenkan, self.kijun, self.senkou_a, self.senkou_b]
     }
 }
 

@@ -46,28 +46,37 @@ pub(crate) fn check_real(
     Ok(())
 }
 
-/// One output row written into columns: `f64` and `i32` fill one column,
-/// multi-output structs one column per field.
+/// One output row as columns: `f64` and `i32` fill one column,
+/// multi-output structs one column per field. The one conversion of
+/// outputs to numbers: batch columns and the registry's `Values` use it.
 pub(crate) trait Row: Copy {
-    /// Number of columns.
+    /// Number of columns (≤ 4).
     const N: usize;
+    /// The row's values in output order; entries past `N` are `NaN`.
+    fn values(self) -> [f64; 4];
     /// Writes this row at `i`.
-    fn put(self, cols: &mut [Vec<f64>], i: usize);
+    #[inline]
+    fn put(self, cols: &mut [Vec<f64>], i: usize) {
+        let v = self.values();
+        for (col, x) in cols.iter_mut().zip(&v[..Self::N]) {
+            col[i] = *x;
+        }
+    }
 }
 
 impl Row for f64 {
     const N: usize = 1;
     #[inline]
-    fn put(self, cols: &mut [Vec<f64>], i: usize) {
-        cols[0][i] = self;
+    fn values(self) -> [f64; 4] {
+        [self, f64::NAN, f64::NAN, f64::NAN]
     }
 }
 
 impl Row for i32 {
     const N: usize = 1;
     #[inline]
-    fn put(self, cols: &mut [Vec<f64>], i: usize) {
-        cols[0][i] = f64::from(self);
+    fn values(self) -> [f64; 4] {
+        [f64::from(self), f64::NAN, f64::NAN, f64::NAN]
     }
 }
 
@@ -89,8 +98,8 @@ pub(crate) fn check_inputs(
         }
     }
     let find = |want: &str| inputs.iter().find(|(k, _)| *k == want).map(|(_, s)| *s);
-    if let (Some(high), Some(low)) = (find("high"), find("low"))
-        && let Some(index) = (0..n).find(|&i| high[i] < low[i])
+    if let Some((high, low)) = find("high").zip(find("low"))
+        && let Some(index) = high.iter().zip(low).position(|(h, l)| h < l)
     {
         return Err(Error::HighBelowLow {
             index,
@@ -98,9 +107,14 @@ pub(crate) fn check_inputs(
             low: low[index],
         });
     }
-    let usable = (0..n)
-        .filter(|&i| inputs.iter().all(|(_, s)| !s[i].is_nan()))
-        .count();
+    // gap-free input (the common case) is one fast scan per slice
+    let usable = if inputs.iter().any(|(_, s)| s.iter().any(|v| v.is_nan())) {
+        (0..n)
+            .filter(|&i| inputs.iter().all(|(_, s)| !s[i].is_nan()))
+            .count()
+    } else {
+        n
+    };
     Ok((n, usable))
 }
 

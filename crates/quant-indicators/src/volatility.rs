@@ -246,10 +246,8 @@ pub struct ChannelOutput {
 impl Row for ChannelOutput {
     const N: usize = 3;
     #[inline]
-    fn put(self, cols: &mut [Vec<f64>], i: usize) {
-        cols[0][i] = self.upper;
-        cols[1][i] = self.middle;
-        cols[2][i] = self.lower;
+    fn values(self) -> [f64; 4] {
+        [self.upper, self.middle, self.lower, f64::NAN]
     }
 }
 
