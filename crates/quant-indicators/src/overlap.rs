@@ -6,11 +6,6 @@ use crate::util::{
 };
 use crate::{Indicator, Ohlcv, Result};
 
-#[inline]
-pub(crate) fn has_nan(x: &[f64]) -> bool {
-    x.iter().any(|v| v.is_nan())
-}
-
 // ---------------------------------------------------------------- SMA
 
 /// Simple moving average, TA-Lib `SMA(real, timeperiod=30)`.
@@ -676,7 +671,7 @@ impl Indicator for Ma {
 
 /// Population variance of the last `n` values, numerically stable: sums of
 /// deviations from an anchor that is moved to the window mean (and the sums
-/// recomputed) every `n` values, so rounding never builds up, and at once
+/// recomputed) every `max(n, 64)` values, so rounding never builds up, and at once
 /// whenever the variance is below 1e-6 of the anchored sum of squares (a
 /// level shift), so a small variance after large values is neither lost nor
 /// clipped to 0. Relative error ≲ 1e-10.
@@ -692,6 +687,10 @@ pub(crate) struct RollingVar {
 #[derive(Debug, Clone)]
 pub(crate) struct VarCore {
     n: usize,
+    /// `1/n`: one reciprocal, no division per value.
+    inv: f64,
+    /// Values between two scheduled re-anchorings: `max(n, 64)`.
+    every: usize,
     anchor: f64,
     s1: f64,
     s2: f64,
@@ -702,6 +701,8 @@ impl VarCore {
     pub(crate) fn new(n: usize) -> Self {
         Self {
             n,
+            inv: 1.0 / n as f64,
+            every: n.max(64),
             anchor: f64::NAN,
             s1: 0.0,
             s2: 0.0,
@@ -734,34 +735,36 @@ impl VarCore {
             self.anchor = x;
         }
         let d = x - self.anchor;
-        self.s1 += d;
-        self.s2 += d * d;
         if let Some(old) = old {
+            // one add per sum in the loop-carried chain
             let e = old - self.anchor;
-            self.s1 -= e;
-            self.s2 -= e * e;
+            self.s1 += d - e;
+            self.s2 += d * d - e * e;
+        } else {
+            self.s1 += d;
+            self.s2 += d * d;
         }
         self.steps += 1;
-        if self.steps == self.n {
+        if self.steps == self.every {
             self.steps = 0;
             self.reanchor(window.clone());
         }
-        // one reciprocal, no division per value
-        let inv = 1.0 / self.n as f64;
-        let mut m2 = self.s2 - self.s1 * self.s1 * inv;
+        let mut m2 = self.s2 - self.s1 * self.s1 * self.inv;
         if m2 < 1e-6 * self.s2 {
             // cancellation: the window's spread is tiny next to its distance
             // from the anchor (a level shift); recompute around the mean
             self.reanchor(window);
-            m2 = self.s2 - self.s1 * self.s1 * inv;
+            m2 = self.s2 - self.s1 * self.s1 * self.inv;
         }
-        (m2 * inv).max(0.0)
+        (m2 * self.inv).max(0.0)
     }
 
+    /// Moves the anchor to the window's mean (from the running sum) and
+    /// recomputes both sums from the window in one pass, dropping the
+    /// rounding built up since the last time.
     #[cold]
     fn reanchor<W: Iterator<Item = f64> + Clone>(&mut self, window: W) {
-        let nf = self.n as f64;
-        self.anchor = window.clone().sum::<f64>() / nf;
+        self.anchor += self.s1 * self.inv;
         let (mut s1, mut s2) = (0.0, 0.0);
         for v in window {
             let d = v - self.anchor;
@@ -940,20 +943,40 @@ pub fn bbands_into(
     for col in [&out.upper, &out.middle, &out.lower] {
         check_out("BBANDS", n, col.len())?;
     }
-    if has_nan(real) || matype != MaType::Sma || n < period {
+    if matype != MaType::Sma
+        || n < period
+        || !bbands_sma_kernel(real, period, nbdevup, nbdevdn, out)
+    {
+        // another MA, short input or a NaN row: the streaming path skips
+        // missing rows
         let cols = batch_real("BBANDS", ind, real)?;
         out.upper.copy_from_slice(&cols[0]);
         out.middle.copy_from_slice(&cols[1]);
         out.lower.copy_from_slice(&cols[2]);
-        return Ok(());
     }
-    let lb = period - 1;
+    Ok(())
+}
+
+/// [`bbands_into`] with the SMA over gap-free input (at least `period`
+/// rows), with the operations of the streaming type ([`Sma`] and
+/// [`RollingVar`]), so the same bits. Pass 1 is the loop-carried part
+/// (window sums into `middle`, variances into `upper`); pass 2 is per row
+/// and vectorises. Compiled for AVX2+FMA CPUs and chosen at run time (no
+/// fused operations here, so every CPU gives the same values). `false` when
+/// a `NaN` was met (the caller then overwrites `out`).
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
+fn bbands_sma_kernel(
+    real: &[f64],
+    period: usize,
+    up: f64,
+    dn: f64,
+    out: &mut BbandsSeries,
+) -> bool {
+    let (n, lb) = (real.len(), period - 1);
     let (upper, middle, lower) = (&mut out.upper, &mut out.middle, &mut out.lower);
     for v in [&mut *upper, &mut *middle, &mut *lower] {
         v[..lb].fill(f64::NAN);
     }
-    // the SMA's running sum and the variance core of the streaming type,
-    // reading the window from the slice: identical operations
     let pf = period as f64;
     let mut total = 0.0;
     let mut var = VarCore::new(period);
@@ -961,29 +984,32 @@ pub fn bbands_into(
         total += v;
         var.fill(v);
     }
-    // pass 1, the loop-carried part: window sums into `middle`, variances
-    // into `upper`
-    for i in lb..n {
+    // the first full window has nothing to drop
+    total += real[lb];
+    middle[lb] = total;
+    total -= real[0];
+    upper[lb] = var.step(real[lb], None, real[..=lb].iter().copied());
+    for i in period..n {
         let x = real[i];
         total += x;
         middle[i] = total;
         total -= real[i - lb];
-        let old = i.checked_sub(period).map(|k| real[k]);
-        upper[i] = var.step(x, old, real[i - lb..=i].iter().copied());
+        upper[i] = var.step(x, Some(real[i - period]), real[i - lb..=i].iter().copied());
     }
-    // pass 2, independent per row (vectorisable): the same operations as
-    // the streaming type, so the same bits
+    if total.is_nan() {
+        return false;
+    }
     for ((u, m), l) in upper[lb..]
         .iter_mut()
         .zip(&mut middle[lb..])
         .zip(&mut lower[lb..])
     {
-        let b = bands(*m / pf, u.sqrt(), nbdevup, nbdevdn);
+        let b = bands(*m / pf, u.sqrt(), up, dn);
         *u = b.upper;
         *m = b.middle;
         *l = b.lower;
     }
-    Ok(())
+    true
 }
 
 // ---------------------------------------------------------------- SAR
@@ -1152,16 +1178,7 @@ pub(crate) fn check_hlc(
     close: &[f64],
 ) -> Result<(usize, bool)> {
     let n = high.len();
-    for (input, len) in [("low", low.len()), ("close", close.len())] {
-        if len != n {
-            return Err(crate::Error::LengthMismatch {
-                indicator,
-                input,
-                expected: n,
-                got: len,
-            });
-        }
-    }
+    crate::util::check_lengths(indicator, high, &[("low", low), ("close", close)])?;
     let mut usable = 0;
     for (i, ((&h, &l), &c)) in high.iter().zip(low).zip(close).enumerate() {
         if h < l {

@@ -80,6 +80,40 @@ impl Row for i32 {
     }
 }
 
+/// Equal lengths: every `others` slice has `first`'s length.
+///
+/// # Errors
+/// [`Error::LengthMismatch`] naming the first slice that differs.
+pub(crate) fn check_lengths(
+    indicator: &'static str,
+    first: &[f64],
+    others: &[(&'static str, &[f64])],
+) -> Result<()> {
+    for (input, s) in others {
+        if s.len() != first.len() {
+            return Err(Error::LengthMismatch {
+                indicator,
+                input,
+                expected: first.len(),
+                got: s.len(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// High ≥ low and no `NaN` in high, low or close, on every row (equal
+/// lengths). Branch-free over the rows so it vectorises.
+#[inline]
+pub(crate) fn hlc_clean(high: &[f64], low: &[f64], close: &[f64]) -> bool {
+    let mut bad = false;
+    for ((&h, &l), &c) in high.iter().zip(low).zip(close) {
+        // `!(h >= l)` is also true when h or l is NaN
+        bad |= !(h >= l) | c.is_nan();
+    }
+    !bad
+}
+
 /// Checks named input slices: equal lengths (the first sets it), high ≥ low
 /// where both are given. Returns (rows, usable rows with no `NaN`).
 pub(crate) fn check_inputs(
@@ -87,15 +121,8 @@ pub(crate) fn check_inputs(
     inputs: &[(&'static str, &[f64])],
 ) -> Result<(usize, usize)> {
     let n = inputs.first().map_or(0, |(_, s)| s.len());
-    for (name, s) in inputs {
-        if s.len() != n {
-            return Err(Error::LengthMismatch {
-                indicator,
-                input: name,
-                expected: n,
-                got: s.len(),
-            });
-        }
+    if let Some(((_, first), rest)) = inputs.split_first() {
+        check_lengths(indicator, first, rest)?;
     }
     let find = |want: &str| inputs.iter().find(|(k, _)| *k == want).map(|(_, s)| *s);
     if let Some((high, low)) = find("high").zip(find("low"))

@@ -3,8 +3,8 @@
 
 use crate::overlap::{Ema, check_hlc};
 use crate::util::{
-    BarSlices, RollingMax, RollingMin, Row, batch_bars, check_min, check_real, ensure_enough,
-    is_zero, one,
+    BarSlices, RollingMax, RollingMin, Row, batch_bars, check_lengths, check_min, check_real,
+    ensure_enough, hlc_clean, is_zero, one,
 };
 use crate::{Indicator, Ohlcv, Result};
 
@@ -12,10 +12,19 @@ use crate::{Indicator, Ohlcv, Result};
 /// |low − prev close|.
 #[inline]
 pub(crate) fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
-    // branch-free: which term wins is unpredictable on real data
-    (high - low)
-        .max((high - prev_close).abs())
-        .max((low - prev_close).abs())
+    // branch-free (one `maxsd` each; which term wins is unpredictable on
+    // real data). Never sees NaN: NaN rows are missing bars, skipped before.
+    max2(
+        max2(high - low, (high - prev_close).abs()),
+        (low - prev_close).abs(),
+    )
+}
+
+/// The larger of two non-`NaN` numbers, as one `maxsd` (`f64::max` adds
+/// `NaN` handling that the callers do not need).
+#[inline]
+fn max2(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
 }
 
 /// True range, TA-Lib `TRANGE(high, low, close)`: `max(high, prev close) −
@@ -113,9 +122,9 @@ impl Indicator for Atr {
         if self.seen == self.period {
             self.value = (self.value + tr) / n;
         } else {
-            // Wilder: ATR·(n−1)/n + TR/n (one multiply and one add in the
-            // loop-carried chain)
-            self.value = self.value * ((n - 1.0) / n) + tr * (1.0 / n);
+            // Wilder: ATR·(n−1)/n + TR/n as one fused multiply-add (one
+            // rounding; the batch kernel does the same)
+            self.value = self.value.mul_add((n - 1.0) / n, tr * (1.0 / n));
         }
         Some(self.value)
     }
@@ -153,34 +162,87 @@ pub fn atr_into(
     out: &mut [f64],
 ) -> Result<()> {
     let ind = Atr::new(period)?;
-    let (usable, gaps) = check_hlc("ATR", high, low, close)?;
+    check_lengths("ATR", high, &[("low", low), ("close", close)])?;
     crate::overlap::check_out("ATR", close.len(), out.len())?;
-    if gaps || period == 1 {
-        let cols = batch_bars("ATR", ind, BarSlices::hlc(high, low, close))?;
-        out.copy_from_slice(&cols[0]);
+    if period > 1 && close.len() > period && atr_fast(high, low, close, period, out) {
         return Ok(());
     }
+    // a gap, a bad row (reported here) or short input: check everything and
+    // take the streaming path
+    let (usable, gaps) = check_hlc("ATR", high, low, close)?;
     ensure_enough("ATR", usable, period)?;
+    debug_assert!(gaps || period == 1);
+    let cols = batch_bars("ATR", ind, BarSlices::hlc(high, low, close))?;
+    out.copy_from_slice(&cols[0]);
+    Ok(())
+}
+
+/// Gap-free [`atr_into`] (`period ≥ 2`, more than `period` rows) in one
+/// pass: every row is checked (no `NaN`, high ≥ low) in the same loop that
+/// computes it, off the loop-carried chain, so the inputs come from memory
+/// once. Returns `false` when some row is not clean (`out` is then
+/// overwritten by the caller).
+fn atr_fast(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f64]) -> bool {
     let len = close.len();
+    if !hlc_clean(&high[..=period], &low[..=period], &close[..=period]) {
+        return false;
+    }
     out[..period].fill(f64::NAN);
     let n = period as f64;
-    let (a, inv) = ((n - 1.0) / n, 1.0 / n);
     let mut v = 0.0;
     for i in 1..period {
         v += true_range(high[i], low[i], close[i - 1]);
     }
     v = (v + true_range(high[period], low[period], close[period - 1])) / n;
     out[period] = v;
-    let (h, l, c) = (
-        &high[period + 1..],
-        &low[period + 1..],
+    let rows = period + 1..len;
+    atr_tail(
+        v,
+        ((n - 1.0) / n, 1.0 / n),
+        (
+            &high[rows.clone()],
+            &low[rows.clone()],
+            &close[rows.clone()],
+        ),
         &close[period..len - 1],
-    );
-    for (((o, &h), &l), &yc) in out[period + 1..].iter_mut().zip(h).zip(l).zip(c) {
-        v = v * a + true_range(h, l, yc) * inv;
-        *o = v;
+        &mut out[rows],
+    )
+}
+
+/// Rows per block of [`atr_tail`]: a block of the inputs stays in L1
+/// between its two loops.
+const ATR_BLOCK: usize = 512;
+
+/// The Wilder recursion of [`atr_into`] after its seed, block by block:
+/// first the chain, one fused multiply-add per bar (`v·a + tr·inv`, rounded
+/// once, as [`Atr`] does), then the block's rows are checked as in
+/// [`hlc_clean`] from cache, in a loop that vectorises. Compiled for
+/// AVX2+FMA CPUs and chosen at run time; other CPUs compute the same
+/// correctly rounded values more slowly. `true` when every row was clean.
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
+fn atr_tail(
+    mut v: f64,
+    (a, inv): (f64, f64),
+    (high, low, close): (&[f64], &[f64], &[f64]),
+    prev_close: &[f64],
+    out: &mut [f64],
+) -> bool {
+    for (b, o) in out.chunks_mut(ATR_BLOCK).enumerate() {
+        let rows = b * ATR_BLOCK..b * ATR_BLOCK + o.len();
+        let (h, l, yc) = (
+            &high[rows.clone()],
+            &low[rows.clone()],
+            &prev_close[rows.clone()],
+        );
+        for (((o, &h), &l), &yc) in o.iter_mut().zip(h).zip(l).zip(yc) {
+            v = v.mul_add(a, true_range(h, l, yc) * inv);
+            *o = v;
+        }
+        if !hlc_clean(h, l, &close[rows]) {
+            return false;
+        }
     }
-    Ok(())
+    true
 }
 
 /// Normalised ATR in percent of the close, TA-Lib `NATR(high, low, close,
