@@ -108,8 +108,11 @@ pub(crate) fn check_lengths(
 pub(crate) fn hlc_clean(high: &[f64], low: &[f64], close: &[f64]) -> bool {
     let mut bad = false;
     for ((&h, &l), &c) in high.iter().zip(low).zip(close) {
-        // `|`, not `||`: no branches, so the loop vectorises
-        bad |= (h < l) | h.is_nan() | l.is_nan() | c.is_nan();
+        // `!(h >= l)` is one comparison that is also true when h or l is
+        // NaN; `|`, not `||`: no branches, so the loop vectorises
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        let bad_row = !(h >= l) | c.is_nan();
+        bad |= bad_row;
     }
     !bad
 }
