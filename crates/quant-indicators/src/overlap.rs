@@ -10,8 +10,10 @@ use crate::{Indicator, Ohlcv, Result};
 
 /// Simple moving average, TA-Lib `SMA(real, timeperiod=30)`.
 ///
-/// `SMA_t = (x_{t−n+1} + … + x_t) / n` over a running sum (add the new
-/// value, output, subtract the oldest: TA-Lib's order of operations).
+/// `SMA_t = (x_{t−n+1} + … + x_t) / n` over a running sum: the first window
+/// summed, then `+ (x_t − x_{t−n})` per value (one add in the loop-carried
+/// chain; TA-Lib adds the new value and subtracts the oldest in two, the
+/// same to a few ulps).
 /// Lookback `n − 1`; `n ≥ 2` (TA-Lib's minimum). Units: those of the input.
 /// For a mean that is exactly rounded whatever the history, see
 /// [`crate::ExactSma`].
@@ -50,14 +52,14 @@ impl Indicator for Sma {
         if x.is_nan() {
             return None;
         }
-        self.total += x;
-        self.ring.push(x);
-        if !self.ring.is_full() {
-            return None;
+        // once full, one add per value in the running sum: `x − oldest`
+        match self.ring.push(x) {
+            Some(old) => self.total += x - old,
+            None => self.total += x,
         }
-        let out = self.total / self.period as f64;
-        self.total -= self.ring.back(self.period - 1);
-        Some(out)
+        self.ring
+            .is_full()
+            .then(|| self.total / self.period as f64)
     }
 
     fn lookback(&self) -> usize {
@@ -97,22 +99,36 @@ pub fn sma_into(real: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
 }
 
 /// The SMA loop (the same operations as [`Sma`]); returns the final
-/// running sum, `NaN` when a `NaN` was met.
+/// running sum, `NaN` when a `NaN` was met. Compiled for AVX2 CPUs too and
+/// chosen at run time (no fused operations: every CPU gives the same bits).
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
 fn sma_kernel(real: &[f64], period: usize, out: &mut [f64]) -> f64 {
     let p = period;
     let pf = p as f64;
     let mut total = 0.0;
-    for &v in &real[..p - 1] {
+    for &v in &real[..p] {
         total += v;
     }
     out[..p - 1].fill(f64::NAN);
-    for ((o, &new), &old) in out[p - 1..].iter_mut().zip(&real[p - 1..]).zip(real) {
-        total += new;
-        *o = total / pf;
-        total -= old;
+    out[p - 1] = total / pf;
+    // block by block: the running sums (one add per value in the chain),
+    // then the block's divisions from cache, which vectorise
+    let (new, old) = (&real[p..], &real[..real.len() - p]);
+    for (b, o) in out[p..].chunks_mut(SMA_BLOCK).enumerate() {
+        let rows = b * SMA_BLOCK..b * SMA_BLOCK + o.len();
+        for ((o, &x), &y) in o.iter_mut().zip(&new[rows.clone()]).zip(&old[rows]) {
+            total += x - y;
+            *o = total;
+        }
+        for o in o.iter_mut() {
+            *o /= pf;
+        }
     }
     total
 }
+
+/// Rows per block of [`sma_kernel`] (a block of the output stays in L1).
+const SMA_BLOCK: usize = 1024;
 
 /// `out` must be as long as the input.
 pub(crate) fn check_out(indicator: &'static str, n: usize, got: usize) -> Result<()> {
@@ -987,14 +1003,12 @@ fn bbands_sma_kernel(
     // the first full window has nothing to drop
     total += real[lb];
     middle[lb] = total;
-    total -= real[0];
     upper[lb] = var.step(real[lb], None, real[..=lb].iter().copied());
     for i in period..n {
-        let x = real[i];
-        total += x;
+        let (x, old) = (real[i], real[i - period]);
+        total += x - old;
         middle[i] = total;
-        total -= real[i - lb];
-        upper[i] = var.step(x, Some(real[i - period]), real[i - lb..=i].iter().copied());
+        upper[i] = var.step(x, Some(old), real[i - lb..=i].iter().copied());
     }
     if total.is_nan() {
         return false;
