@@ -307,8 +307,10 @@ pub struct MacdSeries {
 }
 
 /// The fused MACD loop into `out`: both EMAs and the signal in one pass,
-/// the same operations as [`Macd`]; `false` when the input is too short or
-/// has a NaN.
+/// the same operations as [`Macd`] (one fused multiply-add per EMA step);
+/// `false` when the input is too short or has a NaN. Compiled for AVX2+FMA
+/// CPUs too and chosen at run time; every CPU gives the same values.
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
 fn macd_kernel(ind: &Macd, real: &[f64], signal: usize, out: &mut MacdSeries) -> bool {
     let lookback = ind.lookback();
     let n = real.len();
@@ -334,8 +336,8 @@ fn macd_kernel(ind: &Macd, real: &[f64], signal: usize, out: &mut MacdSeries) ->
     let mut line = Vec::with_capacity(signal);
     line.push(f - s);
     for &x in &real[sp..=lookback] {
-        f = f * kf1 + x * kf;
-        s = s * ks1 + x * ks;
+        f = f.mul_add(kf1, x * kf);
+        s = s.mul_add(ks1, x * ks);
         line.push(f - s);
     }
     let mut g = seed(&line[..signal - 1], line[signal - 1], signal);
@@ -347,15 +349,19 @@ fn macd_kernel(ind: &Macd, real: &[f64], signal: usize, out: &mut MacdSeries) ->
     m[lookback] = first;
     sig[lookback] = g;
     hist[lookback] = first - g;
-    for i in lookback + 1..n {
-        let x = real[i];
-        f = f * kf1 + x * kf;
-        s = s * ks1 + x * ks;
+    let rest = lookback + 1..n;
+    let outs = m[rest.clone()]
+        .iter_mut()
+        .zip(&mut sig[rest.clone()])
+        .zip(&mut hist[rest.clone()]);
+    for (((m, sg), h), &x) in outs.zip(&real[rest]) {
+        f = f.mul_add(kf1, x * kf);
+        s = s.mul_add(ks1, x * ks);
         let v = f - s;
-        g = g * kg1 + v * kg;
-        m[i] = v;
-        sig[i] = g;
-        hist[i] = v - g;
+        g = g.mul_add(kg1, v * kg);
+        *m = v;
+        *sg = g;
+        *h = v - g;
     }
     !g.is_nan()
 }

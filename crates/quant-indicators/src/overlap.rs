@@ -57,9 +57,7 @@ impl Indicator for Sma {
             Some(old) => self.total += x - old,
             None => self.total += x,
         }
-        self.ring
-            .is_full()
-            .then(|| self.total / self.period as f64)
+        self.ring.is_full().then(|| self.total / self.period as f64)
     }
 
     fn lookback(&self) -> usize {
@@ -163,9 +161,9 @@ where
 /// Exponential moving average, TA-Lib `EMA(real, timeperiod=30)`.
 ///
 /// `k = 2/(n+1)`; seeded with the SMA of the first `n` values (the first
-/// output, at index `n − 1`), then `EMA_t = EMA_{t−1}·(1−k) + x_t·k`
-/// (TA-Lib writes `(x_t − EMA_{t−1})·k + EMA_{t−1}`: the same to a few
-/// ulps, with one operation fewer in the loop-carried chain). Lookback
+/// output, at index `n − 1`), then `EMA_t = EMA_{t−1}·(1−k) + x_t·k` as one
+/// fused multiply-add (TA-Lib writes `(x_t − EMA_{t−1})·k + EMA_{t−1}`: the
+/// same to a few ulps, with one operation in the loop-carried chain). Lookback
 /// `n − 1`; `n ≥ 2`.
 #[derive(Debug, Clone)]
 pub struct Ema {
@@ -212,7 +210,7 @@ impl Indicator for Ema {
         if self.seen == self.period {
             self.value = (self.value + x) / self.period as f64;
         } else {
-            self.value = self.value * (1.0 - self.k) + x * self.k;
+            self.value = self.value.mul_add(1.0 - self.k, x * self.k);
         }
         Some(self.value)
     }
@@ -255,6 +253,9 @@ pub fn ema_into(real: &[f64], period: usize, out: &mut [f64]) -> Result<()> {
 /// EMA of `x` into `out` (same length): `NaN` for the first `period − 1`
 /// values, then the same operations as [`Ema`]. Returns the last value,
 /// `NaN` when a `NaN` was met (the caller then takes the streaming path).
+/// Compiled for AVX2+FMA CPUs too and chosen at run time; every CPU gives
+/// the same correctly rounded values.
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
 pub(crate) fn ema_kernel(x: &[f64], period: usize, out: &mut [f64]) -> f64 {
     let k = 2.0 / (period + 1) as f64;
     let k1 = 1.0 - k;
@@ -266,7 +267,7 @@ pub(crate) fn ema_kernel(x: &[f64], period: usize, out: &mut [f64]) -> f64 {
     let mut prev = (total + x[period - 1]) / period as f64;
     out[period - 1] = prev;
     for (o, &v) in out[period..].iter_mut().zip(&x[period..]) {
-        prev = prev * k1 + v * k;
+        prev = prev.mul_add(k1, v * k);
         *o = prev;
     }
     prev
