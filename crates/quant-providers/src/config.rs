@@ -1,0 +1,356 @@
+//! `data.toml`: provider settings, tokens by environment-variable name, and
+//! the primary/backup chain per market.
+//!
+//! ```toml
+//! offline = false            # true: every provider refuses network access
+//!
+//! [client]                   # defaults for every provider
+//! timeout_secs = 30
+//! max_attempts = 4           # first try included
+//! base_delay_ms = 500
+//! max_delay_ms = 30000
+//! breaker_threshold = 5      # consecutive failed calls that open the circuit
+//! breaker_cooldown_secs = 60
+//!
+//! [providers.tushare]
+//! base_url = "http://api.tushare.pro"
+//! token_env = "TUSHARE_TOKEN"   # the token itself never goes in a file
+//! requests_per_minute = 400
+//!
+//! [providers.binance]
+//! base_url = "https://api.binance.com"
+//! requests_per_minute = 1000
+//!
+//! [providers.eastmoney]
+//! requests_per_minute = 120
+//!
+//! [markets.cn]
+//! primary = "tushare"
+//! backup = ["eastmoney"]
+//!
+//! [markets.crypto]
+//! primary = "binance"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::DataProvider;
+use crate::binance::Binance;
+use crate::error::{Error, Result};
+use crate::failover::Failover;
+use crate::http::RetryPolicy;
+use crate::tushare::TuShare;
+
+/// Provider names this crate implements.
+pub const PROVIDERS: [&str; 3] = ["tushare", "eastmoney", "binance"];
+
+/// HTTP behaviour of one provider's client.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClientSettings {
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// Retries.
+    pub retry: RetryPolicy,
+    /// Client-side rate limit (0 = none).
+    pub requests_per_minute: u32,
+    /// Consecutive failed calls that open the circuit (0 = never).
+    pub breaker_threshold: u32,
+    /// How long the circuit stays open.
+    pub breaker_cooldown: Duration,
+    /// Refuse all network access.
+    pub offline: bool,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy {
+                max_attempts: 4,
+                base_delay: Duration::from_millis(500),
+                max_delay: Duration::from_secs(30),
+            },
+            requests_per_minute: 0,
+            breaker_threshold: 5,
+            breaker_cooldown: Duration::from_secs(60),
+            offline: false,
+        }
+    }
+}
+
+/// One `[providers.NAME]` table, or `[client]` (defaults for every
+/// provider, without `base_url` and `token_env`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSection {
+    /// Base URL (the documented endpoint when absent).
+    pub base_url: Option<String>,
+    /// Environment variable holding the token (TuShare).
+    pub token_env: Option<String>,
+    /// Whole-request timeout, seconds.
+    pub timeout_secs: Option<u64>,
+    /// Attempts in all, the first included.
+    pub max_attempts: Option<u32>,
+    /// Cap of the first retry's wait, milliseconds.
+    pub base_delay_ms: Option<u64>,
+    /// Cap of any retry's wait, milliseconds.
+    pub max_delay_ms: Option<u64>,
+    /// Consecutive failed calls that open the circuit (0 = never).
+    pub breaker_threshold: Option<u32>,
+    /// How long the circuit stays open, seconds.
+    pub breaker_cooldown_secs: Option<u64>,
+    /// Client-side rate limit (0 = none).
+    pub requests_per_minute: Option<u32>,
+}
+
+/// One `[markets.NAME]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketSection {
+    /// The provider tried first.
+    pub primary: String,
+    /// Providers tried next, in order.
+    #[serde(default)]
+    pub backup: Vec<String>,
+}
+
+/// A parsed, checked `data.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// Refuse all network access.
+    #[serde(default)]
+    pub offline: bool,
+    #[serde(default)]
+    client: ProviderSection,
+    /// Provider settings by name.
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderSection>,
+    /// Provider chains by market (`cn`, `us`, `crypto`).
+    #[serde(default)]
+    pub markets: BTreeMap<String, MarketSection>,
+    #[serde(skip)]
+    file: String,
+}
+
+impl DataConfig {
+    /// Reads and checks `path`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the file and key: unreadable file, TOML
+    /// error (with its line), unknown key, unknown provider, a market whose
+    /// chain names a provider without a `[providers.…]` table.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            file: path.display().to_string(),
+            key: String::new(),
+            msg: e.to_string(),
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses `text` (named `file` in errors) and checks it.
+    ///
+    /// # Errors
+    /// As [`DataConfig::from_file`].
+    pub fn parse(text: &str, file: &str) -> Result<Self> {
+        let mut cfg: Self = toml::from_str(text).map_err(|e| Error::Config {
+            file: file.to_string(),
+            key: String::new(),
+            msg: e.to_string().trim().to_string(),
+        })?;
+        cfg.file = file.to_string();
+        let bad = |key: String, msg: String| Error::Config {
+            file: file.to_string(),
+            key,
+            msg,
+        };
+        if cfg.client.base_url.is_some() || cfg.client.token_env.is_some() {
+            return Err(bad(
+                "client".into(),
+                "base_url and token_env belong in a [providers.NAME] table".into(),
+            ));
+        }
+        for name in cfg.providers.keys() {
+            if !PROVIDERS.contains(&name.as_str()) {
+                return Err(bad(
+                    format!("providers.{name}"),
+                    format!("unknown provider; known: {}", PROVIDERS.join(", ")),
+                ));
+            }
+        }
+        for (market, m) in &cfg.markets {
+            for (i, p) in std::iter::once(&m.primary).chain(&m.backup).enumerate() {
+                let key = if i == 0 {
+                    format!("markets.{market}.primary")
+                } else {
+                    format!("markets.{market}.backup")
+                };
+                if !cfg.providers.contains_key(p) {
+                    return Err(bad(
+                        key,
+                        format!("provider {p:?} has no [providers.{p}] table"),
+                    ));
+                }
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// The client settings of provider `name`: defaults, then `[client]`,
+    /// then the provider's own keys; `offline` from the file or `force_offline`.
+    pub fn settings(&self, name: &str, force_offline: bool) -> ClientSettings {
+        let mut s = ClientSettings::default();
+        let own = self.providers.get(name).cloned().unwrap_or_default();
+        for c in [&self.client, &own] {
+            if let Some(v) = c.timeout_secs {
+                s.timeout = Duration::from_secs(v);
+            }
+            if let Some(v) = c.max_attempts {
+                s.retry.max_attempts = v.max(1);
+            }
+            if let Some(v) = c.base_delay_ms {
+                s.retry.base_delay = Duration::from_millis(v);
+            }
+            if let Some(v) = c.max_delay_ms {
+                s.retry.max_delay = Duration::from_millis(v);
+            }
+            if let Some(v) = c.breaker_threshold {
+                s.breaker_threshold = v;
+            }
+            if let Some(v) = c.breaker_cooldown_secs {
+                s.breaker_cooldown = Duration::from_secs(v);
+            }
+            if let Some(v) = c.requests_per_minute {
+                s.requests_per_minute = v;
+            }
+        }
+        s.offline = self.offline || force_offline;
+        s
+    }
+
+    /// Builds provider `name`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a provider without a table or an unknown one;
+    /// [`Error::MissingToken`] when its token variable is unset.
+    pub fn provider(&self, name: &str, force_offline: bool) -> Result<Arc<dyn DataProvider>> {
+        let sec = self.providers.get(name).ok_or_else(|| Error::Config {
+            file: self.file.clone(),
+            key: format!("providers.{name}"),
+            msg: "no such provider table".into(),
+        })?;
+        let s = self.settings(name, force_offline);
+        Ok(match name {
+            "tushare" => {
+                let url = sec
+                    .base_url
+                    .as_deref()
+                    .unwrap_or(crate::tushare::DEFAULT_BASE_URL);
+                let var = sec.token_env.as_deref().unwrap_or("TUSHARE_TOKEN");
+                Arc::new(TuShare::from_env(&s, url, var)?)
+            }
+            "eastmoney" => Arc::new(crate::eastmoney::Eastmoney::new(
+                &s,
+                sec.base_url
+                    .as_deref()
+                    .unwrap_or(crate::eastmoney::DEFAULT_BASE_URL),
+            )?),
+            "binance" => Arc::new(Binance::new(
+                &s,
+                sec.base_url
+                    .as_deref()
+                    .unwrap_or(crate::binance::DEFAULT_BASE_URL),
+            )?),
+            other => {
+                return Err(Error::Config {
+                    file: self.file.clone(),
+                    key: format!("providers.{other}"),
+                    msg: format!("unknown provider; known: {}", PROVIDERS.join(", ")),
+                });
+            }
+        })
+    }
+
+    /// The failover chain of `market`: primary, then backups.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a market without a table; as
+    /// [`DataConfig::provider`] for each provider.
+    pub fn chain(&self, market: &str, force_offline: bool) -> Result<Failover> {
+        let m = self.markets.get(market).ok_or_else(|| Error::Config {
+            file: self.file.clone(),
+            key: format!("markets.{market}"),
+            msg: format!(
+                "no such market; configured: {}",
+                self.markets.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        })?;
+        let providers = std::iter::once(&m.primary)
+            .chain(&m.backup)
+            .map(|p| self.provider(p, force_offline))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Failover::new(providers))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"
+offline = false
+[client]
+max_attempts = 3
+[providers.tushare]
+token_env = "QUANT_TEST_TOKEN_UNSET"
+requests_per_minute = 400
+[providers.binance]
+base_url = "http://127.0.0.1:9"
+[markets.cn]
+primary = "tushare"
+[markets.crypto]
+primary = "binance"
+"#;
+
+    #[test]
+    fn settings_layer_defaults_client_and_provider() {
+        let c = DataConfig::parse(OK, "data.toml").unwrap();
+        let s = c.settings("tushare", false);
+        assert_eq!(s.retry.max_attempts, 3);
+        assert_eq!(s.requests_per_minute, 400);
+        assert!(!s.offline);
+        assert!(c.settings("binance", true).offline);
+    }
+
+    #[test]
+    fn errors_name_file_and_key() {
+        let e = DataConfig::parse("[providers.akshare]\n", "d.toml").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("d.toml: providers.akshare: unknown provider"),
+            "{e}"
+        );
+        let e = DataConfig::parse("[markets.cn]\nprimary = \"tushare\"\n", "d.toml").unwrap_err();
+        assert!(e.to_string().contains("markets.cn.primary"), "{e}");
+        let e = DataConfig::parse("[providers.binance]\nspeed = 3\n", "d.toml").unwrap_err();
+        assert!(
+            e.to_string().contains("speed") && e.to_string().contains("line 2"),
+            "{e}"
+        );
+        let c = DataConfig::parse(OK, "data.toml").unwrap();
+        let e = c.chain("cn", false).unwrap_err();
+        assert!(e.to_string().contains("QUANT_TEST_TOKEN_UNSET"), "{e}");
+        assert!(
+            c.chain("us", false)
+                .unwrap_err()
+                .to_string()
+                .contains("markets.us")
+        );
+    }
+}

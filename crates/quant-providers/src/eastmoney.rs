@@ -1,0 +1,239 @@
+//! Eastmoney's K-line endpoint, the source AKShare uses
+//! (`shared/docs/protocols/eastmoney-akshare.md`).
+//!
+//! `GET /api/qt/stock/kline/get?secid=1.600519&klt=101&fqt=0&beg=YYYYMMDD
+//! &end=YYYYMMDD&fields1=f1,…&fields2=f51,…`. Reply `{"rc": 0, "data":
+//! {"klines": ["date,open,close,high,low,vol,amount,…", …]}}` — note close
+//! before high and low; volume in 手 (×100 → shares), amount in CNY. `data:
+//! null` is "no rows", not an error; `rc != 0` is an API error. Rows
+//! ascending; suspended days absent. Prices from `fqt=1/2` are Eastmoney's
+//! own forward/backward adjustment (they change after every corporate
+//! action): [`Eastmoney::daily_bars_adjusted`] exposes them, while
+//! [`DataProvider::daily_bars`] returns raw prices (factor 1: this source
+//! has no factors).
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use quant_core::Bar;
+use serde::Deserialize;
+
+use crate::config::ClientSettings;
+use crate::error::{Error, Result};
+use crate::http::Transport;
+use crate::{BarRequest, DataProvider};
+
+/// The K-line host.
+pub const DEFAULT_BASE_URL: &str = "https://push2his.eastmoney.com";
+
+/// The static public token the Eastmoney web page sends.
+const UT: &str = "7eea3edcaed734bea9cbfc24409ed989";
+
+/// Price adjustment Eastmoney applies (`fqt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adjust {
+    /// Raw exchange prices (`fqt=0`).
+    None,
+    /// Forward-adjusted, 前复权 (`fqt=1`).
+    Forward,
+    /// Backward-adjusted, 后复权 (`fqt=2`).
+    Backward,
+}
+
+/// An Eastmoney K-line client.
+#[derive(Debug)]
+pub struct Eastmoney {
+    http: Transport,
+    base_url: String,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    rc: i64,
+    data: Option<KlineData>,
+}
+
+#[derive(Deserialize)]
+struct KlineData {
+    #[serde(default)]
+    klines: Vec<String>,
+}
+
+/// `600519.SH` → `1.600519`; `000001.SZ`, `430047.BJ` → `0.…`; an index
+/// such as `000300.SH` → `1.000300`.
+///
+/// # Errors
+/// [`Error::Api`] for a symbol without a `.SH`/`.SZ`/`.BJ` suffix.
+pub fn secid(symbol: &str) -> Result<String> {
+    let (code, ex) = symbol.split_once('.').unwrap_or((symbol, ""));
+    let market = match ex.to_ascii_uppercase().as_str() {
+        "SH" => 1,
+        "SZ" | "BJ" => 0,
+        _ => {
+            return Err(Error::Api {
+                provider: "eastmoney".into(),
+                call: "kline".into(),
+                code: 0,
+                msg: format!("{symbol:?}: expected CODE.SH, CODE.SZ or CODE.BJ"),
+            });
+        }
+    };
+    Ok(format!("{market}.{code}"))
+}
+
+fn malformed(detail: String) -> Error {
+    Error::Malformed {
+        provider: "eastmoney".into(),
+        call: "kline".into(),
+        detail,
+    }
+}
+
+/// Parses a K-line reply into bars (ascending, unique dates).
+fn parse(body: &[u8]) -> Result<Vec<Bar>> {
+    let env: Envelope = serde_json::from_slice(body)
+        .map_err(|e| malformed(format!("not the Eastmoney JSON envelope: {e}")))?;
+    if env.rc != 0 {
+        return Err(Error::Api {
+            provider: "eastmoney".into(),
+            call: "kline".into(),
+            code: env.rc,
+            msg: "rc != 0".into(),
+        });
+    }
+    let Some(data) = env.data else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<Bar> = Vec::with_capacity(data.klines.len());
+    for (i, line) in data.klines.iter().enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() < 7 {
+            return Err(malformed(format!(
+                "kline {i} has {} fields, expected 11: {line:?}",
+                f.len()
+            )));
+        }
+        let date = NaiveDate::parse_from_str(f[0], "%Y-%m-%d")
+            .map_err(|_| malformed(format!("kline {i}: bad date {:?}", f[0])))?;
+        let num = |k: usize, what: &str| -> Result<f64> {
+            f[k].trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| {
+                    malformed(format!(
+                        "kline {i} ({date}): {what} is not a number: {:?}",
+                        f[k]
+                    ))
+                })
+        };
+        let bar = Bar {
+            date,
+            open: num(1, "open")?,
+            close: num(2, "close")?,
+            high: num(3, "high")?,
+            low: num(4, "low")?,
+            pre_close: f64::NAN,
+            volume: num(5, "volume")? * 100.0,
+            amount: num(6, "amount")?,
+            adj_factor: 1.0,
+        };
+        if out.last().is_some_and(|p| p.date >= date) {
+            return Err(malformed(format!(
+                "kline {i}: {date} is not after the previous row"
+            )));
+        }
+        out.push(bar);
+    }
+    Ok(out)
+}
+
+impl Eastmoney {
+    /// A client for `base_url` (the K-line host or a local fake).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the HTTP client cannot be built.
+    pub fn new(settings: &ClientSettings, base_url: &str) -> Result<Self> {
+        Ok(Self {
+            http: Transport::new("eastmoney", settings)?,
+            base_url: base_url.trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// Daily bars with Eastmoney's own adjustment.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn daily_bars_adjusted(&self, req: &BarRequest, adjust: Adjust) -> Result<Vec<Bar>> {
+        let fqt = match adjust {
+            Adjust::None => "0",
+            Adjust::Forward => "1",
+            Adjust::Backward => "2",
+        };
+        let url = format!("{}/api/qt/stock/kline/get", self.base_url);
+        let query = [
+            ("secid", secid(&req.symbol)?),
+            ("klt", "101".to_string()),
+            ("fqt", fqt.to_string()),
+            ("beg", req.start.format("%Y%m%d").to_string()),
+            ("end", req.end.format("%Y%m%d").to_string()),
+            ("fields1", "f1,f2,f3,f4,f5,f6".to_string()),
+            (
+                "fields2",
+                "f51,f52,f53,f54,f55,f56,f57,f58,f59,f60,f61".to_string(),
+            ),
+            ("ut", UT.to_string()),
+        ];
+        self.http
+            .call("kline", |c| c.get(&url).query(&query), |r| parse(&r.body))
+            .await
+    }
+}
+
+#[async_trait]
+impl DataProvider for Eastmoney {
+    fn name(&self) -> &str {
+        "eastmoney"
+    }
+
+    async fn daily_bars(&self, req: &BarRequest) -> Result<Vec<Bar>> {
+        self.daily_bars_adjusted(req, Adjust::None).await
+    }
+
+    async fn index_daily(&self, req: &BarRequest) -> Result<Vec<Bar>> {
+        self.daily_bars_adjusted(req, Adjust::None).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secids() {
+        assert_eq!(secid("600519.SH").unwrap(), "1.600519");
+        assert_eq!(secid("000001.SZ").unwrap(), "0.000001");
+        assert_eq!(secid("430047.BJ").unwrap(), "0.430047");
+        assert!(secid("AAPL").is_err());
+    }
+
+    #[test]
+    fn parses_close_before_high_low_and_lots() {
+        let body = br#"{"rc":0,"data":{"code":"000001","klines":["2024-01-02,9.39,9.21,9.42,9.21,1158366,1075742252.00,2.24,-1.92,-0.18,0.60"]}}"#;
+        let b = parse(body).unwrap();
+        assert_eq!(
+            (b[0].open, b[0].close, b[0].high, b[0].low),
+            (9.39, 9.21, 9.42, 9.21)
+        );
+        assert_eq!(b[0].volume, 115_836_600.0);
+        assert_eq!(b[0].amount, 1_075_742_252.0);
+        assert!(parse(br#"{"rc":0,"data":null}"#).unwrap().is_empty());
+        assert!(matches!(
+            parse(br#"{"rc":102,"data":null}"#),
+            Err(Error::Api { code: 102, .. })
+        ));
+        assert!(matches!(
+            parse(br#"{"rc":0,"data":{"klines":["2024-01-02,9.39,x,9.42,9.21,1,2"]}}"#),
+            Err(Error::Malformed { .. })
+        ));
+    }
+}
