@@ -47,7 +47,7 @@ use crate::http::RetryPolicy;
 use crate::tushare::TuShare;
 
 /// Provider names this crate implements.
-pub const PROVIDERS: [&str; 3] = ["tushare", "eastmoney", "binance"];
+pub const PROVIDERS: [&str; 4] = ["tushare", "eastmoney", "yahoo", "binance"];
 
 /// HTTP behaviour of one provider's client.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -260,6 +260,12 @@ impl DataConfig {
                 sec.base_url
                     .as_deref()
                     .unwrap_or(crate::eastmoney::DEFAULT_BASE_URL),
+            )?),
+            "yahoo" => Arc::new(crate::yahoo::Yahoo::new(
+                &s,
+                sec.base_url
+                    .as_deref()
+                    .unwrap_or(crate::yahoo::DEFAULT_BASE_URL),
             )?),
             "binance" => Arc::new(Binance::new(
                 &s,

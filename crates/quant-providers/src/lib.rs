@@ -6,6 +6,8 @@
 //!   index bars;
 //! - [`eastmoney`]: Eastmoney's K-line endpoint (AKShare's source): daily
 //!   bars raw and with Eastmoney's forward/backward adjustment;
+//! - [`yahoo`]: Yahoo's chart endpoint: US (and other) daily bars with
+//!   splits and dividends;
 //! - [`binance`]: Binance spot klines at any interval;
 //! - [`http`]: the shared transport — offline switch, client-side rate
 //!   limit, retries with exponential backoff and jitter, circuit breaker;
@@ -26,6 +28,7 @@ pub mod error;
 pub mod failover;
 pub mod http;
 pub mod tushare;
+pub mod yahoo;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};

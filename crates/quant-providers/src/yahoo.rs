@@ -1,0 +1,349 @@
+//! Yahoo Finance's v8 chart endpoint, as yfinance uses it
+//! (`shared/docs/protocols/yahoo-chart.md`).
+//!
+//! `GET /v8/finance/chart/{SYMBOL}?period1=…&period2=…&interval=1d
+//! &events=div,splits`. Rows align index-wise between `timestamp` and
+//! `indicators.quote[0]`; rows whose prices are all `null` are dropped.
+//! Yahoo's OHLC are **already adjusted for splits** (not dividends);
+//! `adjclose` also takes dividends out. So bars carry split-adjusted prices
+//! and `adj_factor = adjclose / close` (dividends only, the latest bar's
+//! factor is 1), and the events themselves come with
+//! [`Yahoo::daily_with_events`]. Errors: `{"chart": {"error": {"code",
+//! "description"}}}` with a 4xx; 429 with a plain-text body.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, NaiveTime};
+use quant_core::Bar;
+use serde::Deserialize;
+
+use crate::config::ClientSettings;
+use crate::error::{Error, Result};
+use crate::http::Transport;
+use crate::{BarRequest, DataProvider};
+
+/// The chart host.
+pub const DEFAULT_BASE_URL: &str = "https://query2.finance.yahoo.com";
+
+/// A cash dividend per share, in the instrument's currency.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Dividend {
+    /// Ex-date (exchange-local).
+    pub date: NaiveDate,
+    /// Amount per share.
+    pub amount: f64,
+}
+
+/// A split: `numerator` new shares for `denominator` old ones.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Split {
+    /// Effective date (exchange-local).
+    pub date: NaiveDate,
+    /// New shares.
+    pub numerator: f64,
+    /// Old shares.
+    pub denominator: f64,
+}
+
+/// Bars and corporate actions of one request.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Chart {
+    /// Split-adjusted bars, `adj_factor` from `adjclose` (see the module).
+    pub bars: Vec<Bar>,
+    /// Dividends, ascending.
+    pub dividends: Vec<Dividend>,
+    /// Splits, ascending.
+    pub splits: Vec<Split>,
+    /// Currency from `meta.currency` (empty when absent).
+    pub currency: String,
+}
+
+/// A Yahoo chart client.
+#[derive(Debug)]
+pub struct Yahoo {
+    http: Transport,
+    base_url: String,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    chart: ChartBody,
+}
+
+#[derive(Deserialize)]
+struct ChartBody {
+    result: Option<Vec<ResultBody>>,
+    error: Option<ApiError>,
+}
+
+#[derive(Deserialize)]
+struct ApiError {
+    code: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+struct ResultBody {
+    meta: Meta,
+    #[serde(default)]
+    timestamp: Vec<i64>,
+    #[serde(default)]
+    events: Events,
+    indicators: Indicators,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Meta {
+    #[serde(default)]
+    currency: Option<String>,
+    #[serde(default)]
+    gmtoffset: i64,
+}
+
+#[derive(Deserialize, Default)]
+struct Events {
+    #[serde(default)]
+    dividends: BTreeMap<String, DivBody>,
+    #[serde(default)]
+    splits: BTreeMap<String, SplitBody>,
+}
+
+#[derive(Deserialize)]
+struct DivBody {
+    amount: f64,
+    date: i64,
+}
+
+#[derive(Deserialize)]
+struct SplitBody {
+    date: i64,
+    numerator: f64,
+    denominator: f64,
+}
+
+#[derive(Deserialize)]
+struct Indicators {
+    quote: Vec<Quote>,
+    #[serde(default)]
+    adjclose: Vec<AdjClose>,
+}
+
+#[derive(Deserialize)]
+struct Quote {
+    open: Vec<Option<f64>>,
+    high: Vec<Option<f64>>,
+    low: Vec<Option<f64>>,
+    close: Vec<Option<f64>>,
+    volume: Vec<Option<f64>>,
+}
+
+#[derive(Deserialize)]
+struct AdjClose {
+    adjclose: Vec<Option<f64>>,
+}
+
+/// `600519.SH` → `600519.SS` (Yahoo's Shanghai suffix); others unchanged.
+pub fn venue_symbol(symbol: &str) -> String {
+    match symbol.strip_suffix(".SH") {
+        Some(code) => format!("{code}.SS"),
+        None => symbol.to_string(),
+    }
+}
+
+fn malformed(detail: String) -> Error {
+    Error::Malformed {
+        provider: "yahoo".into(),
+        call: "chart".into(),
+        detail,
+    }
+}
+
+fn api_error(e: ApiError) -> Error {
+    Error::Api {
+        provider: "yahoo".into(),
+        call: "chart".into(),
+        code: 0,
+        msg: format!("{}: {}", e.code, e.description),
+    }
+}
+
+/// Parses a chart reply (a 2xx body).
+fn parse(body: &[u8]) -> Result<Chart> {
+    let env: Envelope =
+        serde_json::from_slice(body).map_err(|e| malformed(format!("not the chart JSON: {e}")))?;
+    if let Some(e) = env.chart.error {
+        return Err(api_error(e));
+    }
+    let Some(r) = env.chart.result.and_then(|v| v.into_iter().next()) else {
+        return Ok(Chart::default());
+    };
+    let local = |t: i64| -> Result<NaiveDate> {
+        DateTime::from_timestamp(t + r.meta.gmtoffset, 0)
+            .map(|d| d.date_naive())
+            .ok_or_else(|| malformed(format!("bad timestamp {t}")))
+    };
+    let q = r
+        .indicators
+        .quote
+        .first()
+        .ok_or_else(|| malformed("no indicators.quote".into()))?;
+    let n = r.timestamp.len();
+    for (name, len) in [
+        ("open", q.open.len()),
+        ("high", q.high.len()),
+        ("low", q.low.len()),
+        ("close", q.close.len()),
+        ("volume", q.volume.len()),
+    ] {
+        if len != n {
+            return Err(malformed(format!("{n} timestamps but {len} {name} values")));
+        }
+    }
+    let adj = r.indicators.adjclose.first().map(|a| &a.adjclose);
+    let mut bars: Vec<Bar> = Vec::with_capacity(n);
+    for i in 0..n {
+        let (o, h, l, c) = (q.open[i], q.high[i], q.low[i], q.close[i]);
+        let (Some(open), Some(high), Some(low), Some(close)) = (o, h, l, c) else {
+            if o.is_some() || h.is_some() || l.is_some() || c.is_some() {
+                return Err(malformed(format!("row {i}: some prices null, others not")));
+            }
+            continue; // no trade that day
+        };
+        let date = local(r.timestamp[i])?;
+        if bars.last().is_some_and(|p| p.date >= date) {
+            return Err(malformed(format!(
+                "row {i}: {date} is not after the previous row"
+            )));
+        }
+        let factor = adj
+            .and_then(|a| a.get(i).copied().flatten())
+            .map_or(1.0, |ac| ac / close);
+        bars.push(Bar {
+            date,
+            open,
+            high,
+            low,
+            close,
+            pre_close: f64::NAN,
+            volume: q.volume[i].unwrap_or(0.0),
+            amount: f64::NAN,
+            adj_factor: factor,
+        });
+    }
+    let mut dividends = r
+        .events
+        .dividends
+        .values()
+        .map(|d| {
+            Ok(Dividend {
+                date: local(d.date)?,
+                amount: d.amount,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    dividends.sort_by_key(|d| d.date);
+    let mut splits = r
+        .events
+        .splits
+        .values()
+        .map(|s| {
+            Ok(Split {
+                date: local(s.date)?,
+                numerator: s.numerator,
+                denominator: s.denominator,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    splits.sort_by_key(|s| s.date);
+    Ok(Chart {
+        bars,
+        dividends,
+        splits,
+        currency: r.meta.currency.unwrap_or_default(),
+    })
+}
+
+impl Yahoo {
+    /// A client for `base_url` (the chart host or a local fake).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the HTTP client cannot be built.
+    pub fn new(settings: &ClientSettings, base_url: &str) -> Result<Self> {
+        Ok(Self {
+            http: Transport::new("yahoo", settings)?,
+            base_url: base_url.trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// Daily bars with dividends and splits.
+    ///
+    /// # Errors
+    /// See [`Error`]; Yahoo's `chart.error` (unknown symbol…) is an
+    /// [`Error::Api`] carrying its description.
+    pub async fn daily_with_events(&self, req: &BarRequest) -> Result<Chart> {
+        let url = format!(
+            "{}/v8/finance/chart/{}",
+            self.base_url,
+            venue_symbol(&req.symbol)
+        );
+        let p1 = req.start.and_time(NaiveTime::MIN).and_utc().timestamp();
+        let p2 = req
+            .end
+            .succ_opt()
+            .unwrap_or(req.end)
+            .and_time(NaiveTime::MIN)
+            .and_utc()
+            .timestamp();
+        let query = [
+            ("period1", p1.to_string()),
+            ("period2", p2.to_string()),
+            ("interval", "1d".to_string()),
+            ("events", "div,splits".to_string()),
+        ];
+        let mut chart = self
+            .http
+            .call("chart", |c| c.get(&url).query(&query), |r| parse(&r.body))
+            .await
+            .map_err(|e| match e {
+                // the JSON error body that comes with a 4xx
+                Error::Http {
+                    status, ref body, ..
+                } if (400..500).contains(&status) => {
+                    match serde_json::from_str::<Envelope>(body)
+                        .ok()
+                        .and_then(|e| e.chart.error)
+                    {
+                        Some(a) => api_error(a),
+                        None => e,
+                    }
+                }
+                e => e,
+            })?;
+        chart
+            .bars
+            .retain(|b| b.date >= req.start && b.date <= req.end);
+        Ok(chart)
+    }
+}
+
+#[async_trait]
+impl DataProvider for Yahoo {
+    fn name(&self) -> &str {
+        "yahoo"
+    }
+
+    async fn daily_bars(&self, req: &BarRequest) -> Result<Vec<Bar>> {
+        Ok(self.daily_with_events(req).await?.bars)
+    }
+
+    /// Index bars: the symbol gets Yahoo's `^` prefix when it lacks one.
+    async fn index_daily(&self, req: &BarRequest) -> Result<Vec<Bar>> {
+        let mut r = req.clone();
+        if !r.symbol.starts_with('^') && !r.symbol.contains('.') {
+            r.symbol = format!("^{}", r.symbol);
+        }
+        self.daily_bars(&r).await
+    }
+}
