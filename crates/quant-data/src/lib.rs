@@ -5,12 +5,16 @@
 //! - [`csv_io`]: the daily-bar CSV layout of `shared/data/` (read and write);
 //! - [`parquet_io`]: the same bars in Parquet;
 //! - [`validate`]: row rules every reader applies;
+//! - [`quality`]: the validation pipeline of every fetch and import
+//!   (quarantine, gaps, suspensions, limit breaches, stale prices, provider
+//!   disagreement) and its data-quality report;
 //! - [`store`]: `import` of a CSV folder into a Parquet store, atomically;
 //! - [`table`]: dated `f64` tables (indicator outputs) to CSV or Parquet.
 
 pub mod csv_io;
 pub mod error;
 pub mod parquet_io;
+pub mod quality;
 pub mod series;
 pub mod store;
 pub mod table;

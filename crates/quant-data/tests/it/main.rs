@@ -92,3 +92,45 @@ fn a_bad_row_fails_the_import_and_leaves_the_store_as_it_was() {
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
+
+/// The quality pipeline on every real A-share fixture: no hard problems,
+/// no limit breaches (exchange data respects the limits once `pre_close`
+/// carries the ex-rights price), and the gaps it reports against the SSE
+/// Composite's trading days are days the stock has no row.
+#[test]
+fn quality_pipeline_on_real_a_shares() {
+    use quant_core::{Instrument, MarketRules, RuleSet};
+    use quant_data::quality::{CheckContext, QualityConfig, Rule, check_series};
+
+    let index = read_csv(&fixtures().join("cn/index/000001.SH.csv")).unwrap();
+    let rules = MarketRules::new(RuleSet::CnA);
+    let mut checked = 0;
+    for e in std::fs::read_dir(fixtures().join("cn/daily")).unwrap() {
+        let path = e.unwrap().path();
+        let s = read_csv(&path).unwrap();
+        let sym = s.symbol.clone().unwrap();
+        let inst = Instrument::infer(sym.clone(), false).unwrap();
+        let bars: Vec<_> = (0..s.len()).map(|i| s.bar(i)).collect();
+        let ctx = CheckContext {
+            instrument: Some(&inst),
+            rules: Some(&rules),
+            calendar: Some(&index.dates),
+            config: QualityConfig::default(),
+        };
+        let c = check_series(sym.as_str(), &bars, &ctx);
+        assert_eq!(c.clean.len(), bars.len());
+        let summary = c.report.summary();
+        for ((_, rule), n) in &summary {
+            assert!(
+                matches!(rule, Rule::Gap | Rule::StalePrice),
+                "{sym}: {n} × {rule:?}\n{}",
+                c.report.render()
+            );
+        }
+        for i in c.report.issues.iter().filter(|i| i.rule == Rule::Gap) {
+            assert!(s.index_of(i.date).is_none());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10);
+}
