@@ -132,3 +132,113 @@ pub fn load_store(store: &Path) -> Result<Vec<BarSeries>> {
         .map(|p| read_parquet(p))
         .collect()
 }
+
+/// Writes `series` to `target` atomically: a temporary file in the same
+/// folder, synced, then renamed over `target`. A crash at any point leaves
+/// either the old file or the new one, never a partial file (the temporary
+/// file is removed on error, or left with a `.tmp` suffix that no reader
+/// loads).
+///
+/// # Errors
+/// [`Error::Io`] or a Parquet write error; `target` is then unchanged.
+pub fn write_atomic(target: &Path, series: &BarSeries) -> Result<()> {
+    let parent = target
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".write-")
+        .suffix(".tmp")
+        .tempfile_in(&parent)
+        .map_err(|e| Error::io(&parent, e))?;
+    write_parquet_to(tmp.as_file(), target, series)?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(target)
+        .map_err(|e| Error::io(target, e.error))?;
+    Ok(())
+}
+
+/// Merges `bars` into the Parquet file `target` (created if missing): a
+/// fetched bar replaces a stored bar of the same date, every other stored
+/// bar is kept; the result is written with [`write_atomic`]. Returns the
+/// merged series.
+///
+/// # Errors
+/// A read error of the existing file (which is then left as it is), or a
+/// write error.
+pub fn merge_bars(target: &Path, bars: &[quant_core::Bar]) -> Result<BarSeries> {
+    let mut by_date = std::collections::BTreeMap::new();
+    if target.is_file() {
+        let old = read_parquet(target)?;
+        for i in 0..old.len() {
+            by_date.insert(old.dates[i], old.bar(i));
+        }
+    }
+    for b in bars {
+        by_date.insert(b.date, *b);
+    }
+    let mut merged = BarSeries {
+        symbol: Some(crate::csv_io::symbol_from_path(target)?),
+        ..BarSeries::default()
+    };
+    for b in by_date.values() {
+        merged.push(b);
+    }
+    write_atomic(target, &merged)?;
+    Ok(merged)
+}
+
+/// Writes quarantined rows, each with its reason, to the CSV file `path`
+/// (folders created; replaced if present): the bar columns of the data
+/// layout plus `reason`.
+///
+/// # Errors
+/// [`Error::Io`] or [`Error::Csv`] naming `path`.
+pub fn write_quarantine(path: &Path, rows: &[(quant_core::Bar, String)]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let mut w = csv::Writer::from_path(path).map_err(|e| Error::Csv {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let header = [
+        "date",
+        "open",
+        "high",
+        "low",
+        "close",
+        "pre_close",
+        "volume",
+        "amount",
+        "adj_factor",
+        "reason",
+    ];
+    w.write_record(header).map_err(|e| Error::Csv {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    for (b, why) in rows {
+        let nums = [
+            b.open,
+            b.high,
+            b.low,
+            b.close,
+            b.pre_close,
+            b.volume,
+            b.amount,
+            b.adj_factor,
+        ];
+        let mut rec = vec![b.date.to_string()];
+        rec.extend(nums.iter().map(|v| crate::format_g17(*v)));
+        rec.push(why.clone());
+        w.write_record(&rec).map_err(|e| Error::Csv {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+    }
+    w.flush().map_err(|e| Error::io(path, e))?;
+    Ok(())
+}

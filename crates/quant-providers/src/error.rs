@@ -113,6 +113,9 @@ pub enum Error {
         /// What is wrong.
         msg: String,
     },
+    /// Reading or writing the local store failed (file named inside).
+    #[error(transparent)]
+    Store(#[from] quant_data::Error),
     /// Every provider of a failover chain failed; one entry per provider,
     /// in the order tried.
     #[error("every provider failed: {}", .0.iter().map(|(p, e)| format!("{p}: {e}")).collect::<Vec<_>>().join("; "))]
@@ -131,8 +134,8 @@ impl Error {
         }
     }
 
-    /// The provider named by this error (empty for [`Error::Config`] and
-    /// [`Error::AllFailed`]).
+    /// The provider named by this error (empty for [`Error::Config`],
+    /// [`Error::Store`] and [`Error::AllFailed`]).
     pub fn provider(&self) -> &str {
         match self {
             Self::Offline { provider, .. }
@@ -144,7 +147,7 @@ impl Error {
             | Self::CircuitOpen { provider, .. }
             | Self::Unsupported { provider, .. }
             | Self::MissingToken { provider, .. } => provider,
-            Self::Config { .. } | Self::AllFailed(_) => "",
+            Self::Config { .. } | Self::AllFailed(_) | Self::Store(_) => "",
         }
     }
 }

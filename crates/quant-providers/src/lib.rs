@@ -13,6 +13,8 @@
 //!   limit, retries with exponential backoff and jitter, circuit breaker;
 //! - [`failover`]: a primary and backups tried in order, reporting which
 //!   one served;
+//! - [`update`]: fetch → validate → quarantine → atomic merge into the
+//!   Parquet store, and incremental requests from the last stored date;
 //! - [`config`]: `data.toml` (providers, tokens by environment variable
 //!   name, primary/backup per market).
 //!
@@ -28,6 +30,7 @@ pub mod error;
 pub mod failover;
 pub mod http;
 pub mod tushare;
+pub mod update;
 pub mod yahoo;
 
 use async_trait::async_trait;

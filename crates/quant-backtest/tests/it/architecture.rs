@@ -10,7 +10,7 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("quant-core", vec![]),
         ("quant-data", vec!["quant-core"]),
         ("quant-indicators", vec!["quant-core"]),
-        ("quant-providers", vec!["quant-core"]),
+        ("quant-providers", vec!["quant-core", "quant-data"]),
         ("quant-strategy", vec!["quant-core", "quant-indicators"]),
         ("quant-exec", vec!["quant-core", "quant-strategy"]),
         (

@@ -7,6 +7,7 @@ mod eastmoney;
 mod failover;
 mod fake;
 mod tushare;
+mod update;
 mod yahoo;
 
 /// A fake Eastmoney K-line server (shared with the failover tests).
