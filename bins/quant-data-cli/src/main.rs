@@ -2,6 +2,10 @@
 //!
 //! ```text
 //! quant-data import --input CSV_DIR --store STORE_DIR
+//! quant-data fetch --market cn --symbol 600519.SH --start 2020-01-01 [--end DATE] [--index]
+//!                  [--store store] [--config config/data.toml] [--calendar BARS.csv] [--offline]
+//! quant-data update --market cn [--symbol S …] [--since 2005-01-01] [--store store] [--offline]
+//! quant-data validate --input FILE_OR_DIR [--calendar BARS.csv]
 //! quant-data indicators --input BARS.csv --spec 'RSI(14)' --spec 'MACD(12,26,9)' --out OUT.csv
 //! quant-data indicators --list
 //! ```
@@ -15,7 +19,17 @@
 //! writes the input's `date` column plus one column per output, named from
 //! the spec (`RSI_14`, `MACD_12_26_9_hist`…), to CSV (17 significant
 //! digits, NaN as an empty cell) or Parquet (when OUT ends in `.parquet`).
-//! Exit codes: 0 success, 2 error.
+//! `fetch` asks the market's provider chain of `data.toml` (primary, then
+//! backups) for each symbol, runs the validation pipeline, quarantines rows
+//! that fail hard (`STORE/quarantine/…`), merges the rest atomically into
+//! `STORE/<market>/daily/SYMBOL.parquet` and prints who served and the
+//! data-quality report. `update` does the same from the day after each
+//! stored symbol's last bar to today. `--offline` refuses all network
+//! access. `validate` prints the quality report of stored or CSV bars.
+//!
+//! Exit codes: 0 success, 1 `validate` found rows that fail hard, 2 error
+//! (for `fetch`/`update`: at least one symbol failed; the others are
+//! stored).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -47,6 +61,40 @@ enum Cmd {
         #[arg(long)]
         store: PathBuf,
     },
+    /// Fetch daily bars from the configured providers into the store.
+    Fetch {
+        #[command(flatten)]
+        net: Net,
+        /// Symbols, e.g. 600519.SH; repeat for more.
+        #[arg(long = "symbol", required = true)]
+        symbols: Vec<String>,
+        /// First date (YYYY-MM-DD).
+        #[arg(long)]
+        start: chrono::NaiveDate,
+        /// Last date (YYYY-MM-DD); today (UTC) when absent.
+        #[arg(long)]
+        end: Option<chrono::NaiveDate>,
+    },
+    /// Bring stored symbols up to date: fetch only what is missing since each one's last bar.
+    Update {
+        #[command(flatten)]
+        net: Net,
+        /// Symbols (default: every symbol stored for the market).
+        #[arg(long = "symbol")]
+        symbols: Vec<String>,
+        /// First date for a symbol with nothing stored yet.
+        #[arg(long, default_value = "2005-01-01")]
+        since: chrono::NaiveDate,
+    },
+    /// Print the data-quality report of bar files (CSV or Parquet, a file or a folder).
+    Validate {
+        /// A bar file or a folder of them (searched recursively).
+        #[arg(long)]
+        input: PathBuf,
+        /// Bars whose dates are the exchange's trading days (gap check), e.g. an index file.
+        #[arg(long)]
+        calendar: Option<PathBuf>,
+    },
     /// Compute indicators over one instrument's bars and write them as a table.
     Indicators {
         /// Daily bars of one instrument (CSV or Parquet).
@@ -62,6 +110,182 @@ enum Cmd {
         #[arg(long)]
         list: bool,
     },
+}
+
+/// Options shared by `fetch` and `update`.
+#[derive(clap::Args, Debug)]
+struct Net {
+    /// Market whose provider chain to use (a `[markets.NAME]` table: cn, us, crypto).
+    #[arg(long)]
+    market: String,
+    /// Store folder.
+    #[arg(long, default_value = "store")]
+    store: PathBuf,
+    /// Provider configuration.
+    #[arg(long, default_value = "config/data.toml")]
+    config: PathBuf,
+    /// Bars whose dates are the exchange's trading days (gap check), e.g. an index file.
+    #[arg(long)]
+    calendar: Option<PathBuf>,
+    /// The symbols are indices (stored under STORE/<market>/index).
+    #[arg(long)]
+    index: bool,
+    /// Refuse all network access.
+    #[arg(long)]
+    offline: bool,
+}
+
+fn calendar(path: Option<&Path>) -> anyhow::Result<Option<Vec<chrono::NaiveDate>>> {
+    path.map(|p| Ok(quant_data::load_series(p)?.dates))
+        .transpose()
+}
+
+/// `fetch` and `update`: one request per symbol through the market's chain.
+fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Result<()> {
+    let cfg = quant_providers::DataConfig::from_file(&net.config)?;
+    let chain = cfg.chain(&net.market, net.offline)?;
+    let cal = calendar(net.calendar.as_deref())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let bar = ProgressBar::new(requests.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("fetching [{bar:40}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut report = quant_data::quality::QualityReport::default();
+    let mut failures = Vec::new();
+    for req in &requests {
+        bar.set_message(req.symbol.clone());
+        let r = rt.block_on(quant_providers::update::fetch_into_store(
+            &chain,
+            &net.store,
+            &net.market,
+            req,
+            net.index,
+            cal.as_deref(),
+            quant_data::quality::QualityConfig::default(),
+        ));
+        bar.inc(1);
+        match r {
+            Ok(o) => {
+                let line = format!(
+                    "{}: {} bars {}..{} from {}{}; {} stored in {}{}",
+                    o.symbol,
+                    o.fetched,
+                    req.start,
+                    req.end,
+                    o.provider,
+                    if o.failed.is_empty() {
+                        String::new()
+                    } else {
+                        let f: Vec<String> =
+                            o.failed.iter().map(|(p, e)| format!("{p}: {e}")).collect();
+                        format!(" (after {})", f.join("; "))
+                    },
+                    o.stored,
+                    o.path.display(),
+                    if o.quarantined > 0 {
+                        format!(", {} quarantined", o.quarantined)
+                    } else {
+                        String::new()
+                    }
+                );
+                // println on the bar is silent when stdout is not a terminal
+                bar.suspend(|| println!("{line}"));
+                report.extend(o.report);
+            }
+            Err(e) => {
+                bar.suspend(|| println!("{}: failed: {e}", req.symbol));
+                failures.push(req.symbol.clone());
+            }
+        }
+    }
+    bar.finish_and_clear();
+    print!("{}", report.render());
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "{} of {} symbols failed: {}",
+            failures.len(),
+            requests.len(),
+            failures.join(", ")
+        ))
+    }
+}
+
+/// `update`: an incremental request per symbol (all stored ones by default).
+fn update(net: &Net, symbols: Vec<String>, since: chrono::NaiveDate) -> anyhow::Result<()> {
+    let symbols = if symbols.is_empty() {
+        quant_providers::update::stored_symbols(&net.store, &net.market, net.index)?
+    } else {
+        symbols
+    };
+    anyhow::ensure!(
+        !symbols.is_empty(),
+        "nothing stored for market {} in {}; name symbols with --symbol",
+        net.market,
+        net.store.display()
+    );
+    let today = chrono::Utc::now().date_naive();
+    let mut reqs = Vec::new();
+    for s in &symbols {
+        match quant_providers::update::incremental_request(
+            &net.store,
+            &net.market,
+            s,
+            net.index,
+            since,
+            today,
+        )? {
+            Some(r) => reqs.push(r),
+            None => println!("{s}: up to date"),
+        }
+    }
+    if reqs.is_empty() {
+        return Ok(());
+    }
+    fetch(net, reqs)
+}
+
+/// `validate`: the quality report of every bar file under `input`; `true`
+/// when some row fails hard.
+fn validate(input: &Path, cal: Option<&Path>) -> anyhow::Result<bool> {
+    let cal = calendar(cal)?;
+    let files = if input.is_dir() {
+        let mut f = quant_data::store::files_with_extension(input, "parquet")?;
+        f.extend(quant_data::store::files_with_extension(input, "csv")?);
+        f
+    } else {
+        vec![input.to_path_buf()]
+    };
+    let rules = quant_core::MarketRules::new(quant_core::RuleSet::CnA);
+    let mut report = quant_data::quality::QualityReport::default();
+    for f in &files {
+        let s = if f.extension().is_some_and(|e| e == "csv") {
+            quant_data::csv_io::read_csv_unchecked(f)?
+        } else {
+            quant_data::load_series(f)?
+        };
+        let symbol = s.symbol.clone();
+        let inst = symbol
+            .clone()
+            .and_then(|sym| quant_core::Instrument::infer(sym, false).ok())
+            .filter(quant_core::Instrument::is_cn);
+        let ctx = quant_data::quality::CheckContext {
+            instrument: inst.as_ref(),
+            rules: inst.as_ref().map(|_| &rules),
+            calendar: cal.as_deref(),
+            config: quant_data::quality::QualityConfig::default(),
+        };
+        let bars: Vec<_> = (0..s.len()).map(|i| s.bar(i)).collect();
+        let name = symbol.map_or_else(|| f.display().to_string(), |s| s.as_str().to_string());
+        report.extend(quant_data::quality::check_series(&name, &bars, &ctx).report);
+    }
+    println!("{} files checked", files.len());
+    print!("{}", report.render());
+    Ok(report.hard() > 0)
 }
 
 /// `indicators`: parse every spec first (a bad one fails before any work),
@@ -121,6 +345,28 @@ fn main() -> ExitCode {
                 );
             })
         }
+        Cmd::Fetch {
+            net,
+            symbols,
+            start,
+            end,
+        } => {
+            let end = end.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let reqs = symbols
+                .into_iter()
+                .map(|symbol| quant_providers::BarRequest { symbol, start, end })
+                .collect();
+            fetch(&net, reqs)
+        }
+        Cmd::Update {
+            net,
+            symbols,
+            since,
+        } => update(&net, symbols, since),
+        Cmd::Validate { input, calendar } => match validate(&input, calendar.as_deref()) {
+            Ok(true) => return ExitCode::from(1),
+            other => other.map(|_| ()),
+        },
         Cmd::Indicators { list: true, .. } => {
             for line in quant_indicators::available() {
                 println!("{line}");

@@ -177,3 +177,171 @@ fn indicators_refuses_a_bad_spec_listing_what_exists() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).lines().count() >= 45);
 }
+
+/// A fake Eastmoney K-line server on 127.0.0.1 serving the real 000001.SZ
+/// fixture in Eastmoney's reply shape; returns its base URL.
+fn fake_eastmoney() -> String {
+    use axum::extract::Query;
+    use std::collections::HashMap;
+    let series = quant_data::csv_io::read_csv(&fixtures().join("cn/daily/000001.SZ.csv")).unwrap();
+    let handler = move |Query(q): Query<HashMap<String, String>>| {
+        let s = series.clone();
+        async move {
+            let day = |k: &str| chrono::NaiveDate::parse_from_str(&q[k], "%Y%m%d").unwrap();
+            let (beg, end) = (day("beg"), day("end"));
+            let klines: Vec<String> = (0..s.len())
+                .filter(|&i| q["secid"] == "0.000001" && s.dates[i] >= beg && s.dates[i] <= end)
+                .map(|i| {
+                    format!(
+                        "{},{},{},{},{},{},{:.2},0,0,0,0",
+                        s.dates[i],
+                        s.open[i],
+                        s.close[i],
+                        s.high[i],
+                        s.low[i],
+                        s.volume[i] / 100.0,
+                        s.amount[i]
+                    )
+                })
+                .collect();
+            axum::Json(serde_json::json!({"rc": 0, "data": {"code": "000001", "klines": klines}}))
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap()).unwrap();
+            let app =
+                axum::Router::new().route("/api/qt/stock/kline/get", axum::routing::get(handler));
+            axum::serve(l, app).await.unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
+
+fn quant_data(args: &[&str], dir: &Path) -> (Option<i32>, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_quant-data"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("QUANT_CLI_TEST_TOKEN")
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn fetch_with_failover_then_update_then_offline() {
+    let url = fake_eastmoney();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("data.toml"),
+        format!(
+            "[client]\nmax_attempts = 2\nbase_delay_ms = 1\n\
+             [providers.tushare]\ntoken_env = \"QUANT_CLI_TEST_TOKEN\"\n\
+             [providers.eastmoney]\nbase_url = \"{url}\"\n\
+             [markets.cn]\nprimary = \"tushare\"\nbackup = [\"eastmoney\"]\n"
+        ),
+    )
+    .unwrap();
+    let cal = fixtures().join("cn/index/000001.SH.csv");
+    let (code, out, err) = quant_data(
+        &[
+            "fetch",
+            "--config",
+            "data.toml",
+            "--market",
+            "cn",
+            "--symbol",
+            "000001.SZ",
+            "--start",
+            "2019-01-01",
+            "--end",
+            "2019-03-31",
+            "--calendar",
+            cal.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("000001.SZ: 58 bars 2019-01-01..2019-03-31 from eastmoney (after tushare: tushare: token variable QUANT_CLI_TEST_TOKEN is not set"), "{out}");
+    assert!(out.contains("data quality: no issues"), "{out}");
+    let stored = dir.path().join("store/cn/daily/000001.SZ.parquet");
+    assert_eq!(quant_data::load_series(&stored).unwrap().len(), 58);
+
+    // update: only from the day after the last stored bar
+    let (code, out, err) = quant_data(
+        &["update", "--config", "data.toml", "--market", "cn"],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("bars 2019-03-30.."), "{out}");
+    let all = quant_data::load_series(&stored).unwrap();
+    let fixture = quant_data::csv_io::read_csv(&fixtures().join("cn/daily/000001.SZ.csv")).unwrap();
+    let from = fixture.index_of("2019-01-02".parse().unwrap()).unwrap();
+    assert_eq!(all.dates, fixture.dates[from..]);
+    assert_eq!(all.close, fixture.close[from..]);
+
+    // offline: refused before any request, store untouched
+    let before = std::fs::read(&stored).unwrap();
+    let (code, out, _) = quant_data(
+        &[
+            "fetch",
+            "--offline",
+            "--config",
+            "data.toml",
+            "--market",
+            "cn",
+            "--symbol",
+            "000001.SZ",
+            "--start",
+            "2018-01-01",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(2));
+    assert!(out.contains("offline mode refuses network access"), "{out}");
+    assert_eq!(std::fs::read(&stored).unwrap(), before);
+}
+
+#[test]
+fn validate_reports_and_flags_hard_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = quant_data(
+        &[
+            "validate",
+            "--input",
+            fixtures().join("cn/daily").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("15 files checked"), "{out}");
+    std::fs::write(
+        dir.path().join("BAD.SH.csv"),
+        "date,open,high,low,close,volume\n2021-01-04,10,11,9,10,100\n2021-01-04,10,11,9,10,100\n2021-01-05,10,11,10.5,10,100\n",
+    )
+    .unwrap();
+    let (code, out, _) = quant_data(&["validate", "--input", "BAD.SH.csv"], dir.path());
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("BAD.SH       bad_row"), "{out}");
+    assert!(out.contains("BAD.SH       duplicate"), "{out}");
+    assert!(
+        out.contains("BAD.SH 2021-01-05 bad_row: low 10.5 is above min(open 10, close 10)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn shipped_data_toml_is_valid() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let cfg = quant_providers::DataConfig::from_file(&root.join("config/data.toml")).unwrap();
+    for market in ["cn", "us", "crypto"] {
+        cfg.chain(market, true).unwrap();
+    }
+}

@@ -283,11 +283,14 @@ impl DataConfig {
         })
     }
 
-    /// The failover chain of `market`: primary, then backups.
+    /// The failover chain of `market`: primary, then backups. A provider
+    /// whose token variable is unset is left out and reported in every
+    /// result's `failed` list.
     ///
     /// # Errors
-    /// [`Error::Config`] for a market without a table; as
-    /// [`DataConfig::provider`] for each provider.
+    /// [`Error::Config`] for a market without a table or a bad provider
+    /// table; [`Error::MissingToken`] when no provider of the chain can be
+    /// built.
     pub fn chain(&self, market: &str, force_offline: bool) -> Result<Failover> {
         let m = self.markets.get(market).ok_or_else(|| Error::Config {
             file: self.file.clone(),
@@ -297,11 +300,25 @@ impl DataConfig {
                 self.markets.keys().cloned().collect::<Vec<_>>().join(", ")
             ),
         })?;
-        let providers = std::iter::once(&m.primary)
-            .chain(&m.backup)
-            .map(|p| self.provider(p, force_offline))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Failover::new(providers))
+        let mut providers = Vec::new();
+        let mut unavailable = Vec::new();
+        let mut first_error = None;
+        for name in std::iter::once(&m.primary).chain(&m.backup) {
+            match self.provider(name, force_offline) {
+                Ok(p) => providers.push(p),
+                // a provider without its token is skipped (and reported);
+                // any other configuration error stops here
+                Err(e @ Error::MissingToken { .. }) => {
+                    unavailable.push((name.clone(), e.to_string()));
+                    first_error.get_or_insert(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        match (providers.is_empty(), first_error) {
+            (true, Some(e)) => Err(e),
+            _ => Ok(Failover::new(providers).with_unavailable(unavailable)),
+        }
     }
 }
 

@@ -31,6 +31,9 @@ type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
 #[derive(Clone)]
 pub struct Failover {
     providers: Vec<Arc<dyn DataProvider>>,
+    /// Configured providers that could not be built (a missing token),
+    /// with the reason; reported as failed on every call.
+    unavailable: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Failover {
@@ -44,7 +47,17 @@ impl std::fmt::Debug for Failover {
 impl Failover {
     /// The chain `providers[0]` (primary), then the rest.
     pub fn new(providers: Vec<Arc<dyn DataProvider>>) -> Self {
-        Self { providers }
+        Self {
+            providers,
+            unavailable: Vec::new(),
+        }
+    }
+
+    /// Records configured providers that could not be built (name,
+    /// reason); every result lists them first among the failed.
+    pub fn with_unavailable(mut self, unavailable: Vec<(String, String)>) -> Self {
+        self.unavailable = unavailable;
+        self
     }
 
     /// Provider names, in order.
@@ -56,7 +69,7 @@ impl Failover {
         &'a self,
         f: impl Fn(&'a dyn DataProvider) -> Fut<'a, T>,
     ) -> Result<Served<T>> {
-        let mut failed = Vec::new();
+        let mut failed = self.unavailable.clone();
         for p in &self.providers {
             match f(p.as_ref()).await {
                 Ok(data) => {
