@@ -6,6 +6,9 @@
 //!                  [--store store] [--config config/data.toml] [--calendar BARS.csv] [--offline]
 //! quant-data update --market cn [--symbol S …] [--since 2005-01-01] [--store store] [--offline]
 //! quant-data validate --input FILE_OR_DIR [--calendar BARS.csv]
+//! quant-data list [--store store]
+//! quant-data export --market cn --symbol 600519.SH --out OUT.csv|.parquet
+//!                   [--adjust none|forward|backward] [--start DATE] [--end DATE] [--index] [--store store]
 //! quant-data indicators --input BARS.csv --spec 'RSI(14)' --spec 'MACD(12,26,9)' --out OUT.csv
 //! quant-data indicators --list
 //! ```
@@ -26,6 +29,8 @@
 //! data-quality report. `update` does the same from the day after each
 //! stored symbol's last bar to today. `--offline` refuses all network
 //! access. `validate` prints the quality report of stored or CSV bars.
+//! `list` shows every stored series (rows, first and last date); `export`
+//! writes one of them, raw or forward/backward adjusted from its factors.
 //!
 //! Exit codes: 0 success, 1 `validate` found rows that fail hard, 2 error
 //! (for `fetch`/`update`: at least one symbol failed; the others are
@@ -94,6 +99,39 @@ enum Cmd {
         /// Bars whose dates are the exchange's trading days (gap check), e.g. an index file.
         #[arg(long)]
         calendar: Option<PathBuf>,
+    },
+    /// List every stored series: market, kind, symbol, rows, first and last date.
+    List {
+        /// Store folder.
+        #[arg(long, default_value = "store")]
+        store: PathBuf,
+    },
+    /// Write one stored series to CSV or Parquet, raw or adjusted.
+    Export {
+        /// Market folder of the store (cn, us, crypto).
+        #[arg(long)]
+        market: String,
+        /// Symbol.
+        #[arg(long)]
+        symbol: String,
+        /// Output: CSV, or Parquet when the name ends in .parquet.
+        #[arg(long)]
+        out: PathBuf,
+        /// none, forward (qfq) or backward (hfq).
+        #[arg(long, default_value = "none")]
+        adjust: quant_data::Adjust,
+        /// First date.
+        #[arg(long)]
+        start: Option<chrono::NaiveDate>,
+        /// Last date.
+        #[arg(long)]
+        end: Option<chrono::NaiveDate>,
+        /// The symbol is an index.
+        #[arg(long)]
+        index: bool,
+        /// Store folder.
+        #[arg(long, default_value = "store")]
+        store: PathBuf,
     },
     /// Compute indicators over one instrument's bars and write them as a table.
     Indicators {
@@ -288,6 +326,77 @@ fn validate(input: &Path, cal: Option<&Path>) -> anyhow::Result<bool> {
     Ok(report.hard() > 0)
 }
 
+/// `list`: one line per stored series.
+fn list(store: &Path) -> anyhow::Result<()> {
+    let files = quant_data::store::files_with_extension(store, "parquet")?;
+    println!(
+        "{:<8} {:<6} {:<12} {:>7}  {:<10}  {:<10}",
+        "market", "kind", "symbol", "rows", "first", "last"
+    );
+    for f in &files {
+        let rel = f.strip_prefix(store).unwrap_or(f);
+        let parts: Vec<String> = rel
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        if parts.first().is_some_and(|p| p == "quarantine") {
+            continue;
+        }
+        let s = quant_data::load_series(f)?;
+        let (market, kind) = match parts.as_slice() {
+            [m, k, _] => (m.as_str(), k.as_str()),
+            _ => ("", ""),
+        };
+        let day = |d: Option<&chrono::NaiveDate>| d.map_or_else(String::new, ToString::to_string);
+        println!(
+            "{market:<8} {kind:<6} {:<12} {:>7}  {:<10}  {:<10}",
+            s.symbol.as_ref().map_or("", |s| s.as_str()),
+            s.len(),
+            day(s.dates.first()),
+            day(s.dates.last())
+        );
+    }
+    println!("{} series", files.len());
+    Ok(())
+}
+
+/// `export`: one stored series, sliced and adjusted, to CSV or Parquet.
+#[allow(clippy::too_many_arguments)]
+fn export(
+    store: &Path,
+    market: &str,
+    symbol: &str,
+    index: bool,
+    range: (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
+    adjust: quant_data::Adjust,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let path = quant_providers::update::stored_path(store, market, symbol, index);
+    anyhow::ensure!(
+        path.is_file(),
+        "{} is not stored ({} does not exist)",
+        symbol,
+        path.display()
+    );
+    let s = quant_data::load_series(&path)?;
+    let s = s.slice_dates(
+        range.0.unwrap_or(chrono::NaiveDate::MIN),
+        range.1.unwrap_or(chrono::NaiveDate::MAX),
+    );
+    let s = s.adjusted(adjust);
+    if out.extension().is_some_and(|e| e == "parquet") {
+        quant_data::parquet_io::write_parquet(out, &s)?;
+    } else {
+        quant_data::csv_io::write_csv(out, &s)?;
+    }
+    println!(
+        "wrote {} bars of {symbol} ({adjust:?}) to {}",
+        s.len(),
+        out.display()
+    );
+    Ok(())
+}
+
 /// `indicators`: parse every spec first (a bad one fails before any work),
 /// compute, write.
 fn indicators(input: &Path, specs: &[String], out: &Path) -> anyhow::Result<()> {
@@ -367,6 +476,17 @@ fn main() -> ExitCode {
             Ok(true) => return ExitCode::from(1),
             other => other.map(|_| ()),
         },
+        Cmd::List { store } => list(&store),
+        Cmd::Export {
+            market,
+            symbol,
+            out,
+            adjust,
+            start,
+            end,
+            index,
+            store,
+        } => export(&store, &market, &symbol, index, (start, end), adjust, &out),
         Cmd::Indicators { list: true, .. } => {
             for line in quant_indicators::available() {
                 println!("{line}");

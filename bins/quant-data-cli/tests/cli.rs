@@ -287,6 +287,67 @@ fn fetch_with_failover_then_update_then_offline() {
     assert_eq!(all.dates, fixture.dates[from..]);
     assert_eq!(all.close, fixture.close[from..]);
 
+    // list and export (adjusted from the stored factors)
+    let (code, out, _) = quant_data(&["list"], dir.path());
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains(&format!(
+            "cn       daily  000001.SZ    {:>7}  2019-01-02",
+            all.len()
+        )),
+        "{out}"
+    );
+    // Eastmoney has no factors (stored as 1): export from an imported
+    // copy of the fixture, which carries them
+    let (code, _, err) = quant_data(
+        &[
+            "import",
+            "--input",
+            fixtures().join("cn/daily").to_str().unwrap(),
+            "--store",
+            "imported/cn/daily",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) = quant_data(
+        &[
+            "export",
+            "--store",
+            "imported",
+            "--market",
+            "cn",
+            "--symbol",
+            "000001.SZ",
+            "--adjust",
+            "backward",
+            "--start",
+            "2019-06-01",
+            "--out",
+            "hfq.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    let hfq = quant_data::csv_io::read_csv(&dir.path().join("hfq.csv")).unwrap();
+    assert_eq!(hfq.dates[0].to_string(), "2019-06-03");
+    let i = fixture.index_of(hfq.dates[0]).unwrap();
+    assert!((hfq.close[0] - fixture.close[i] * fixture.adj_factor[i]).abs() < 1e-9);
+    let (code, _, err) = quant_data(
+        &[
+            "export",
+            "--market",
+            "cn",
+            "--symbol",
+            "600000.SH",
+            "--out",
+            "x.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("600000.SH is not stored"), "{err}");
+
     // offline: refused before any request, store untouched
     let before = std::fs::read(&stored).unwrap();
     let (code, out, _) = quant_data(

@@ -21,6 +21,6 @@ pub mod table;
 pub mod validate;
 
 pub use error::{Error, Result};
-pub use series::BarSeries;
+pub use series::{Adjust, BarSeries};
 pub use store::{ImportReport, import_csv_dir, load_series};
 pub use table::{format_g17, write_table};

@@ -45,7 +45,88 @@ pub struct BarSeries {
     pub adj_factor: Vec<f64>,
 }
 
+/// Price adjustment applied on read (复权). Raw prices and cumulative
+/// factors are what the store keeps; adjusted prices are derived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Adjust {
+    /// Raw exchange prices.
+    #[default]
+    None,
+    /// Forward-adjusted (前复权, qfq): `P(t) · adj(t) / adj(last)`, where
+    /// `last` is the series' last bar — the latest price is the real one,
+    /// history is scaled to it (and changes when a later action arrives).
+    Forward,
+    /// Backward-adjusted (后复权, hfq): `P(t) · adj(t)` — history is the
+    /// real one, later prices are scaled up.
+    ///
+    /// Both are multiplicative (TuShare's convention): the return across an
+    /// ex-date is the real one. Some published 前复权 series subtract cash
+    /// dividends instead (additive); their price ratios differ from these.
+    Backward,
+}
+
+impl std::str::FromStr for Adjust {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "none" | "raw" => Ok(Self::None),
+            "forward" | "qfq" => Ok(Self::Forward),
+            "backward" | "hfq" => Ok(Self::Backward),
+            other => Err(format!(
+                "unknown adjustment {other:?}: none, forward (qfq) or backward (hfq)"
+            )),
+        }
+    }
+}
+
 impl BarSeries {
+    /// The series with adjusted prices (open, high, low, close and
+    /// `pre_close`, which is already on day `t`'s basis); volume and amount
+    /// unchanged, as TuShare's `pro_bar` does; `adj_factor` set to 1 so the
+    /// result is never adjusted twice. Source of the formulas: TuShare Pro
+    /// (`shared/docs/protocols/tushare-pro.md`, §4.2).
+    pub fn adjusted(&self, how: Adjust) -> BarSeries {
+        let base = match how {
+            Adjust::None => return self.clone(),
+            Adjust::Forward => self.adj_factor.last().copied().unwrap_or(1.0),
+            Adjust::Backward => 1.0,
+        };
+        let mut out = self.clone();
+        for i in 0..self.len() {
+            let k = self.adj_factor[i] / base;
+            for col in [
+                &mut out.open,
+                &mut out.high,
+                &mut out.low,
+                &mut out.close,
+                &mut out.pre_close,
+            ] {
+                col[i] *= k;
+            }
+            out.adj_factor[i] = 1.0;
+        }
+        out
+    }
+
+    /// Bars with `start <= date <= end`.
+    pub fn slice_dates(&self, start: NaiveDate, end: NaiveDate) -> BarSeries {
+        let a = self.dates.partition_point(|d| *d < start);
+        let b = self.dates.partition_point(|d| *d <= end);
+        BarSeries {
+            symbol: self.symbol.clone(),
+            dates: self.dates[a..b].to_vec(),
+            open: self.open[a..b].to_vec(),
+            high: self.high[a..b].to_vec(),
+            low: self.low[a..b].to_vec(),
+            close: self.close[a..b].to_vec(),
+            pre_close: self.pre_close[a..b].to_vec(),
+            volume: self.volume[a..b].to_vec(),
+            amount: self.amount[a..b].to_vec(),
+            adj_factor: self.adj_factor[a..b].to_vec(),
+        }
+    }
+
     /// Number of bars.
     pub fn len(&self) -> usize {
         self.dates.len()

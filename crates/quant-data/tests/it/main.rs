@@ -134,3 +134,53 @@ fn quality_pipeline_on_real_a_shares() {
     }
     assert!(checked >= 10);
 }
+
+/// Adjusted prices on read, on real data: 000651.SZ went ex-dividend on
+/// 2021-08-23. Forward (qfq) and backward (hfq) series make the ex-date's
+/// return the real one, `close / pre_close` (the exchange's ex-rights
+/// reference), while raw prices show a drop. A published qfq file of the
+/// same window (`tests/data/000651.SZ.qfq.csv`, from
+/// `shared/data/cn/daily_qfq_2021_2026`) is *additive* — raw minus the
+/// later cash dividends (14.00 CNY before the ex-date, 11.22 after) — so its
+/// ratios differ from TuShare's multiplicative convention that we follow;
+/// the test pins that finding too.
+#[test]
+fn adjusted_prices_make_ex_date_returns_real() {
+    use quant_data::Adjust;
+    let raw = read_csv(&fixtures().join("cn/daily/000651.SZ.csv")).unwrap();
+    let theirs =
+        read_csv(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/000651.SZ.qfq.csv"))
+            .unwrap();
+    let window = raw.slice_dates(theirs.dates[0], *theirs.dates.last().unwrap());
+    assert_eq!(window.dates, theirs.dates);
+    let ex = window.index_of("2021-08-23".parse().unwrap()).unwrap();
+    let real = window.close[ex] / window.pre_close[ex];
+    let raw_move = window.close[ex] / window.close[ex - 1];
+    assert!(
+        real - raw_move > 0.02,
+        "the dividend shows as a drop in raw prices"
+    );
+    for how in [Adjust::Forward, Adjust::Backward] {
+        let adj = window.adjusted(how);
+        let r = adj.close[ex] / adj.close[ex - 1];
+        assert!((r / real - 1.0).abs() < 1e-7, "{how:?}: {r} vs {real}");
+        assert!(adj.adj_factor.iter().all(|f| *f == 1.0));
+    }
+    let qfq = window.adjusted(Adjust::Forward);
+    assert_eq!(
+        qfq.close.last(),
+        window.close.last(),
+        "qfq keeps the last real price"
+    );
+    let hfq = window.adjusted(Adjust::Backward);
+    assert!((hfq.close[0] / (window.close[0] * window.adj_factor[0]) - 1.0).abs() < 1e-15);
+    // the published file: raw − qfq is a constant per dividend period
+    for i in 0..window.len() {
+        let offset = if i < ex { 14.00 } else { 11.22 };
+        assert!(
+            (window.close[i] - theirs.close[i] - offset).abs() < 0.006,
+            "{}",
+            window.dates[i]
+        );
+    }
+}
