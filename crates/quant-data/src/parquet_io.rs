@@ -150,12 +150,13 @@ pub fn read_parquet(path: &Path) -> Result<BarSeries> {
             .as_any()
             .downcast_ref::<Date32Array>()
             .ok_or_else(|| pq_err(path, "date is not Date32"))?;
-        s.dates.extend(
-            dates
-                .values()
-                .iter()
-                .map(|d| ep + chrono::Days::new(u64::try_from(*d).unwrap_or(0))),
-        );
+        // days since 1970-01-01 → days since 0001-01-01 (CE), one call per row
+        let ce0 = chrono::Datelike::num_days_from_ce(&ep);
+        for &d in dates.values() {
+            let day = NaiveDate::from_num_days_from_ce_opt(ce0 + d)
+                .ok_or_else(|| pq_err(path, format!("date {d} days after 1970 is out of range")))?;
+            s.dates.push(day);
+        }
         let targets: [&mut Vec<f64>; 8] = [
             &mut s.open,
             &mut s.high,
