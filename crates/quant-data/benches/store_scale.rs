@@ -68,8 +68,14 @@ fn synthetic(sym: usize, days: usize, start: chrono::NaiveDate) -> BarSeries {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let (n_sym, n_days) = (args.first().copied().unwrap_or(5000), args.get(1).copied().unwrap_or(5000));
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let (n_sym, n_days) = (
+        args.first().copied().unwrap_or(5000),
+        args.get(1).copied().unwrap_or(5000),
+    );
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("cn/daily");
     std::fs::create_dir_all(&store).unwrap();
