@@ -88,6 +88,10 @@ pub fn write_parquet_to<W: Write + Send>(w: W, path: &Path, s: &BarSeries) -> Re
             ZstdLevel::try_new(3).map_err(|e| pq_err(path, e))?,
         ))
         .set_key_value_metadata(kv)
+        // plain encoding + zstd: prices rarely repeat enough for
+        // dictionaries to pay (measured: 21.6 vs 26.2 bytes/row, writes
+        // 40 % faster, loads as fast; docs/PERFORMANCE.md)
+        .set_dictionary_enabled(false)
         .build();
     let mut writer = ArrowWriter::try_new(w, schema(), Some(props)).map_err(|e| pq_err(path, e))?;
     writer.write(&batch).map_err(|e| pq_err(path, e))?;
