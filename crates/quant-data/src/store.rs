@@ -96,17 +96,7 @@ pub fn import_csv_dir(
     let mut rows = 0;
     for (rel, series) in &loaded {
         let target = store.join(rel);
-        let parent = target.parent().unwrap_or(store).to_path_buf();
-        std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".import-")
-            .suffix(".tmp")
-            .tempfile_in(&parent)
-            .map_err(|e| Error::io(&parent, e))?;
-        write_parquet_to(tmp.as_file(), &target, series)?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io(tmp.path(), e))?;
+        let tmp = stage(&target, series)?;
         rows += series.len();
         staged.push((tmp, target, rel.clone()));
     }
@@ -142,6 +132,16 @@ pub fn load_store(store: &Path) -> Result<Vec<BarSeries>> {
 /// # Errors
 /// [`Error::Io`] or a Parquet write error; `target` is then unchanged.
 pub fn write_atomic(target: &Path, series: &BarSeries) -> Result<()> {
+    stage(target, series)?
+        .persist(target)
+        .map_err(|e| Error::io(target, e.error))?;
+    Ok(())
+}
+
+/// Writes `series` to a synced temporary file (`.write-*.tmp`, removed when
+/// dropped) in `target`'s folder, created if missing: the first half of an
+/// atomic write; persisting it over `target` is the second.
+fn stage(target: &Path, series: &BarSeries) -> Result<tempfile::NamedTempFile> {
     let parent = target
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
@@ -155,9 +155,7 @@ pub fn write_atomic(target: &Path, series: &BarSeries) -> Result<()> {
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.persist(target)
-        .map_err(|e| Error::io(target, e.error))?;
-    Ok(())
+    Ok(tmp)
 }
 
 /// Merges `bars` into the Parquet file `target` (created if missing): a
@@ -204,18 +202,7 @@ pub fn write_quarantine(path: &Path, rows: &[(quant_core::Bar, String)]) -> Resu
         path: path.to_path_buf(),
         source: e,
     })?;
-    let header = [
-        "date",
-        "open",
-        "high",
-        "low",
-        "close",
-        "pre_close",
-        "volume",
-        "amount",
-        "adj_factor",
-        "reason",
-    ];
+    let header = crate::series::BAR_COLUMNS.iter().chain(&["reason"]);
     w.write_record(header).map_err(|e| Error::Csv {
         path: path.to_path_buf(),
         source: e,
