@@ -190,22 +190,17 @@ impl DataProvider for Binance {
                     |r| parse_klines(&r.body),
                 )
                 .await
-                .map_err(|e| match e {
-                    // Binance's own error body on a 4xx
-                    Error::Http {
-                        status, ref body, ..
-                    } if (400..500).contains(&status) => {
-                        match serde_json::from_str::<ApiError>(body) {
-                            Ok(a) => Error::Api {
-                                provider: "binance".into(),
-                                call: "klines".into(),
-                                code: a.code,
-                                msg: a.msg,
-                            },
-                            Err(_) => e,
-                        }
-                    }
-                    e => e,
+                // Binance's own error body on a 4xx
+                .map_err(|e| {
+                    e.or_api_body(|body| {
+                        let a = serde_json::from_str::<ApiError>(body).ok()?;
+                        Some(Error::Api {
+                            provider: "binance".into(),
+                            call: "klines".into(),
+                            code: a.code,
+                            msg: a.msg,
+                        })
+                    })
                 })?;
             let n = page.len();
             if let Some(last) = page.last() {

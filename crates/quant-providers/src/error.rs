@@ -134,6 +134,18 @@ impl Error {
         }
     }
 
+    /// A 4xx [`Error::Http`] whose body `api` reads as the provider's own
+    /// error reply becomes that error (Binance `{"code","msg"}`, Yahoo
+    /// `chart.error`); any other error is returned as it is.
+    pub fn or_api_body(self, api: impl FnOnce(&str) -> Option<Error>) -> Error {
+        match &self {
+            Self::Http { status, body, .. } if (400..500).contains(status) => {
+                api(body).unwrap_or(self)
+            }
+            _ => self,
+        }
+    }
+
     /// The provider named by this error (empty for [`Error::Config`],
     /// [`Error::Store`] and [`Error::AllFailed`]).
     pub fn provider(&self) -> &str {

@@ -306,20 +306,12 @@ impl Yahoo {
             .http
             .call("chart", |c| c.get(&url).query(&query), |r| parse(&r.body))
             .await
-            .map_err(|e| match e {
-                // the JSON error body that comes with a 4xx
-                Error::Http {
-                    status, ref body, ..
-                } if (400..500).contains(&status) => {
-                    match serde_json::from_str::<Envelope>(body)
-                        .ok()
-                        .and_then(|e| e.chart.error)
-                    {
-                        Some(a) => api_error(a),
-                        None => e,
-                    }
-                }
-                e => e,
+            // the JSON error body that comes with a 4xx
+            .map_err(|e| {
+                e.or_api_body(|body| {
+                    let env = serde_json::from_str::<Envelope>(body).ok()?;
+                    env.chart.error.map(api_error)
+                })
             })?;
         chart
             .bars
