@@ -44,9 +44,7 @@ async fn handle(
     State(st): State<Bn>,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
-    let mut keys: Vec<_> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    keys.sort();
-    if let Some(s) = st.script.next(keys.join("&")) {
+    if let Some(s) = st.script.next_query(&q) {
         return s.into_response();
     }
     if q["symbol"] != "BTCUSDT" {

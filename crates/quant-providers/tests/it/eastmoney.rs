@@ -24,9 +24,7 @@ async fn handle(
     State(st): State<Em>,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
-    let mut keys: Vec<_> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    keys.sort();
-    if let Some(s) = st.script.next(keys.join("&")) {
+    if let Some(s) = st.script.next_query(&q) {
         return s.into_response();
     }
     if q.get("secid").map(String::as_str) != Some("0.000001") {

@@ -74,6 +74,13 @@ impl Script {
         self.queue.lock().unwrap().pop_front()
     }
 
+    /// [`Script::next`] for a GET, logging its query as sorted `k=v&…`.
+    pub fn next_query(&self, q: &std::collections::HashMap<String, String>) -> Option<Scripted> {
+        let mut keys: Vec<_> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        keys.sort();
+        self.next(keys.join("&"))
+    }
+
     pub fn requests(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
     }

@@ -16,6 +16,24 @@ fn chain(url: &str) -> Failover {
     Failover::new(vec![em])
 }
 
+/// Fetches `req` into `store` (market `cn`, default thresholds, no calendar).
+async fn fetch(
+    chain: &Failover,
+    store: &tempfile::TempDir,
+    req: &BarRequest,
+) -> quant_providers::Result<quant_providers::update::FetchOutcome> {
+    fetch_into_store(
+        chain,
+        store.path(),
+        "cn",
+        req,
+        false,
+        None,
+        QualityConfig::default(),
+    )
+    .await
+}
+
 fn req(start: &str, end: &str) -> BarRequest {
     BarRequest {
         symbol: "000001.SZ".into(),
@@ -29,18 +47,9 @@ async fn incremental_update_equals_one_full_fetch() {
     let (url, script) = crate::eastmoney_fake().await;
     let store = tempfile::tempdir().unwrap();
     let chain = chain(&url);
-    let q = QualityConfig::default();
-    let first = fetch_into_store(
-        &chain,
-        store.path(),
-        "cn",
-        &req("2019-01-01", "2019-03-31"),
-        false,
-        None,
-        q,
-    )
-    .await
-    .unwrap();
+    let first = fetch(&chain, &store, &req("2019-01-01", "2019-03-31"))
+        .await
+        .unwrap();
     assert_eq!(first.provider, "eastmoney");
     assert_eq!(
         (first.fetched, first.stored, first.quarantined),
@@ -62,9 +71,7 @@ async fn incremental_update_equals_one_full_fetch() {
         "2019-03-30",
         "the day after the last stored bar (a Friday)"
     );
-    let second = fetch_into_store(&chain, store.path(), "cn", &next, false, None, q)
-        .await
-        .unwrap();
+    let second = fetch(&chain, &store, &next).await.unwrap();
     assert_eq!(second.stored, 118);
     assert!(script.requests().last().unwrap().contains("beg=20190330"));
 
@@ -101,18 +108,9 @@ async fn provider_errors_leave_the_store_unchanged() {
     let (url, script) = crate::eastmoney_fake().await;
     let store = tempfile::tempdir().unwrap();
     let chain = chain(&url);
-    let q = QualityConfig::default();
-    fetch_into_store(
-        &chain,
-        store.path(),
-        "cn",
-        &req("2019-01-01", "2019-03-31"),
-        false,
-        None,
-        q,
-    )
-    .await
-    .unwrap();
+    fetch(&chain, &store, &req("2019-01-01", "2019-03-31"))
+        .await
+        .unwrap();
     let path = stored_path(store.path(), "cn", "000001.SZ", false);
     let before = std::fs::read(&path).unwrap();
     for reply in [
@@ -120,17 +118,9 @@ async fn provider_errors_leave_the_store_unchanged() {
         Scripted::status(404, "not found"),
     ] {
         script.push(reply);
-        let e = fetch_into_store(
-            &chain,
-            store.path(),
-            "cn",
-            &req("2019-04-01", "2019-06-30"),
-            false,
-            None,
-            q,
-        )
-        .await
-        .unwrap_err();
+        let e = fetch(&chain, &store, &req("2019-04-01", "2019-06-30"))
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains("eastmoney"), "{e}");
         assert_eq!(
             std::fs::read(&path).unwrap(),
@@ -149,17 +139,9 @@ async fn bad_rows_are_quarantined_not_stored() {
         "2019-01-03,9.18,9.28,9.33,9.40,1233763,1150000000.00,0,0,0,0",
         "2019-01-04,9.24,9.75,9.82,9.22,1597013,1540000000.00,0,0,0,0"
     ]}})));
-    let out = fetch_into_store(
-        &chain(&url),
-        store.path(),
-        "cn",
-        &req("2019-01-01", "2019-01-04"),
-        false,
-        None,
-        QualityConfig::default(),
-    )
-    .await
-    .unwrap();
+    let out = fetch(&chain(&url), &store, &req("2019-01-01", "2019-01-04"))
+        .await
+        .unwrap();
     assert_eq!((out.fetched, out.stored, out.quarantined), (3, 2, 1));
     assert_eq!(out.report.issues[0].rule, Rule::BadRow);
     let q = std::fs::read_to_string(store.path().join("quarantine/cn/000001.SZ.csv")).unwrap();
@@ -182,18 +164,9 @@ async fn an_interrupted_write_leaves_a_loadable_store() {
     let (url, _) = crate::eastmoney_fake().await;
     let store = tempfile::tempdir().unwrap();
     let chain = chain(&url);
-    let q = QualityConfig::default();
-    fetch_into_store(
-        &chain,
-        store.path(),
-        "cn",
-        &req("2019-01-01", "2019-03-31"),
-        false,
-        None,
-        q,
-    )
-    .await
-    .unwrap();
+    fetch(&chain, &store, &req("2019-01-01", "2019-03-31"))
+        .await
+        .unwrap();
     let path = stored_path(store.path(), "cn", "000001.SZ", false);
     let good = std::fs::read(&path).unwrap();
     // what a kill during `write_atomic` leaves: half a Parquet file under a temporary name
@@ -202,17 +175,9 @@ async fn an_interrupted_write_leaves_a_loadable_store() {
     let all = quant_data::store::load_store(store.path()).unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].len(), 58);
-    fetch_into_store(
-        &chain,
-        store.path(),
-        "cn",
-        &req("2019-04-01", "2019-06-30"),
-        false,
-        None,
-        q,
-    )
-    .await
-    .unwrap();
+    fetch(&chain, &store, &req("2019-04-01", "2019-06-30"))
+        .await
+        .unwrap();
     assert_eq!(
         quant_data::store::load_store(store.path()).unwrap()[0].len(),
         118
