@@ -133,6 +133,33 @@ enum Cmd {
         #[arg(long, default_value = "store")]
         store: PathBuf,
     },
+    /// Catalog chores: status, update history, quality log, reference data.
+    #[command(subcommand)]
+    Catalog(CatalogCmd),
+    /// Archive the whole store (bars, quarantine, a catalog snapshot) into one .tar.zst.
+    Backup {
+        /// Store folder.
+        #[arg(long, default_value = "store")]
+        store: PathBuf,
+        /// The archive to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// The catalog to snapshot when it is not STORE/catalog.sqlite.
+        #[arg(long)]
+        catalog: Option<String>,
+    },
+    /// Restore a store from a backup archive (every bar file is validated first).
+    Restore {
+        /// The archive.
+        #[arg(long)]
+        archive: PathBuf,
+        /// Store folder to restore into.
+        #[arg(long, default_value = "store")]
+        store: PathBuf,
+        /// Keep an existing store aside as STORE.replaced-<time> and restore.
+        #[arg(long)]
+        replace: bool,
+    },
     /// Compute indicators over one instrument's bars and write them as a table.
     Indicators {
         /// Daily bars of one instrument (CSV or Parquet).
@@ -171,6 +198,113 @@ struct Net {
     /// Refuse all network access.
     #[arg(long)]
     offline: bool,
+    /// SQL catalog (update history, quality log): sqlite:PATH or
+    /// postgres://…; default sqlite:STORE/catalog.sqlite.
+    #[arg(long)]
+    catalog: Option<String>,
+}
+
+/// Where the SQL catalog is.
+#[derive(clap::Args, Debug)]
+struct CatalogAt {
+    /// Store folder (the default catalog is STORE/catalog.sqlite).
+    #[arg(long, default_value = "store")]
+    store: PathBuf,
+    /// sqlite:PATH or postgres://USER@HOST:PORT/DB.
+    #[arg(long)]
+    catalog: Option<String>,
+}
+
+/// `catalog` subcommands.
+#[derive(Subcommand, Debug)]
+enum CatalogCmd {
+    /// Row counts of every catalog table.
+    Status {
+        #[command(flatten)]
+        at: CatalogAt,
+    },
+    /// The newest fetches: who served, rows, outcome.
+    History {
+        #[command(flatten)]
+        at: CatalogAt,
+        /// Only this symbol.
+        #[arg(long)]
+        symbol: Option<String>,
+        /// How many rows.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Logged data-quality issues.
+    Quality {
+        #[command(flatten)]
+        at: CatalogAt,
+        /// Only this symbol.
+        #[arg(long)]
+        symbol: Option<String>,
+        /// Only this rule (bad_row, duplicate, gap, zero_volume, limit_breach, stale_price, disagreement).
+        #[arg(long)]
+        rule: Option<String>,
+    },
+    /// Fetch reference data into the catalog through the market's providers.
+    Fetch {
+        #[command(flatten)]
+        net: Net,
+        /// stocks (instrument list), calendar, adj-factors or fundamentals.
+        #[arg(long)]
+        what: Reference,
+        /// Exchange for the calendar (SSE, SZSE, BSE).
+        #[arg(long, default_value = "SSE")]
+        exchange: String,
+        /// Symbols for adj-factors and fundamentals; repeat for more.
+        #[arg(long = "symbol")]
+        symbols: Vec<String>,
+        /// First date.
+        #[arg(long, default_value = "2005-01-01")]
+        start: chrono::NaiveDate,
+        /// Last date; today (UTC) when absent.
+        #[arg(long)]
+        end: Option<chrono::NaiveDate>,
+    },
+}
+
+/// Reference data `catalog fetch` can bring in.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Reference {
+    /// The instrument list (listed, delisted, paused).
+    Stocks,
+    /// The exchange's trading calendar.
+    Calendar,
+    /// Cumulative adjustment factors.
+    AdjFactors,
+    /// Daily valuation figures (PE, PB, market cap, turnover).
+    Fundamentals,
+}
+
+/// The catalog URL: `--catalog`, else `sqlite:STORE/catalog.sqlite`.
+fn catalog_url(store: &Path, catalog: Option<&str>) -> String {
+    catalog.map_or_else(
+        || format!("sqlite:{}", store.join("catalog.sqlite").display()),
+        str::to_string,
+    )
+}
+
+/// Opens the catalog (creating the store folder for the default SQLite
+/// file).
+async fn open_catalog(
+    store: &Path,
+    catalog: Option<&str>,
+) -> anyhow::Result<quant_catalog::Catalog> {
+    if catalog.is_none() {
+        std::fs::create_dir_all(store)
+            .with_context(|| format!("creating the store folder {}", store.display()))?;
+    }
+    Ok(quant_catalog::Catalog::connect(&catalog_url(store, catalog)).await?)
+}
+
+fn current_thread() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
 }
 
 fn calendar(path: Option<&Path>) -> anyhow::Result<Option<Vec<chrono::NaiveDate>>> {
@@ -183,9 +317,9 @@ fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Resul
     let cfg = quant_providers::DataConfig::from_file(&net.config)?;
     let chain = cfg.chain(&net.market, net.offline)?;
     let cal = calendar(net.calendar.as_deref())?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = current_thread()?;
+    let catalog = rt.block_on(open_catalog(&net.store, net.catalog.as_deref()))?;
+    let kind = if net.index { "index" } else { "daily" };
     let bar = ProgressBar::new(requests.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("fetching [{bar:40}] {pos}/{len} {msg}")
@@ -195,6 +329,7 @@ fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Resul
     let mut failures = Vec::new();
     for req in &requests {
         bar.set_message(req.symbol.clone());
+        let started = chrono::Utc::now();
         let r = rt.block_on(quant_providers::update::fetch_into_store(
             &chain,
             &net.store,
@@ -205,8 +340,38 @@ fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Resul
             quant_data::quality::QualityConfig::default(),
         ));
         bar.inc(1);
+        let mut rec = quant_catalog::UpdateRecord {
+            id: 0,
+            started_at: started,
+            finished_at: chrono::Utc::now(),
+            market: net.market.clone(),
+            kind: kind.to_string(),
+            symbol: req.symbol.clone(),
+            requested_start: req.start,
+            requested_end: req.end,
+            provider: None,
+            status: quant_catalog::UpdateStatus::Failed,
+            rows_fetched: 0,
+            rows_stored: 0,
+            rows_quarantined: 0,
+            last_date: None,
+            message: String::new(),
+        };
         match r {
             Ok(o) => {
+                rec.provider = Some(o.provider.clone());
+                rec.status = quant_catalog::UpdateStatus::Ok;
+                rec.rows_fetched = o.fetched as u64;
+                rec.rows_stored = o.stored as u64;
+                rec.rows_quarantined = o.quarantined as u64;
+                rec.last_date = o.last_date;
+                rec.message = o
+                    .failed
+                    .iter()
+                    .map(|(p, e)| format!("{p}: {e}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                rt.block_on(catalog.record_update(&rec, &o.report.issues))?;
                 let line = format!(
                     "{}: {} bars {}..{} from {}{}; {} stored in {}{}",
                     o.symbol,
@@ -235,11 +400,14 @@ fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Resul
             }
             Err(e) => {
                 bar.suspend(|| println!("{}: failed: {e}", req.symbol));
+                rec.message = e.to_string();
+                rt.block_on(catalog.record_update(&rec, &[]))?;
                 failures.push(req.symbol.clone());
             }
         }
     }
     bar.finish_and_clear();
+    rt.block_on(catalog.close());
     print!("{}", report.render());
     if failures.is_empty() {
         Ok(())
@@ -429,6 +597,244 @@ fn indicators(input: &Path, specs: &[String], out: &Path) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// `catalog …`.
+fn catalog_cmd(cmd: CatalogCmd) -> anyhow::Result<()> {
+    let rt = current_thread()?;
+    match cmd {
+        CatalogCmd::Status { at } => rt.block_on(async {
+            let c = open_catalog(&at.store, at.catalog.as_deref()).await?;
+            let n = c.counts().await?;
+            println!("catalog {}", c.url());
+            println!("instruments      {:>9}", n.instruments);
+            println!("trading_calendar {:>9}", n.calendar_days);
+            println!("adj_factors      {:>9}", n.adj_factors);
+            println!("fundamentals     {:>9}", n.fundamentals);
+            println!("update_history   {:>9}", n.updates);
+            println!("quality_log      {:>9}", n.quality_issues);
+            c.close().await;
+            Ok(())
+        }),
+        CatalogCmd::History { at, symbol, limit } => rt.block_on(async {
+            let c = open_catalog(&at.store, at.catalog.as_deref()).await?;
+            let rows = c.update_history(symbol.as_deref(), limit).await?;
+            println!(
+                "{:>5}  {:<20}  {:<6} {:<6} {:<12} {:<10} {:<6} {:>7} {:>7} {:>5}  {:<10}  note",
+                "id",
+                "started (UTC)",
+                "market",
+                "kind",
+                "symbol",
+                "provider",
+                "status",
+                "fetched",
+                "stored",
+                "quar",
+                "last"
+            );
+            for u in &rows {
+                println!(
+                    "{:>5}  {:<20}  {:<6} {:<6} {:<12} {:<10} {:<6} {:>7} {:>7} {:>5}  {:<10}  {}",
+                    u.id,
+                    u.started_at.format("%Y-%m-%d %H:%M:%S"),
+                    u.market,
+                    u.kind,
+                    u.symbol,
+                    u.provider.as_deref().unwrap_or("-"),
+                    u.status.name(),
+                    u.rows_fetched,
+                    u.rows_stored,
+                    u.rows_quarantined,
+                    u.last_date
+                        .map_or_else(|| "-".to_string(), |d| d.to_string()),
+                    u.message
+                );
+            }
+            c.close().await;
+            Ok(())
+        }),
+        CatalogCmd::Quality { at, symbol, rule } => {
+            let rule = rule
+                .map(|r| {
+                    quant_data::quality::Rule::from_name(&r).ok_or_else(|| {
+                        let names: Vec<&str> = quant_data::quality::Rule::ALL
+                            .iter()
+                            .map(|r| r.name())
+                            .collect();
+                        anyhow::anyhow!("unknown rule `{r}`; rules: {}", names.join(", "))
+                    })
+                })
+                .transpose()?;
+            rt.block_on(async {
+                let c = open_catalog(&at.store, at.catalog.as_deref()).await?;
+                let log = c.quality_log(symbol.as_deref(), rule).await?;
+                for e in &log {
+                    println!(
+                        "{}  {:<12} {:<13} {}  {}{}",
+                        e.recorded_at.format("%Y-%m-%d %H:%M:%S"),
+                        e.issue.symbol,
+                        e.issue.rule.name(),
+                        e.issue.date,
+                        e.issue.detail,
+                        e.update_id
+                            .map_or_else(String::new, |id| format!("  (update {id})"))
+                    );
+                }
+                println!("{} issues", log.len());
+                c.close().await;
+                Ok(())
+            })
+        }
+        CatalogCmd::Fetch {
+            net,
+            what,
+            exchange,
+            symbols,
+            start,
+            end,
+        } => {
+            let end = end.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let cfg = quant_providers::DataConfig::from_file(&net.config)?;
+            let chain = cfg.chain(&net.market, net.offline)?;
+            rt.block_on(fetch_reference(
+                &net,
+                &chain,
+                what,
+                &exchange,
+                &symbols,
+                (start, end),
+            ))
+        }
+    }
+}
+
+/// `catalog fetch`: reference data through the chain into the catalog.
+async fn fetch_reference(
+    net: &Net,
+    chain: &quant_providers::Failover,
+    what: Reference,
+    exchange: &str,
+    symbols: &[String],
+    (start, end): (chrono::NaiveDate, chrono::NaiveDate),
+) -> anyhow::Result<()> {
+    let c = open_catalog(&net.store, net.catalog.as_deref()).await?;
+    let served = |provider: &str, failed: &[(String, String)]| {
+        if failed.is_empty() {
+            format!("from {provider}")
+        } else {
+            let f: Vec<String> = failed.iter().map(|(p, e)| format!("{p}: {e}")).collect();
+            format!("from {provider} (after {})", f.join("; "))
+        }
+    };
+    match what {
+        Reference::Stocks => {
+            let s = chain.stock_list().await?;
+            let n = c.upsert_instruments(&s.data).await?;
+            println!("{n} instruments {}", served(&s.provider, &s.failed));
+        }
+        Reference::Calendar => {
+            let s = chain.trading_calendar(exchange, start, end).await?;
+            let n = c.upsert_calendar(exchange, &s.data).await?;
+            let open = s.data.iter().filter(|d| d.is_open).count();
+            println!(
+                "{n} calendar days of {exchange} ({open} open) {}",
+                served(&s.provider, &s.failed)
+            );
+        }
+        Reference::AdjFactors | Reference::Fundamentals => {
+            anyhow::ensure!(!symbols.is_empty(), "name symbols with --symbol");
+            for symbol in symbols {
+                let req = quant_providers::BarRequest {
+                    symbol: symbol.clone(),
+                    start,
+                    end,
+                };
+                if matches!(what, Reference::AdjFactors) {
+                    let s = chain.adj_factors(&req).await?;
+                    let n = c.upsert_adj_factors(symbol, &s.data).await?;
+                    println!(
+                        "{symbol}: {n} adj factors {}",
+                        served(&s.provider, &s.failed)
+                    );
+                } else {
+                    let s = chain.daily_basic(&req).await?;
+                    let n = c.upsert_fundamentals(&s.data).await?;
+                    println!(
+                        "{symbol}: {n} daily valuation rows {}",
+                        served(&s.provider, &s.failed)
+                    );
+                }
+            }
+        }
+    }
+    c.close().await;
+    Ok(())
+}
+
+/// `backup`: the store with a consistent snapshot of its SQLite catalog.
+fn backup(store: &Path, out: &Path, catalog: Option<&str>) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let live = store.join("catalog.sqlite");
+    let snapshot_dir = tempfile::tempdir()?;
+    let snapshot = snapshot_dir.path().join("catalog.sqlite");
+    let url = match catalog {
+        Some(u) => Some(u.to_string()),
+        None if live.is_file() => Some(catalog_url(store, None)),
+        None => None,
+    };
+    let mut extra = Vec::new();
+    if let Some(url) = url {
+        let rt = current_thread()?;
+        let snapped = rt.block_on(async {
+            let c = quant_catalog::Catalog::connect(&url).await?;
+            let r = if c.backend() == quant_catalog::Backend::Sqlite {
+                c.snapshot_sqlite(&snapshot).await.map(|()| true)
+            } else {
+                Ok(false)
+            };
+            c.close().await;
+            anyhow::Ok(r?)
+        })?;
+        if snapped {
+            extra.push((PathBuf::from("catalog.sqlite"), snapshot.clone()));
+        } else {
+            println!(
+                "note: the catalog is in PostgreSQL; back it up with pg_dump (not in this archive)"
+            );
+        }
+    }
+    let skip = |rel: &Path| {
+        rel.to_str()
+            .is_some_and(|r| r == "catalog.sqlite" || r.starts_with("catalog.sqlite-"))
+    };
+    let rep = quant_data::backup::backup(store, out, skip, &extra)?;
+    println!(
+        "backed up {} files ({} bytes) of {} into {} ({} bytes) in {:.2?}",
+        rep.files,
+        rep.bytes,
+        store.display(),
+        out.display(),
+        rep.archive_bytes,
+        started.elapsed()
+    );
+    Ok(())
+}
+
+/// `restore`.
+fn restore(archive: &Path, store: &Path, replace: bool) -> anyhow::Result<()> {
+    let rep = quant_data::backup::restore(archive, store, replace)?;
+    println!(
+        "restored {} files ({} series, {} bars, all validated) into {}",
+        rep.files,
+        rep.series,
+        rep.rows,
+        store.display()
+    );
+    if let Some(old) = rep.replaced {
+        println!("the previous store is kept at {}", old.display());
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
@@ -487,6 +893,17 @@ fn main() -> ExitCode {
             index,
             store,
         } => export(&store, &market, &symbol, index, (start, end), adjust, &out),
+        Cmd::Catalog(c) => catalog_cmd(c),
+        Cmd::Backup {
+            store,
+            out,
+            catalog,
+        } => backup(&store, &out, catalog.as_deref()),
+        Cmd::Restore {
+            archive,
+            store,
+            replace,
+        } => restore(&archive, &store, replace),
         Cmd::Indicators { list: true, .. } => {
             for line in quant_indicators::available() {
                 println!("{line}");

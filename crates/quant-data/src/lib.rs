@@ -1,6 +1,7 @@
 //! Market data in: daily-bar CSV and Parquet readers, row validation and an
 //! atomic Parquet store.
 //!
+//! - [`backup`]: the whole store to one `.tar.zst` archive and back;
 //! - [`series`]: [`BarSeries`], one instrument's bars in columns;
 //! - [`csv_io`]: the daily-bar CSV layout of `shared/data/` (read and write);
 //! - [`parquet_io`]: the same bars in Parquet;
@@ -8,13 +9,17 @@
 //! - [`quality`]: the validation pipeline of every fetch and import
 //!   (quarantine, gaps, suspensions, limit breaches, stale prices, provider
 //!   disagreement) and its data-quality report;
+//! - [`reference`]: adj factors, daily valuation figures, calendars and
+//!   instrument lists (what the SQL catalog stores);
 //! - [`store`]: `import` of a CSV folder into a Parquet store, atomically;
 //! - [`table`]: dated `f64` tables (indicator outputs) to CSV or Parquet.
 
+pub mod backup;
 pub mod csv_io;
 pub mod error;
 pub mod parquet_io;
 pub mod quality;
+pub mod reference;
 pub mod series;
 pub mod store;
 pub mod table;

@@ -48,6 +48,23 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, in report order.
+    pub const ALL: [Rule; 7] = [
+        Self::BadRow,
+        Self::Duplicate,
+        Self::Gap,
+        Self::ZeroVolume,
+        Self::LimitBreach,
+        Self::StalePrice,
+        Self::Disagreement,
+    ];
+
+    /// The rule named `name` (as [`Rule::name`] writes it); `None` for an
+    /// unknown name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+
     /// The rule's name in reports.
     pub fn name(self) -> &'static str {
         match self {

@@ -40,6 +40,7 @@ use quant_core::Bar;
 pub use config::{ClientSettings, DataConfig};
 pub use error::{Error, Result};
 pub use failover::{Failover, Served};
+pub use quant_data::reference::{AdjFactor, CalendarDay, DailyBasic, ListStatus, ListedInstrument};
 
 /// One instrument's bars over a date range (both ends inclusive,
 /// exchange-local dates).
@@ -51,90 +52,6 @@ pub struct BarRequest {
     pub start: NaiveDate,
     /// Last date wanted.
     pub end: NaiveDate,
-}
-
-/// One cumulative adjustment factor (TuShare `adj_factor`): backward
-/// (后复权) price = raw price × factor.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AdjFactor {
-    /// Trading day.
-    pub date: NaiveDate,
-    /// Cumulative factor (dimensionless, > 0).
-    pub factor: f64,
-}
-
-/// Daily valuation and turnover figures (TuShare `daily_basic`), in base
-/// units: shares and CNY (TuShare's 万股 and 万元 are converted), ratios as
-/// the source gives them. `None` where the source has no value (PE of a
-/// loss-maker).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DailyBasic {
-    /// Symbol, `600519.SH`.
-    pub symbol: String,
-    /// Trading day.
-    pub date: NaiveDate,
-    /// Close, CNY.
-    pub close: Option<f64>,
-    /// Turnover rate, percent.
-    pub turnover_rate: Option<f64>,
-    /// Price/earnings.
-    pub pe: Option<f64>,
-    /// Price/earnings, trailing twelve months.
-    pub pe_ttm: Option<f64>,
-    /// Price/book.
-    pub pb: Option<f64>,
-    /// Dividend yield, trailing twelve months, percent.
-    pub dv_ttm: Option<f64>,
-    /// Total shares.
-    pub total_share: Option<f64>,
-    /// Floating shares.
-    pub float_share: Option<f64>,
-    /// Total market value, CNY.
-    pub total_mv: Option<f64>,
-    /// Floating market value, CNY.
-    pub circ_mv: Option<f64>,
-}
-
-/// One calendar day of an exchange.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CalendarDay {
-    /// The day.
-    pub date: NaiveDate,
-    /// Whether the exchange trades that day.
-    pub is_open: bool,
-}
-
-/// Listing status of an instrument.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListStatus {
-    /// Listed and trading.
-    Listed,
-    /// Delisted (kept to avoid survivorship bias).
-    Delisted,
-    /// Listing paused.
-    Paused,
-}
-
-/// One row of a provider's instrument list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedInstrument {
-    /// Symbol, `600519.SH`.
-    pub symbol: String,
-    /// Name (`ST`/`*ST` prefixes mark risk-warning stocks).
-    pub name: String,
-    /// Exchange code as the source gives it (`SSE`, `SZSE`, `BSE`).
-    pub exchange: String,
-    /// Board as the source gives it (主板, 创业板, 科创板, 北交所…); empty when
-    /// unknown.
-    pub market: String,
-    /// Industry; empty when unknown.
-    pub industry: String,
-    /// Listing date.
-    pub list_date: Option<NaiveDate>,
-    /// Delisting date.
-    pub delist_date: Option<NaiveDate>,
-    /// Status.
-    pub status: ListStatus,
 }
 
 /// One kline (crypto bar) at any interval; times in UTC.

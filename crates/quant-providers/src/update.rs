@@ -31,6 +31,9 @@ pub struct FetchOutcome {
     pub fetched: usize,
     /// Bars in the stored file after the merge.
     pub stored: usize,
+    /// The stored file's last date after the merge (`None` when nothing
+    /// is stored).
+    pub last_date: Option<NaiveDate>,
     /// Rows quarantined.
     pub quarantined: usize,
     /// The quality report of the fetched rows.
@@ -108,10 +111,16 @@ pub async fn fetch_into_store(
             .join(format!("{}.csv", req.symbol));
         quant_data::store::write_quarantine(&q, &checked.quarantined)?;
     }
-    let stored = if checked.clean.is_empty() {
-        0
+    let (stored, last_date) = if checked.clean.is_empty() {
+        if path.is_file() {
+            let kept = quant_data::parquet_io::read_parquet(&path)?;
+            (kept.len(), kept.dates.last().copied())
+        } else {
+            (0, None)
+        }
     } else {
-        quant_data::store::merge_bars(&path, &checked.clean)?.len()
+        let merged = quant_data::store::merge_bars(&path, &checked.clean)?;
+        (merged.len(), merged.dates.last().copied())
     };
     Ok(FetchOutcome {
         symbol: req.symbol.clone(),
@@ -119,6 +128,7 @@ pub async fn fetch_into_store(
         failed: served.failed,
         fetched: served.data.len(),
         stored,
+        last_date,
         quarantined: checked.quarantined.len(),
         report: checked.report,
         path,
