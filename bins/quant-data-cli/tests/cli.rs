@@ -368,6 +368,301 @@ fn fetch_with_failover_then_update_then_offline() {
     assert_eq!(code, Some(2));
     assert!(out.contains("offline mode refuses network access"), "{out}");
     assert_eq!(std::fs::read(&stored).unwrap(), before);
+
+    // the catalog (default: store/catalog.sqlite) has every fetch, the
+    // failed one too, newest first
+    let (code, out, err) = quant_data(&["catalog", "history"], dir.path());
+    assert_eq!(code, Some(0), "{out}{err}");
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    assert!(
+        rows[0].contains("000001.SZ") && rows[0].contains("failed"),
+        "{out}"
+    );
+    assert!(
+        rows[0].contains("offline mode refuses network access"),
+        "{out}"
+    );
+    assert!(
+        rows[1].contains("eastmoney") && rows[1].contains(" ok "),
+        "{out}"
+    );
+    assert!(
+        rows[2].contains("eastmoney") && rows[2].contains("2019-03-29"),
+        "{out}"
+    );
+    assert!(rows[2].contains("QUANT_CLI_TEST_TOKEN is not set"), "{out}");
+    let (code, out, _) = quant_data(&["catalog", "status"], dir.path());
+    assert_eq!(code, Some(0));
+    assert!(out.contains("update_history           3"), "{out}");
+
+    // backup and restore the whole store, catalog included
+    let (code, out, err) = quant_data(&["backup", "--out", "backups/store.tar.zst"], dir.path());
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("backed up 2 files"), "{out}");
+    let (code, out, err) = quant_data(
+        &[
+            "restore",
+            "--archive",
+            "backups/store.tar.zst",
+            "--store",
+            "store",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(err.contains("--replace"), "{err}");
+    let (code, out, err) = quant_data(
+        &[
+            "restore",
+            "--archive",
+            "backups/store.tar.zst",
+            "--store",
+            "store",
+            "--replace",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("restored 2 files (1 series"), "{out}");
+    assert!(
+        out.contains("previous store is kept at store.replaced-"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read(&stored).unwrap(), before);
+    let (code, out, _) = quant_data(&["catalog", "history", "--limit", "1"], dir.path());
+    assert_eq!(code, Some(0));
+    assert!(out.contains("failed"), "{out}");
+}
+
+/// A fake TuShare Pro server on 127.0.0.1: `trade_cal` from the SSE
+/// Composite's real trading days, `stock_basic` from the fixtures'
+/// instrument list, `adj_factor` from a real fixture; TuShare's reply
+/// shape (newest first, dates as YYYYMMDD). Returns its base URL.
+fn fake_tushare() -> String {
+    let idx = quant_data::csv_io::read_csv(&fixtures().join("cn/index/000001.SH.csv")).unwrap();
+    let gree = quant_data::csv_io::read_csv(&fixtures().join("cn/daily/000651.SZ.csv")).unwrap();
+    let meta = std::fs::read_to_string(fixtures().join("cn/meta/instruments.csv")).unwrap();
+    let handler = move |axum::Json(req): axum::Json<serde_json::Value>| {
+        let (idx, gree, meta) = (idx.clone(), gree.clone(), meta.clone());
+        async move {
+            let ymd = |d: chrono::NaiveDate| d.format("%Y%m%d").to_string();
+            let param = |k: &str| {
+                chrono::NaiveDate::parse_from_str(req["params"][k].as_str().unwrap(), "%Y%m%d")
+                    .unwrap()
+            };
+            if req["token"] != "fake-token" {
+                return axum::Json(serde_json::json!({"code": 40101, "msg": "token invalid"}));
+            }
+            let (fields, mut items): (Vec<&str>, Vec<serde_json::Value>) = match req["api_name"]
+                .as_str()
+                .unwrap()
+            {
+                "trade_cal" => {
+                    let (mut d, end) = (param("start_date"), param("end_date"));
+                    let mut items = Vec::new();
+                    while d <= end {
+                        let open = i32::from(idx.dates.binary_search(&d).is_ok());
+                        items.push(serde_json::json!(["SSE", ymd(d), open]));
+                        d = d.succ_opt().unwrap();
+                    }
+                    (vec!["exchange", "cal_date", "is_open"], items)
+                }
+                "stock_basic" => {
+                    let items = if req["params"]["list_status"] == "L" {
+                        meta.lines()
+                            .skip(1)
+                            .map(|l| {
+                                let c: Vec<&str> = l.split(',').collect();
+                                serde_json::json!([
+                                    c[0],
+                                    c[1],
+                                    c[4],
+                                    c[3],
+                                    c[2],
+                                    "L",
+                                    c[6].replace('-', ""),
+                                    null
+                                ])
+                            })
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    (
+                        vec![
+                            "ts_code",
+                            "name",
+                            "industry",
+                            "market",
+                            "exchange",
+                            "list_status",
+                            "list_date",
+                            "delist_date",
+                        ],
+                        items,
+                    )
+                }
+                "adj_factor" => {
+                    let (beg, end) = (param("start_date"), param("end_date"));
+                    let items = (0..gree.len())
+                        .filter(|&i| gree.dates[i] >= beg && gree.dates[i] <= end)
+                        .map(|i| {
+                            serde_json::json!(["000651.SZ", ymd(gree.dates[i]), gree.adj_factor[i]])
+                        })
+                        .collect();
+                    (vec!["ts_code", "trade_date", "adj_factor"], items)
+                }
+                other => panic!("unexpected api {other}"),
+            };
+            items.reverse();
+            axum::Json(serde_json::json!({
+                "code": 0, "msg": "",
+                "data": {"fields": fields, "items": items, "has_more": false}
+            }))
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap()).unwrap();
+            let app = axum::Router::new().route("/", axum::routing::post(handler));
+            axum::serve(l, app).await.unwrap();
+        });
+    });
+    format!("http://{}/", rx.recv().unwrap())
+}
+
+#[test]
+fn catalog_fetch_stores_tushare_reference_data() {
+    let url = fake_tushare();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("data.toml"),
+        format!(
+            "[client]\nmax_attempts = 1\n\
+             [providers.tushare]\nbase_url = \"{url}\"\ntoken_env = \"QUANT_CLI_FAKE_TUSHARE\"\n\
+             [markets.cn]\nprimary = \"tushare\"\n"
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_quant-data"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("QUANT_CLI_FAKE_TUSHARE", "fake-token")
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+        )
+    };
+    let net = ["--config", "data.toml", "--market", "cn"];
+    let with = |extra: &[&'static str]| {
+        let mut a: Vec<&str> = vec!["catalog", "fetch"];
+        a.extend(net);
+        a.extend(extra);
+        a
+    };
+    let (code, out) = run(&with(&[
+        "--what",
+        "calendar",
+        "--start",
+        "2021-01-01",
+        "--end",
+        "2021-01-31",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    // January 2021: 31 days, 20 SSE trading days
+    assert!(
+        out.contains("31 calendar days of SSE (20 open) from tushare"),
+        "{out}"
+    );
+    let (code, out) = run(&with(&["--what", "stocks"]));
+    assert_eq!(code, Some(0), "{out}");
+    let listed = std::fs::read_to_string(fixtures().join("cn/meta/instruments.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert!(
+        out.contains(&format!("{listed} instruments from tushare")),
+        "{out}"
+    );
+    let (code, out) = run(&with(&[
+        "--what",
+        "adj-factors",
+        "--symbol",
+        "000651.SZ",
+        "--start",
+        "2021-08-01",
+        "--end",
+        "2021-08-31",
+    ]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("000651.SZ: 22 adj factors from tushare"),
+        "{out}"
+    );
+    let (code, out) = run(&["catalog", "status"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!("instruments      {listed:>9}")),
+        "{out}"
+    );
+    assert!(out.contains("trading_calendar        31"), "{out}");
+    assert!(out.contains("adj_factors             22"), "{out}");
+
+    // the catalog's own reading of the stored rows
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c = quant_catalog::Catalog::open_sqlite(&dir.path().join("store/catalog.sqlite"))
+            .await
+            .unwrap();
+        let jan = c
+            .trading_days(
+                "SSE",
+                "2021-01-01".parse().unwrap(),
+                "2021-01-31".parse().unwrap(),
+            )
+            .await
+            .unwrap();
+        let idx = quant_data::csv_io::read_csv(&fixtures().join("cn/index/000001.SH.csv")).unwrap();
+        let want: Vec<chrono::NaiveDate> = idx
+            .dates
+            .iter()
+            .copied()
+            .filter(|d| d.format("%Y-%m").to_string() == "2021-01")
+            .collect();
+        assert_eq!(jan, want);
+        let f = c.adj_factors("000651.SZ").await.unwrap();
+        let gree =
+            quant_data::csv_io::read_csv(&fixtures().join("cn/daily/000651.SZ.csv")).unwrap();
+        for a in &f {
+            let i = gree.index_of(a.date).unwrap();
+            assert_eq!(a.factor, gree.adj_factor[i]);
+        }
+        c.close().await;
+    });
+
+    // a bad token: TuShare's 40101, a clear error, the catalog unchanged
+    let o = Command::new(env!("CARGO_BIN_EXE_quant-data"))
+        .args(with(&["--what", "stocks"]))
+        .current_dir(dir.path())
+        .env("QUANT_CLI_FAKE_TUSHARE", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("40101"), "{err}");
+    let (_, out) = run(&["catalog", "status"]);
+    assert!(
+        out.contains(&format!("instruments      {listed:>9}")),
+        "{out}"
+    );
 }
 
 #[test]
