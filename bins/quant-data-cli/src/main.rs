@@ -11,6 +11,10 @@
 //!                   [--adjust none|forward|backward] [--start DATE] [--end DATE] [--index] [--store store]
 //! quant-data indicators --input BARS.csv --spec 'RSI(14)' --spec 'MACD(12,26,9)' --out OUT.csv
 //! quant-data indicators --list
+//! quant-data catalog status|history|quality [--store store] [--catalog URL] [--symbol S]
+//! quant-data catalog fetch --market cn --what stocks|calendar|adj-factors|fundamentals [--symbol S …]
+//! quant-data backup --out FILE.tar.zst [--store store]
+//! quant-data restore --archive FILE.tar.zst [--store store] [--replace]
 //! ```
 //! `import` converts every daily-bar CSV under `CSV_DIR` into
 //! `STORE_DIR/<same relative path>.parquet`, validating every row first; a
@@ -31,6 +35,13 @@
 //! access. `validate` prints the quality report of stored or CSV bars.
 //! `list` shows every stored series (rows, first and last date); `export`
 //! writes one of them, raw or forward/backward adjusted from its factors.
+//!
+//! Every fetch is recorded in the SQL catalog (`--catalog URL`; default
+//! `sqlite:STORE/catalog.sqlite`): `update_history` and its issues in
+//! `quality_log`. `catalog fetch` brings reference data (stock list,
+//! calendar, adj factors, daily valuation) into it. `backup` archives the
+//! store with a consistent catalog snapshot; `restore` validates every bar
+//! file before it moves the store into place.
 //!
 //! Exit codes: 0 success, 1 `validate` found rows that fail hard, 2 error
 //! (for `fetch`/`update`: at least one symbol failed; the others are

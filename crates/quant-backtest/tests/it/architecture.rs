@@ -11,6 +11,7 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("quant-data", vec!["quant-core"]),
         ("quant-indicators", vec!["quant-core"]),
         ("quant-providers", vec!["quant-core", "quant-data"]),
+        ("quant-catalog", vec!["quant-core", "quant-data"]),
         ("quant-strategy", vec!["quant-core", "quant-indicators"]),
         ("quant-exec", vec!["quant-core", "quant-strategy"]),
         (
