@@ -7,7 +7,9 @@
 //! Run: `cargo bench -p quant-data --bench store_scale`
 //! (optional arguments after `--`: SYMBOLS DAYS; `SHARED_CN_DAILY=DIR`
 //! points at the real data, default `../shared/data/cn/daily` beside the
-//! checkout).
+//! checkout; `STORE_SCALE_DIR=DIR` writes the synthetic store there and
+//! keeps it, and reuses it when it is already there, for profiling the
+//! load alone).
 
 #![allow(clippy::unwrap_used)]
 
@@ -77,13 +79,16 @@ fn main() {
         args.get(1).copied().unwrap_or(5000),
     );
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("cn/daily");
+    let root = std::env::var_os("STORE_SCALE_DIR")
+        .map_or_else(|| tmp.path().to_path_buf(), std::path::PathBuf::from);
+    let store = root.join("cn/daily");
     std::fs::create_dir_all(&store).unwrap();
     let start = chrono::NaiveDate::from_ymd_opt(2005, 1, 4).unwrap();
+    let reuse = std::fs::read_dir(&store).unwrap().next().is_some();
 
     let t = Instant::now();
     let mut rows = 0usize;
-    for i in 0..n_sym {
+    for i in (0..n_sym).filter(|_| !reuse) {
         let mut s = synthetic(i, n_days, start);
         let code = if i % 2 == 0 { 600_000 + i } else { i };
         let name = format!("{code:06}.{}", if i % 2 == 0 { "SH" } else { "SZ" });
@@ -92,6 +97,10 @@ fn main() {
         quant_data::parquet_io::write_parquet(&store.join(format!("{name}.parquet")), &s).unwrap();
     }
     let write = t.elapsed();
+    if reuse {
+        rows = load_store(&root).unwrap().iter().map(BarSeries::len).sum();
+        println!("reusing the synthetic store in {}", root.display());
+    }
     let bytes = dir_bytes(&store);
     println!(
         "synthetic: {n_sym} symbols × {n_days} days = {rows} rows; write {write:.2?} ({:.2} M rows/s); {:.1} MB on disk, {:.2} bytes/row",
@@ -101,7 +110,7 @@ fn main() {
     );
     for round in 1..=3 {
         let t = Instant::now();
-        let all = load_store(tmp.path()).unwrap();
+        let all = load_store(&root).unwrap();
         let load = t.elapsed();
         let n: usize = all.iter().map(BarSeries::len).sum();
         assert_eq!(n, rows);

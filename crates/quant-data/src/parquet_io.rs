@@ -3,8 +3,11 @@
 //! Schema (one file per instrument, the symbol in the file name and in the
 //! key-value metadata `symbol`): `date: Date32` (days since 1970-01-01),
 //! `open, high, low, close, pre_close, volume, amount, adj_factor: Float64`,
-//! all non-null (NaN stands for "absent" as in [`BarSeries`]). Compression:
-//! ZSTD level 3. Reading validates every row like the CSV reader.
+//! all non-null (NaN stands for "absent" as in [`BarSeries`]). One row
+//! group per calendar year, with min/max statistics, so a date range loads
+//! without decompressing the other years ([`read_parquet_range`]).
+//! Compression: ZSTD level 3, plain encoding. Reading validates every row
+//! like the CSV reader.
 
 use std::fs::File;
 use std::io::Write;
@@ -13,12 +16,13 @@ use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, Date32Array, Float64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use parquet::file::statistics::Statistics;
 
 use crate::csv_io::symbol_from_path;
 use crate::error::{Error, Result};
@@ -94,7 +98,18 @@ pub fn write_parquet_to<W: Write + Send>(w: W, path: &Path, s: &BarSeries) -> Re
         .set_dictionary_enabled(false)
         .build();
     let mut writer = ArrowWriter::try_new(w, schema(), Some(props)).map_err(|e| pq_err(path, e))?;
-    writer.write(&batch).map_err(|e| pq_err(path, e))?;
+    // one row group per calendar year: a date-range read skips the other
+    // years by their `date` statistics (see `read_parquet_range`)
+    let mut start = 0;
+    while start < s.len() {
+        let year = s.dates[start].year();
+        let end = start + s.dates[start..].partition_point(|d| d.year() == year);
+        writer
+            .write(&batch.slice(start, end - start))
+            .map_err(|e| pq_err(path, e))?;
+        writer.flush().map_err(|e| pq_err(path, e))?;
+        start = end;
+    }
     writer.close().map_err(|e| pq_err(path, e))?;
     Ok(())
 }
@@ -115,34 +130,93 @@ pub fn write_parquet(path: &Path, s: &BarSeries) -> Result<()> {
 /// lacks a column, and [`Error::BadRow`] (1-based row number) for a row that
 /// fails validation.
 pub fn read_parquet(path: &Path) -> Result<BarSeries> {
+    read_parquet_range(path, NaiveDate::MIN, NaiveDate::MAX)
+}
+
+/// Reads and validates the bars of a Parquet bar file dated `from` to `to`
+/// (both inclusive). Only the row groups (calendar years, see
+/// [`write_parquet_to`]) whose `date` statistics overlap the range are
+/// decompressed; the others are skipped unread.
+///
+/// # Errors
+/// As [`read_parquet`]; row numbers in [`Error::BadRow`] count from the
+/// first row read.
+pub fn read_parquet_range(path: &Path, from: NaiveDate, to: NaiveDate) -> Result<BarSeries> {
     let symbol = symbol_from_path(path)?;
-    let f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| pq_err(path, e))?;
-    let have = builder
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect::<Vec<_>>()
-        .join(",");
+    // one read of the whole file: bar files are small, and many small reads
+    // cost more than the bytes
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+        .map_err(|e| pq_err(path, e))?;
+    let have = || {
+        builder
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     for c in std::iter::once("date").chain(FLOAT_COLUMNS) {
         if builder.schema().field_with_name(c).is_err() {
             return Err(Error::MissingColumn {
                 path: path.to_path_buf(),
                 column: c,
-                have,
+                have: have(),
             });
         }
     }
+    let ep = epoch();
+    let days = |d: NaiveDate| {
+        i32::try_from((d - ep).num_days()).unwrap_or(if d < ep { i32::MIN } else { i32::MAX })
+    };
+    let (lo, hi) = (days(from), days(to));
+    let md = builder.metadata().clone();
+    let date_col = md
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .position(|c| c.name() == "date");
+    let groups: Vec<usize> = (0..md.num_row_groups())
+        .filter(|&g| {
+            let stats = date_col.and_then(|c| md.row_group(g).column(c).statistics());
+            match stats {
+                Some(Statistics::Int32(st)) => match (st.min_opt(), st.max_opt()) {
+                    (Some(&min), Some(&max)) => max >= lo && min <= hi,
+                    _ => true,
+                },
+                _ => true,
+            }
+        })
+        .collect();
+    let rows: usize = groups
+        .iter()
+        .map(|&g| usize::try_from(md.row_group(g).num_rows()).unwrap_or(0))
+        .sum();
     let reader = builder
-        .with_batch_size(65_536)
+        .with_row_groups(groups)
+        .with_batch_size(rows.max(1))
         .build()
         .map_err(|e| pq_err(path, e))?;
+    let mut day_numbers: Vec<i32> = Vec::with_capacity(rows);
     let mut s = BarSeries {
         symbol: Some(symbol),
         ..BarSeries::default()
     };
-    let ep = epoch();
+    let mut targets: [&mut Vec<f64>; 8] = [
+        &mut s.open,
+        &mut s.high,
+        &mut s.low,
+        &mut s.close,
+        &mut s.pre_close,
+        &mut s.volume,
+        &mut s.amount,
+        &mut s.adj_factor,
+    ];
+    for t in &mut targets {
+        t.reserve_exact(rows);
+    }
     for batch in reader {
         let batch = batch.map_err(|e| pq_err(path, e))?;
         let col = |name: &str| {
@@ -154,24 +228,8 @@ pub fn read_parquet(path: &Path) -> Result<BarSeries> {
             .as_any()
             .downcast_ref::<Date32Array>()
             .ok_or_else(|| pq_err(path, "date is not Date32"))?;
-        // days since 1970-01-01 → days since 0001-01-01 (CE), one call per row
-        let ce0 = chrono::Datelike::num_days_from_ce(&ep);
-        for &d in dates.values() {
-            let day = NaiveDate::from_num_days_from_ce_opt(ce0 + d)
-                .ok_or_else(|| pq_err(path, format!("date {d} days after 1970 is out of range")))?;
-            s.dates.push(day);
-        }
-        let targets: [&mut Vec<f64>; 8] = [
-            &mut s.open,
-            &mut s.high,
-            &mut s.low,
-            &mut s.close,
-            &mut s.pre_close,
-            &mut s.volume,
-            &mut s.amount,
-            &mut s.adj_factor,
-        ];
-        for (name, target) in FLOAT_COLUMNS.iter().zip(targets) {
+        day_numbers.extend_from_slice(dates.values());
+        for (name, target) in FLOAT_COLUMNS.iter().zip(targets.iter_mut()) {
             let a = col(name)?;
             if a.null_count() > 0 {
                 return Err(pq_err(path, format!("column {name} holds nulls")));
@@ -183,13 +241,46 @@ pub fn read_parquet(path: &Path) -> Result<BarSeries> {
             target.extend_from_slice(a.values());
         }
     }
-    for i in 0..s.len() {
-        let prev = i.checked_sub(1).map(|p| s.dates[p]);
-        check_bar(&s.bar(i), prev).map_err(|reason| Error::BadRow {
-            path: path.to_path_buf(),
-            line: i as u64 + 1,
-            reason,
-        })?;
+    // the first and last row groups may hold days outside the range
+    let first = day_numbers.partition_point(|&d| d < lo);
+    let end = day_numbers.partition_point(|&d| d <= hi).max(first);
+    if first > 0 || end < day_numbers.len() {
+        day_numbers.truncate(end);
+        day_numbers.drain(..first);
+        for t in &mut targets {
+            t.truncate(end);
+            t.drain(..first);
+        }
+    }
+    s.dates =
+        dates_from_days(&day_numbers, ep).ok_or_else(|| pq_err(path, "a date is out of range"))?;
+    if !crate::validate::rows_valid(&s) || !day_numbers.windows(2).all(|w| w[0] < w[1]) {
+        // the slow path names the first bad row and its reason
+        for i in 0..s.len() {
+            let prev = i.checked_sub(1).map(|p| s.dates[p]);
+            check_bar(&s.bar(i), prev).map_err(|reason| Error::BadRow {
+                path: path.to_path_buf(),
+                line: i as u64 + 1,
+                reason,
+            })?;
+        }
     }
     Ok(s)
+}
+
+/// Dates from days since `epoch`; `None` when one is out of `NaiveDate`'s
+/// range. Consecutive days take the cheap successor step.
+fn dates_from_days(days: &[i32], epoch: NaiveDate) -> Option<Vec<NaiveDate>> {
+    let ce0 = chrono::Datelike::num_days_from_ce(&epoch);
+    let mut out = Vec::with_capacity(days.len());
+    let mut prev: Option<(i32, NaiveDate)> = None;
+    for &d in days {
+        let date = match prev {
+            Some((p, pd)) if d == p + 1 => pd.succ_opt()?,
+            _ => NaiveDate::from_num_days_from_ce_opt(ce0.checked_add(d)?)?,
+        };
+        out.push(date);
+        prev = Some((d, date));
+    }
+    Some(out)
 }

@@ -71,6 +71,77 @@ pub fn check_bar(bar: &Bar, prev_date: Option<NaiveDate>) -> Result<(), String> 
     Ok(())
 }
 
+/// Whether every row of `s` passes the value rules of [`check_bar`] (not
+/// the date order): the same predicate, branch-free over the columns so
+/// that a whole series is checked at memory speed. Callers re-run
+/// [`check_bar`] row by row only when this fails, to name the row.
+pub fn rows_valid(s: &crate::BarSeries) -> bool {
+    let n = s.len();
+    let cols = [
+        &s.open,
+        &s.high,
+        &s.low,
+        &s.close,
+        &s.pre_close,
+        &s.volume,
+        &s.amount,
+        &s.adj_factor,
+    ];
+    if cols.iter().any(|c| c.len() != n) {
+        return false;
+    }
+    // blocks keep the `all` short-circuit without a branch per row
+    const BLOCK: usize = 1024;
+    let mut start = 0;
+    while start < n {
+        let end = (start + BLOCK).min(n);
+        if !block_valid(
+            &s.open[start..end],
+            &s.high[start..end],
+            &s.low[start..end],
+            &s.close[start..end],
+            &s.pre_close[start..end],
+            &s.volume[start..end],
+            &s.amount[start..end],
+            &s.adj_factor[start..end],
+        ) {
+            return false;
+        }
+        start = end;
+    }
+    true
+}
+
+/// [`rows_valid`] over one block of equal-length column slices.
+#[allow(clippy::too_many_arguments)]
+fn block_valid(
+    open: &[f64],
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    pre_close: &[f64],
+    volume: &[f64],
+    amount: &[f64],
+    adj: &[f64],
+) -> bool {
+    const INF: f64 = f64::INFINITY;
+    let positive = |x: f64| (x > 0.0) & (x < INF);
+    let mut ok = true;
+    for i in 0..open.len() {
+        let (o, h, l, c) = (open[i], high[i], low[i], close[i]);
+        let (p, v, a, f) = (pre_close[i], volume[i], amount[i], adj[i]);
+        // NaN fails every comparison, so these reject NaN too, as
+        // `check_bar` does; pre_close and amount may be NaN (absent)
+        ok &= positive(o) & positive(h) & positive(l) & positive(c);
+        ok &= (v >= 0.0) & (v < INF);
+        ok &= !(a < 0.0) & (a != INF);
+        ok &= (l <= o) & (l <= c) & (o <= h) & (c <= h);
+        ok &= p.is_nan() | positive(p);
+        ok &= positive(f);
+    }
+    ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +157,52 @@ mod tests {
             volume: 100.0,
             amount: 1000.0,
             adj_factor: 1.0,
+        }
+    }
+
+    /// `rows_valid` is `check_bar` over every row, on bars built to sit on
+    /// each rule's edge.
+    #[test]
+    fn rows_valid_agrees_with_check_bar() {
+        let special = [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.0,
+            -0.0,
+            -1.0,
+            9.5,
+            10.0,
+            10.5,
+            11.0,
+            1e-300,
+        ];
+        let base = bar();
+        let fields = 8;
+        for f in 0..fields {
+            for &v in &special {
+                let mut b = base;
+                match f {
+                    0 => b.open = v,
+                    1 => b.high = v,
+                    2 => b.low = v,
+                    3 => b.close = v,
+                    4 => b.pre_close = v,
+                    5 => b.volume = v,
+                    6 => b.amount = v,
+                    _ => b.adj_factor = v,
+                }
+                let mut s = crate::BarSeries::default();
+                s.push(&base);
+                let mut b2 = b;
+                b2.date = b.date.succ_opt().unwrap();
+                s.push(&b2);
+                assert_eq!(
+                    rows_valid(&s),
+                    check_bar(&b2, None).is_ok(),
+                    "field {f} = {v}"
+                );
+            }
         }
     }
 

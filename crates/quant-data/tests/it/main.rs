@@ -186,3 +186,5 @@ fn adjusted_prices_make_ex_date_returns_real() {
 }
 
 mod backup;
+
+mod partitions;
