@@ -16,6 +16,8 @@
 use std::path::Path;
 use std::time::Instant;
 
+use chrono::Datelike;
+
 use quant_core::Bar;
 use quant_data::BarSeries;
 use quant_data::store::{files_with_extension, import_csv_dir, load_store};
@@ -64,7 +66,11 @@ fn synthetic(sym: usize, days: usize, start: chrono::NaiveDate) -> BarSeries {
             amount: (volume * (open + close) / 2.0).round(),
             adj_factor: factor,
         });
+        // trading days: weekdays, so 5000 bars span about 20 years
         date = date.succ_opt().unwrap();
+        while matches!(date.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
+            date = date.succ_opt().unwrap();
+        }
     }
     out
 }

@@ -112,8 +112,14 @@ pub fn rows_valid(s: &crate::BarSeries) -> bool {
     true
 }
 
-/// [`rows_valid`] over one block of equal-length column slices.
-#[allow(clippy::too_many_arguments)]
+/// [`rows_valid`] over one block of equal-length column slices. Written
+/// with `&` on comparisons, not `&&` or `contains`, so that it stays
+/// branch-free; a comparison with NaN is false, which is the rule.
+#[allow(
+    clippy::too_many_arguments,
+    clippy::manual_range_contains,
+    clippy::neg_cmp_op_on_partial_ord
+)]
 fn block_valid(
     open: &[f64],
     high: &[f64],
@@ -126,8 +132,12 @@ fn block_valid(
 ) -> bool {
     const INF: f64 = f64::INFINITY;
     let positive = |x: f64| (x > 0.0) & (x < INF);
+    // equal lengths up front: no bounds check in the loop, so it vectorises
+    let n = open.len();
+    let (high, low, close) = (&high[..n], &low[..n], &close[..n]);
+    let (pre_close, volume, amount, adj) = (&pre_close[..n], &volume[..n], &amount[..n], &adj[..n]);
     let mut ok = true;
-    for i in 0..open.len() {
+    for i in 0..n {
         let (o, h, l, c) = (open[i], high[i], low[i], close[i]);
         let (p, v, a, f) = (pre_close[i], volume[i], amount[i], adj[i]);
         // NaN fails every comparison, so these reject NaN too, as

@@ -1,5 +1,6 @@
-//! Date partitions inside a symbol's file: one row group per year, and a
-//! date-range read that leaves the other years unread.
+//! Date partitions inside a symbol's file: one row group per calendar
+//! decade, and a date-range read that leaves the other decades unread;
+//! the compact column forms read back bit for bit.
 
 use chrono::{Datelike, NaiveDate};
 use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -12,14 +13,16 @@ fn d(s: &str) -> NaiveDate {
 }
 
 #[test]
-fn one_row_group_per_year_and_ranges_equal_slices_of_the_whole() {
+fn one_row_group_per_decade_and_ranges_equal_slices_of_the_whole() {
     let csv = quant_data::csv_io::read_csv(&fixtures().join("cn/daily/600519.SH.csv")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("600519.SH.parquet");
     write_parquet(&path, &csv).unwrap();
-    let years: std::collections::BTreeSet<i32> = csv.dates.iter().map(|d| d.year()).collect();
+    let decades: std::collections::BTreeSet<i32> =
+        csv.dates.iter().map(|d| d.year() / 10).collect();
+    assert!(decades.len() >= 2, "the fixture spans decades");
     let r = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
-    assert_eq!(r.metadata().num_row_groups(), years.len());
+    assert_eq!(r.metadata().num_row_groups(), decades.len());
 
     let all = read_parquet(&path).unwrap();
     assert_eq!(all.dates, csv.dates);
@@ -42,12 +45,12 @@ fn one_row_group_per_year_and_ranges_equal_slices_of_the_whole() {
 }
 
 #[test]
-fn a_range_read_does_not_touch_other_years() {
+fn a_range_read_does_not_touch_other_decades() {
     let csv = quant_data::csv_io::read_csv(&fixtures().join("cn/daily/600036.SH.csv")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("600036.SH.parquet");
     write_parquet(&path, &csv).unwrap();
-    // wreck every data byte of the first year's row group
+    // wreck every data byte of the first decade's row group
     let r = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
     let g = r.metadata().row_group(0);
     let first_year = csv.dates[0].year();
@@ -60,13 +63,77 @@ fn a_range_read_does_not_touch_other_years() {
     }
     std::fs::write(&path, &bytes).unwrap();
 
-    // a later range loads: the wrecked year is never read
+    // a later range loads: the wrecked decade is never read
     let last_year = csv.dates.last().unwrap().year();
     let from = NaiveDate::from_ymd_opt(last_year, 1, 1).unwrap();
     let part = read_parquet_range(&path, from, NaiveDate::MAX).unwrap();
     assert_eq!(part.dates, csv.slice_dates(from, NaiveDate::MAX).dates);
-    // the whole file (or the wrecked year) does not
+    // the whole file (or the wrecked decade) does not
     assert!(read_parquet(&path).is_err());
     let y0 = NaiveDate::from_ymd_opt(first_year, 6, 1).unwrap();
     assert!(read_parquet_range(&path, y0, y0).is_err());
+}
+
+#[test]
+fn every_fixture_reads_back_bit_for_bit_in_the_compact_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["cn/daily", "cn/index", "cn/etf", "us/daily", "crypto/daily"] {
+        for f in quant_data::store::files_with_extension(&fixtures().join(sub), "csv").unwrap() {
+            let csv = quant_data::csv_io::read_csv(&f).unwrap();
+            let path = dir
+                .path()
+                .join(f.file_name().unwrap())
+                .with_extension("parquet");
+            write_parquet(&path, &csv).unwrap();
+            let back = read_parquet(&path).unwrap();
+            assert_eq!(back.dates, csv.dates, "{}", f.display());
+            let cols = |s: &quant_data::BarSeries| {
+                [
+                    s.open.clone(),
+                    s.high.clone(),
+                    s.low.clone(),
+                    s.close.clone(),
+                    s.pre_close.clone(),
+                    s.volume.clone(),
+                    s.amount.clone(),
+                    s.adj_factor.clone(),
+                ]
+            };
+            for (a, b) in cols(&back).iter().zip(cols(&csv).iter()) {
+                let bits = |v: &Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(a), bits(b), "{}", f.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn columns_without_a_short_decimal_form_stay_doubles_and_round_trip() {
+    let csv = quant_data::csv_io::read_csv(&fixtures().join("cn/daily/600519.SH.csv")).unwrap();
+    // forward-adjusted prices have long expansions; a NaN amount is absent
+    let mut s = csv.adjusted(quant_data::Adjust::Forward);
+    s.amount[0] = f64::NAN;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("600519.SH.parquet");
+    write_parquet(&path, &s).unwrap();
+    let r = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let schema = r.metadata().file_metadata().schema_descr();
+    let physical = |name: &str| {
+        schema
+            .columns()
+            .iter()
+            .find(|c| c.name() == name)
+            .unwrap()
+            .physical_type()
+    };
+    assert_eq!(physical("close"), parquet::basic::Type::DOUBLE);
+    assert_eq!(physical("volume"), parquet::basic::Type::INT64);
+    assert_eq!(physical("amount"), parquet::basic::Type::INT64);
+    let back = read_parquet(&path).unwrap();
+    assert!(back.amount[0].is_nan());
+    assert_eq!(back.amount[1..], s.amount[1..]);
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&back.close), bits(&s.close));
+    assert_eq!(bits(&back.open), bits(&s.open));
+    assert_eq!(bits(&back.volume), bits(&s.volume));
 }
