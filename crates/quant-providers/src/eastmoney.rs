@@ -11,19 +11,37 @@
 //! action): [`Eastmoney::daily_bars_adjusted`] exposes them, while
 //! [`DataProvider::daily_bars`] returns raw prices (factor 1: this source
 //! has no factors).
+//!
+//! The stock list comes from the snapshot endpoint `GET
+//! /api/qt/clist/get?pn=…&pz=100&po=1&np=1&fltt=2&invt=2&fid=f12&fs=…
+//! &fields=f12,f13,f14` on the `push2` host: reply `{"rc": 0, "data":
+//! {"total": N, "diff": [{"f12": "000001", "f13": 0, "f14": "平安银行"},
+//! …]}}`, paged until `total` rows have come. It lists only names trading
+//! now (no delisted ones, no list dates): TuShare's `stock_basic` is the
+//! survivorship-free source.
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use quant_core::Bar;
+use quant_core::{Bar, Board, Instrument, Symbol};
 use serde::Deserialize;
 
 use crate::config::ClientSettings;
 use crate::error::{Error, Result};
 use crate::http::Transport;
-use crate::{BarRequest, DataProvider};
+use crate::{BarRequest, DataProvider, ListStatus, ListedInstrument};
 
 /// The K-line host.
 pub const DEFAULT_BASE_URL: &str = "https://push2his.eastmoney.com";
+
+/// The snapshot (stock list) host.
+pub const DEFAULT_LIST_URL: &str = "https://push2.eastmoney.com";
+
+/// Every A-share board for `clist`'s `fs`: SZ main, ChiNext, SH main, STAR,
+/// Beijing.
+const ALL_A_SHARES: &str = "m:0 t:6,m:0 t:80,m:1 t:2,m:1 t:23,m:0 t:81 s:2048";
+
+/// Rows per `clist` page (the server caps larger pages).
+const LIST_PAGE: usize = 100;
 
 /// The static public token the Eastmoney web page sends.
 const UT: &str = "7eea3edcaed734bea9cbfc24409ed989";
@@ -44,6 +62,68 @@ pub enum Adjust {
 pub struct Eastmoney {
     http: Transport,
     base_url: String,
+    list_url: String,
+}
+
+#[derive(Deserialize)]
+struct ListEnvelope {
+    rc: i64,
+    data: Option<ListData>,
+}
+
+#[derive(Deserialize)]
+struct ListData {
+    total: usize,
+    #[serde(default)]
+    diff: Vec<ListRow>,
+}
+
+#[derive(Deserialize)]
+struct ListRow {
+    f12: String,
+    f13: i64,
+    f14: String,
+}
+
+/// One `clist` row as an instrument: market id 1 is Shanghai; 0 is
+/// Shenzhen, or Beijing for BSE codes (43…, 83…, 87…, 88…, 92…).
+fn listed(row: ListRow) -> Result<ListedInstrument> {
+    let bse = ["43", "83", "87", "88", "92"]
+        .iter()
+        .any(|p| row.f12.starts_with(p));
+    let (suffix, exchange) = match (row.f13, bse) {
+        (1, _) => ("SH", "SSE"),
+        (0, true) => ("BJ", "BSE"),
+        (0, false) => ("SZ", "SZSE"),
+        (m, _) => {
+            return Err(Error::Malformed {
+                provider: "eastmoney".into(),
+                call: "clist".into(),
+                detail: format!("row {}: market id {m} is not 0 or 1", row.f12),
+            });
+        }
+    };
+    let symbol = format!("{}.{suffix}", row.f12);
+    let board = Symbol::new(symbol.as_str())
+        .ok()
+        .and_then(|s| Instrument::infer(s, false).ok())
+        .map_or("", |i| match i.board {
+            Board::Main => "主板",
+            Board::ChiNext => "创业板",
+            Board::Star => "科创板",
+            Board::Bse => "北交所",
+            Board::Other => "",
+        });
+    Ok(ListedInstrument {
+        symbol,
+        name: row.f14,
+        exchange: exchange.into(),
+        market: board.into(),
+        industry: String::new(),
+        list_date: None,
+        delist_date: None,
+        status: ListStatus::Listed,
+    })
 }
 
 #[derive(Deserialize)]
@@ -152,10 +232,21 @@ impl Eastmoney {
     ///
     /// # Errors
     /// [`Error::Config`] when the HTTP client cannot be built.
+    ///
+    /// The stock list goes to [`DEFAULT_LIST_URL`] when `base_url` is the
+    /// default K-line host, and to `base_url` itself otherwise (a fake or a
+    /// proxy serving both paths).
     pub fn new(settings: &ClientSettings, base_url: &str) -> Result<Self> {
+        let base_url = base_url.trim_end_matches('/').to_string();
+        let list_url = if base_url == DEFAULT_BASE_URL {
+            DEFAULT_LIST_URL.to_string()
+        } else {
+            base_url.clone()
+        };
         Ok(Self {
             http: Transport::new("eastmoney", settings)?,
-            base_url: base_url.trim_end_matches('/').to_string(),
+            base_url,
+            list_url,
         })
     }
 
@@ -201,6 +292,63 @@ impl DataProvider for Eastmoney {
 
     async fn index_daily(&self, req: &BarRequest) -> Result<Vec<Bar>> {
         self.daily_bars_adjusted(req, Adjust::None).await
+    }
+
+    /// Every A-share trading now, from the `clist` snapshot, by symbol.
+    async fn stock_list(&self) -> Result<Vec<ListedInstrument>> {
+        let url = format!("{}/api/qt/clist/get", self.list_url);
+        let mut out = Vec::new();
+        for page in 1.. {
+            let query = [
+                ("pn", page.to_string()),
+                ("pz", LIST_PAGE.to_string()),
+                ("po", "1".into()),
+                ("np", "1".into()),
+                ("fltt", "2".into()),
+                ("invt", "2".into()),
+                ("fid", "f12".into()),
+                ("fs", ALL_A_SHARES.into()),
+                ("fields", "f12,f13,f14".into()),
+                ("ut", UT.into()),
+            ];
+            let data = self
+                .http
+                .call(
+                    "clist",
+                    |c| c.get(&url).query(&query),
+                    |r| {
+                        let env: ListEnvelope =
+                            serde_json::from_slice(&r.body).map_err(|e| Error::Malformed {
+                                provider: "eastmoney".into(),
+                                call: "clist".into(),
+                                detail: format!("page {page}: {e}"),
+                            })?;
+                        if env.rc != 0 {
+                            return Err(Error::Api {
+                                provider: "eastmoney".into(),
+                                call: "clist".into(),
+                                code: env.rc,
+                                msg: "rc != 0".into(),
+                            });
+                        }
+                        Ok(env.data)
+                    },
+                )
+                .await?;
+            let Some(data) = data else { break };
+            if data.diff.is_empty() {
+                break;
+            }
+            for row in data.diff {
+                out.push(listed(row)?);
+            }
+            if out.len() >= data.total {
+                break;
+            }
+        }
+        out.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        out.dedup_by(|a, b| a.symbol == b.symbol);
+        Ok(out)
     }
 }
 

@@ -58,6 +58,50 @@ async fn handle(
     .into_response()
 }
 
+/// The real instrument list of the fixtures plus a Beijing name, as
+/// `clist` rows (code, market id, name).
+fn clist_rows() -> Vec<(String, i64, String)> {
+    let meta = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/cn/meta/instruments.csv"),
+    )
+    .unwrap();
+    let mut rows: Vec<(String, i64, String)> = meta
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            let (code, ex) = c[0].split_once('.').unwrap();
+            (code.to_string(), i64::from(ex == "SH"), c[1].to_string())
+        })
+        .collect();
+    rows.push(("430047".into(), 0, "诺思兰德".into()));
+    rows
+}
+
+/// `clist`: descending by code as `po=1` asks, at most 7 rows a page (the
+/// real server caps page sizes too).
+async fn clist(
+    State(st): State<Em>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    if let Some(s) = st.script.next_query(&q) {
+        return s.into_response();
+    }
+    let mut rows = clist_rows();
+    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    let pn: usize = q["pn"].parse().unwrap();
+    let pz: usize = q["pz"].parse::<usize>().unwrap().min(7);
+    let diff: Vec<serde_json::Value> = rows
+        .iter()
+        .skip((pn - 1) * pz)
+        .take(pz)
+        .map(|(code, m, name)| json!({"f12": code, "f13": m, "f14": name}))
+        .collect();
+    axum::Json(json!({"rc": 0, "rt": 6, "data": {"total": rows.len(), "diff": diff}}))
+        .into_response()
+}
+
 pub async fn start() -> (String, Script) {
     let st = Em {
         script: Script::default(),
@@ -66,6 +110,7 @@ pub async fn start() -> (String, Script) {
     let script = st.script.clone();
     let router = axum::Router::new()
         .route("/api/qt/stock/kline/get", get(handle))
+        .route("/api/qt/clist/get", get(clist))
         .with_state(st);
     (serve(router).await, script)
 }
@@ -125,4 +170,53 @@ async fn unknown_symbol_is_empty_and_errors_are_clear() {
         .push(Scripted::status(503, ""))
         .push(Scripted::status(503, ""));
     assert_eq!(em.daily_bars(&req("000001.SZ")).await.unwrap().len(), 118);
+}
+
+#[tokio::test]
+async fn the_stock_list_pages_through_clist() {
+    let (url, script) = start().await;
+    let em = Eastmoney::new(&fast(), &url).unwrap();
+    let list = em.stock_list().await.unwrap();
+    let rows = clist_rows();
+    assert_eq!(list.len(), rows.len());
+    // ceil(n / 7) pages, all A-share boards asked for
+    let reqs = script.requests();
+    assert_eq!(reqs.len(), rows.len().div_ceil(7), "{reqs:?}");
+    assert!(
+        reqs[0].contains("m:1 t:23") || reqs[0].contains("m%3A1"),
+        "{}",
+        reqs[0]
+    );
+    let by = |s: &str| list.iter().find(|i| i.symbol == s).unwrap();
+    let moutai = by("600519.SH");
+    assert_eq!(
+        (moutai.exchange.as_str(), moutai.market.as_str()),
+        ("SSE", "主板")
+    );
+    assert_eq!(moutai.name, "贵州茅台");
+    assert_eq!(by("300750.SZ").market, "创业板");
+    assert_eq!(by("000001.SZ").exchange, "SZSE");
+    let bj = by("430047.BJ");
+    assert_eq!(
+        (bj.exchange.as_str(), bj.market.as_str()),
+        ("BSE", "北交所")
+    );
+    assert!(list.windows(2).all(|w| w[0].symbol < w[1].symbol));
+    assert!(
+        list.iter()
+            .all(|i| i.status == quant_providers::ListStatus::Listed)
+    );
+
+    // rc != 0: an API error, not retried
+    script.push(Scripted::json(json!({"rc": 102, "data": null})));
+    let before = script.requests().len();
+    let e = em.stock_list().await.unwrap_err();
+    assert!(matches!(e, Error::Api { code: 102, .. }), "{e}");
+    assert_eq!(script.requests().len(), before + 1);
+    // a row in a market Eastmoney does not use: malformed, named
+    script.push(Scripted::json(
+        json!({"rc": 0, "data": {"total": 1, "diff": [{"f12": "000001", "f13": 2, "f14": "x"}]}}),
+    ));
+    let e = em.stock_list().await.unwrap_err().to_string();
+    assert!(e.contains("clist") && e.contains("market id 2"), "{e}");
 }
