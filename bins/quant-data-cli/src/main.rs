@@ -4,6 +4,7 @@
 //! quant-data import --input CSV_DIR --store STORE_DIR
 //! quant-data fetch --market cn --symbol 600519.SH --start 2020-01-01 [--end DATE] [--index]
 //!                  [--store store] [--config config/data.toml] [--calendar BARS.csv] [--offline]
+//!                  [--cross-check] [--catalog URL]
 //! quant-data update --market cn [--symbol S …] [--since 2005-01-01] [--store store] [--offline]
 //! quant-data validate --input FILE_OR_DIR [--calendar BARS.csv]
 //! quant-data list [--store store]
@@ -209,6 +210,10 @@ struct Net {
     /// Refuse all network access.
     #[arg(long)]
     offline: bool,
+    /// Ask a second provider of the chain for the same bars and report
+    /// where it disagrees with what was stored (dates, closes beyond 0.5 %).
+    #[arg(long)]
+    cross_check: bool,
     /// SQL catalog (update history, quality log): sqlite:PATH or
     /// postgres://…; default sqlite:STORE/catalog.sqlite.
     #[arg(long)]
@@ -369,7 +374,31 @@ fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Resul
             message: String::new(),
         };
         match r {
-            Ok(o) => {
+            Ok(mut o) => {
+                if net.cross_check {
+                    let second = rt.block_on(quant_providers::update::cross_check(
+                        &chain,
+                        &o.provider,
+                        &net.store,
+                        &net.market,
+                        req,
+                        net.index,
+                        quant_data::quality::QualityConfig::default(),
+                    ))?;
+                    let line = match second {
+                        Some((who, rep)) => {
+                            let line = format!(
+                                "{}: cross-checked against {who}: {} disagreements",
+                                req.symbol,
+                                rep.issues.len()
+                            );
+                            o.report.extend(rep);
+                            line
+                        }
+                        None => format!("{}: no second provider answered", req.symbol),
+                    };
+                    bar.suspend(|| println!("{line}"));
+                }
                 rec.provider = Some(o.provider.clone());
                 rec.status = quant_catalog::UpdateStatus::Ok;
                 rec.rows_fetched = o.fetched as u64;

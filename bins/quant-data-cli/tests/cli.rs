@@ -442,9 +442,10 @@ fn fetch_with_failover_then_update_then_offline() {
 fn fake_tushare() -> String {
     let idx = quant_data::csv_io::read_csv(&fixtures().join("cn/index/000001.SH.csv")).unwrap();
     let gree = quant_data::csv_io::read_csv(&fixtures().join("cn/daily/000651.SZ.csv")).unwrap();
+    let pingan = quant_data::csv_io::read_csv(&fixtures().join("cn/daily/000001.SZ.csv")).unwrap();
     let meta = std::fs::read_to_string(fixtures().join("cn/meta/instruments.csv")).unwrap();
     let handler = move |axum::Json(req): axum::Json<serde_json::Value>| {
-        let (idx, gree, meta) = (idx.clone(), gree.clone(), meta.clone());
+        let (idx, gree, pingan, meta) = (idx.clone(), gree.clone(), pingan.clone(), meta.clone());
         async move {
             let ymd = |d: chrono::NaiveDate| d.format("%Y%m%d").to_string();
             let param = |k: &str| {
@@ -454,67 +455,102 @@ fn fake_tushare() -> String {
             if req["token"] != "fake-token" {
                 return axum::Json(serde_json::json!({"code": 40101, "msg": "token invalid"}));
             }
-            let (fields, mut items): (Vec<&str>, Vec<serde_json::Value>) = match req["api_name"]
-                .as_str()
-                .unwrap()
-            {
-                "trade_cal" => {
-                    let (mut d, end) = (param("start_date"), param("end_date"));
-                    let mut items = Vec::new();
-                    while d <= end {
-                        let open = i32::from(idx.dates.binary_search(&d).is_ok());
-                        items.push(serde_json::json!(["SSE", ymd(d), open]));
-                        d = d.succ_opt().unwrap();
+            let (fields, mut items): (Vec<&str>, Vec<serde_json::Value>) =
+                match req["api_name"].as_str().unwrap() {
+                    "trade_cal" => {
+                        let (mut d, end) = (param("start_date"), param("end_date"));
+                        let mut items = Vec::new();
+                        while d <= end {
+                            let open = i32::from(idx.dates.binary_search(&d).is_ok());
+                            items.push(serde_json::json!(["SSE", ymd(d), open]));
+                            d = d.succ_opt().unwrap();
+                        }
+                        (vec!["exchange", "cal_date", "is_open"], items)
                     }
-                    (vec!["exchange", "cal_date", "is_open"], items)
-                }
-                "stock_basic" => {
-                    let items = if req["params"]["list_status"] == "L" {
-                        meta.lines()
-                            .skip(1)
-                            .map(|l| {
-                                let c: Vec<&str> = l.split(',').collect();
+                    "stock_basic" => {
+                        let items = if req["params"]["list_status"] == "L" {
+                            meta.lines()
+                                .skip(1)
+                                .map(|l| {
+                                    let c: Vec<&str> = l.split(',').collect();
+                                    serde_json::json!([
+                                        c[0],
+                                        c[1],
+                                        c[4],
+                                        c[3],
+                                        c[2],
+                                        "L",
+                                        c[6].replace('-', ""),
+                                        null
+                                    ])
+                                })
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
+                        (
+                            vec![
+                                "ts_code",
+                                "name",
+                                "industry",
+                                "market",
+                                "exchange",
+                                "list_status",
+                                "list_date",
+                                "delist_date",
+                            ],
+                            items,
+                        )
+                    }
+                    "adj_factor" => {
+                        let (beg, end) = (param("start_date"), param("end_date"));
+                        let code = req["params"]["ts_code"].as_str().unwrap().to_string();
+                        let s = if code == "000651.SZ" { &gree } else { &pingan };
+                        let items = (0..s.len())
+                            .filter(|&i| s.dates[i] >= beg && s.dates[i] <= end)
+                            .map(|i| serde_json::json!([code, ymd(s.dates[i]), s.adj_factor[i]]))
+                            .collect();
+                        (vec!["ts_code", "trade_date", "adj_factor"], items)
+                    }
+                    // 000001.SZ's real bars in TuShare's units, without
+                    // 2019-02-12 (a day the other provider has)
+                    "daily" => {
+                        let (beg, end) = (param("start_date"), param("end_date"));
+                        let s = &pingan;
+                        let items = (0..s.len())
+                            .filter(|&i| s.dates[i] >= beg && s.dates[i] <= end)
+                            .filter(|&i| s.dates[i].to_string() != "2019-02-12")
+                            .map(|i| {
                                 serde_json::json!([
-                                    c[0],
-                                    c[1],
-                                    c[4],
-                                    c[3],
-                                    c[2],
-                                    "L",
-                                    c[6].replace('-', ""),
-                                    null
+                                    "000001.SZ",
+                                    ymd(s.dates[i]),
+                                    s.open[i],
+                                    s.high[i],
+                                    s.low[i],
+                                    s.close[i],
+                                    s.pre_close[i],
+                                    s.volume[i] / 100.0,
+                                    s.amount[i] / 1000.0
                                 ])
                             })
-                            .collect()
-                    } else {
-                        Vec::new()
-                    };
-                    (
-                        vec![
-                            "ts_code",
-                            "name",
-                            "industry",
-                            "market",
-                            "exchange",
-                            "list_status",
-                            "list_date",
-                            "delist_date",
-                        ],
-                        items,
-                    )
-                }
-                "adj_factor" => {
-                    let (beg, end) = (param("start_date"), param("end_date"));
-                    let items = (0..gree.len())
-                        .filter(|&i| gree.dates[i] >= beg && gree.dates[i] <= end)
-                        .map(|i| {
-                            serde_json::json!(["000651.SZ", ymd(gree.dates[i]), gree.adj_factor[i]])
-                        })
-                        .collect();
-                    (vec!["ts_code", "trade_date", "adj_factor"], items)
-                }
-                other => panic!("unexpected api {other}"),
-            };
+                            .collect();
+                        (
+                            vec![
+                                "ts_code",
+                                "trade_date",
+                                "open",
+                                "high",
+                                "low",
+                                "close",
+                                "pre_close",
+                                "vol",
+                                "amount",
+                            ],
+                            items,
+                        )
+                    }
+                    other => panic!("unexpected api {other}"),
+                };
             items.reverse();
             axum::Json(serde_json::json!({
                 "code": 0, "msg": "",
@@ -700,4 +736,60 @@ fn shipped_data_toml_is_valid() {
     for market in ["cn", "us", "crypto"] {
         cfg.chain(market, true).unwrap();
     }
+}
+
+#[test]
+fn cross_check_reports_where_a_second_provider_disagrees() {
+    let (tushare, eastmoney) = (fake_tushare(), fake_eastmoney());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("data.toml"),
+        format!(
+            "[client]\nmax_attempts = 1\n\
+             [providers.tushare]\nbase_url = \"{tushare}\"\ntoken_env = \"QUANT_CLI_FAKE_TUSHARE\"\n\
+             [providers.eastmoney]\nbase_url = \"{eastmoney}\"\n\
+             [markets.cn]\nprimary = \"tushare\"\nbackup = [\"eastmoney\"]\n"
+        ),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_quant-data"))
+        .args([
+            "fetch",
+            "--config",
+            "data.toml",
+            "--market",
+            "cn",
+            "--symbol",
+            "000001.SZ",
+            "--start",
+            "2019-01-01",
+            "--end",
+            "2019-03-31",
+            "--cross-check",
+        ])
+        .current_dir(dir.path())
+        .env("QUANT_CLI_FAKE_TUSHARE", "fake-token")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("000001.SZ: 57 bars 2019-01-01..2019-03-31 from tushare"),
+        "{out}"
+    );
+    assert!(
+        out.contains("000001.SZ: cross-checked against eastmoney: 1 disagreements"),
+        "{out}"
+    );
+    // logged in the catalog with its update
+    let (code, log, _) = quant_data(
+        &["catalog", "quality", "--rule", "disagreement"],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0));
+    assert!(
+        log.contains("2019-02-12") && log.contains("(update 1)"),
+        "{log}"
+    );
+    assert!(log.contains("1 issues"), "{log}");
 }

@@ -60,6 +60,20 @@ impl Failover {
         self
     }
 
+    /// The same chain without the provider named `name` (for a second
+    /// opinion on what it served).
+    pub fn without(&self, name: &str) -> Self {
+        Self {
+            providers: self
+                .providers
+                .iter()
+                .filter(|p| p.name() != name)
+                .cloned()
+                .collect(),
+            unavailable: Vec::new(),
+        }
+    }
+
     /// Provider names, in order.
     pub fn names(&self) -> Vec<&str> {
         self.providers.iter().map(|p| p.name()).collect()

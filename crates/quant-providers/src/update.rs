@@ -135,6 +135,55 @@ pub async fn fetch_into_store(
     })
 }
 
+/// A second provider's view of what [`fetch_into_store`] stored for `req`:
+/// the chain without `served_by` (the provider that served) is asked for
+/// the same bars, and [`compare_sources`] reports dates only one has and
+/// closes further apart than `config.disagreement_tol`. Returns the
+/// provider that gave the second opinion and the disagreement report;
+/// `None` when no other provider could answer (their errors are not the
+/// fetch's failure).
+///
+/// Compare like with like: both sides are raw (unadjusted) daily bars for
+/// A-shares from TuShare and Eastmoney.
+///
+/// # Errors
+/// [`Error::Store`] when the stored file cannot be read.
+///
+/// [`compare_sources`]: quant_data::quality::compare_sources
+pub async fn cross_check(
+    chain: &Failover,
+    served_by: &str,
+    store: &Path,
+    market: &str,
+    req: &BarRequest,
+    index: bool,
+    config: QualityConfig,
+) -> Result<Option<(String, QualityReport)>> {
+    let others = chain.without(served_by);
+    let second = if index {
+        others.index_daily(req).await
+    } else {
+        others.daily_bars(req).await
+    };
+    let Ok(second) = second else {
+        return Ok(None);
+    };
+    let path = stored_path(store, market, &req.symbol, index);
+    let stored = if path.is_file() {
+        let s = quant_data::parquet_io::read_parquet_range(&path, req.start, req.end)?;
+        (0..s.len()).map(|i| s.bar(i)).collect()
+    } else {
+        Vec::new()
+    };
+    let report = quant_data::quality::compare_sources(
+        &req.symbol,
+        (served_by, &stored),
+        (&second.provider, &second.data),
+        config.disagreement_tol,
+    );
+    Ok(Some((second.provider, report)))
+}
+
 /// The request that brings `symbol` up to `today`: from the day after its
 /// last stored bar (or `first` when nothing is stored). `None` when it is
 /// already current.

@@ -183,3 +183,76 @@ async fn an_interrupted_write_leaves_a_loadable_store() {
         118
     );
 }
+
+/// A second source in-process: the real bars with one close moved 1 % and
+/// one day missing.
+struct Disagreeing(Vec<quant_core::Bar>);
+
+#[async_trait::async_trait]
+impl DataProvider for Disagreeing {
+    fn name(&self) -> &str {
+        "second"
+    }
+
+    async fn daily_bars(&self, req: &BarRequest) -> quant_providers::Result<Vec<quant_core::Bar>> {
+        Ok(self
+            .0
+            .iter()
+            .filter(|b| b.date >= req.start && b.date <= req.end)
+            .copied()
+            .collect())
+    }
+}
+
+#[tokio::test]
+async fn a_second_provider_cross_checks_what_was_stored() {
+    let (url, _script) = crate::eastmoney_fake().await;
+    let store = tempfile::tempdir().unwrap();
+    let mut bars = fixture("cn/daily/000001.SZ");
+    let moved: chrono::NaiveDate = "2019-02-12".parse().unwrap();
+    let missing: chrono::NaiveDate = "2019-03-05".parse().unwrap();
+    for b in &mut bars {
+        if b.date == moved {
+            b.close *= 1.01;
+        }
+    }
+    bars.retain(|b| b.date != missing);
+    let em: Arc<dyn DataProvider> = Arc::new(Eastmoney::new(&fast(), &url).unwrap());
+    let chain = Failover::new(vec![em.clone(), Arc::new(Disagreeing(bars))]);
+    let r = req("2019-01-01", "2019-03-31");
+    let out = fetch(&chain, &store, &r).await.unwrap();
+    assert_eq!(out.provider, "eastmoney");
+    let (who, report) = quant_providers::update::cross_check(
+        &chain,
+        &out.provider,
+        store.path(),
+        "cn",
+        &r,
+        false,
+        QualityConfig::default(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(who, "second");
+    let dates: Vec<_> = report.issues.iter().map(|i| (i.rule, i.date)).collect();
+    assert_eq!(
+        dates,
+        vec![(Rule::Disagreement, moved), (Rule::Disagreement, missing)],
+        "{report:?}"
+    );
+    // a chain with nobody else: no second opinion, no error
+    let alone = Failover::new(vec![em]);
+    let none = quant_providers::update::cross_check(
+        &alone,
+        "eastmoney",
+        store.path(),
+        "cn",
+        &r,
+        false,
+        QualityConfig::default(),
+    )
+    .await
+    .unwrap();
+    assert!(none.is_none());
+}
