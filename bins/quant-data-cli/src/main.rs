@@ -77,13 +77,16 @@ enum Cmd {
         /// Store folder (created if missing).
         #[arg(long)]
         store: PathBuf,
+        /// Bars whose dates are the exchange's trading days (gap check), e.g. an index file.
+        #[arg(long)]
+        calendar: Option<PathBuf>,
     },
     /// Fetch daily bars from the configured providers into the store.
     Fetch {
         #[command(flatten)]
         net: Net,
-        /// Symbols, e.g. 600519.SH; repeat for more.
-        #[arg(long = "symbol", required = true)]
+        /// Symbols, e.g. 600519.SH; repeat for more (or --universe FILE).
+        #[arg(long = "symbol", required_unless_present = "universe")]
         symbols: Vec<String>,
         /// First date (YYYY-MM-DD).
         #[arg(long)]
@@ -210,6 +213,11 @@ struct Net {
     /// Refuse all network access.
     #[arg(long)]
     offline: bool,
+    /// A file of symbols to work on (one per line, `#` comments; or a CSV
+    /// with a `symbol` column such as fixtures/cn/meta/instruments.csv),
+    /// added to any --symbol.
+    #[arg(long)]
+    universe: Option<PathBuf>,
     /// Ask a second provider of the chain for the same bars and report
     /// where it disagrees with what was stored (dates, closes beyond 0.5 %).
     #[arg(long)]
@@ -294,6 +302,50 @@ enum Reference {
     AdjFactors,
     /// Daily valuation figures (PE, PB, market cap, turnover).
     Fundamentals,
+}
+
+/// Symbols of a universe file: one per line (blank lines and `#`
+/// comments skipped), or the `symbol` column of a CSV with a header.
+fn universe(path: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the universe file {}", path.display()))?;
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    let Some(first) = lines.next() else {
+        anyhow::bail!("{}: no symbols", path.display());
+    };
+    let header: Vec<&str> = first.split(',').map(str::trim).collect();
+    let out: Vec<String> = if let Some(col) = header.iter().position(|h| *h == "symbol") {
+        lines
+            .enumerate()
+            .map(|(i, l)| {
+                l.split(',')
+                    .nth(col)
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .with_context(|| format!("{}:{}: no symbol", path.display(), i + 2))
+            })
+            .collect::<anyhow::Result<_>>()?
+    } else {
+        std::iter::once(first)
+            .chain(lines)
+            .map(str::to_string)
+            .collect()
+    };
+    Ok(out)
+}
+
+/// `--symbol`s plus the `--universe` file's, in order, without repeats.
+fn symbols_of(net: &Net, symbols: Vec<String>) -> anyhow::Result<Vec<String>> {
+    let mut all = symbols;
+    if let Some(u) = &net.universe {
+        all.extend(universe(u)?);
+    }
+    let mut seen = std::collections::HashSet::new();
+    all.retain(|s| seen.insert(s.clone()));
+    Ok(all)
 }
 
 /// The catalog URL: `--catalog`, else `sqlite:STORE/catalog.sqlite`.
@@ -461,8 +513,10 @@ fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Resul
     }
 }
 
-/// `update`: an incremental request per symbol (all stored ones by default).
+/// `update`: an incremental request per symbol (`--symbol`s and the
+/// `--universe` file's; all stored ones by default).
 fn update(net: &Net, symbols: Vec<String>, since: chrono::NaiveDate) -> anyhow::Result<()> {
+    let symbols = symbols_of(net, symbols)?;
     let symbols = if symbols.is_empty() {
         quant_providers::update::stored_symbols(&net.store, &net.market, net.index)?
     } else {
@@ -495,20 +549,15 @@ fn update(net: &Net, symbols: Vec<String>, since: chrono::NaiveDate) -> anyhow::
     fetch(net, reqs)
 }
 
-/// `validate`: the quality report of every bar file under `input`; `true`
-/// when some row fails hard.
-fn validate(input: &Path, cal: Option<&Path>) -> anyhow::Result<bool> {
-    let cal = calendar(cal)?;
-    let files = if input.is_dir() {
-        let mut f = quant_data::store::files_with_extension(input, "parquet")?;
-        f.extend(quant_data::store::files_with_extension(input, "csv")?);
-        f
-    } else {
-        vec![input.to_path_buf()]
-    };
+/// The quality pipeline's report over bar files (CSV read without the row
+/// rules, so that bad rows are reported rather than fatal; Parquet).
+fn quality_report(
+    files: &[PathBuf],
+    cal: Option<&[chrono::NaiveDate]>,
+) -> anyhow::Result<quant_data::quality::QualityReport> {
     let rules = quant_core::MarketRules::new(quant_core::RuleSet::CnA);
     let mut report = quant_data::quality::QualityReport::default();
-    for f in &files {
+    for f in files {
         let s = if f.extension().is_some_and(|e| e == "csv") {
             quant_data::csv_io::read_csv_unchecked(f)?
         } else {
@@ -522,16 +571,61 @@ fn validate(input: &Path, cal: Option<&Path>) -> anyhow::Result<bool> {
         let ctx = quant_data::quality::CheckContext {
             instrument: inst.as_ref(),
             rules: inst.as_ref().map(|_| &rules),
-            calendar: cal.as_deref(),
+            calendar: cal,
             config: quant_data::quality::QualityConfig::default(),
         };
         let bars: Vec<_> = (0..s.len()).map(|i| s.bar(i)).collect();
         let name = symbol.map_or_else(|| f.display().to_string(), |s| s.as_str().to_string());
         report.extend(quant_data::quality::check_series(&name, &bars, &ctx).report);
     }
+    Ok(report)
+}
+
+/// `validate`: the quality report of every bar file under `input`; `true`
+/// when some row fails hard.
+fn validate(input: &Path, cal: Option<&Path>) -> anyhow::Result<bool> {
+    let cal = calendar(cal)?;
+    let files = if input.is_dir() {
+        let mut f = quant_data::store::files_with_extension(input, "parquet")?;
+        f.extend(quant_data::store::files_with_extension(input, "csv")?);
+        f
+    } else {
+        vec![input.to_path_buf()]
+    };
+    let report = quality_report(&files, cal.as_deref())?;
     println!("{} files checked", files.len());
     print!("{}", report.render());
     Ok(report.hard() > 0)
+}
+
+/// `import`: every CSV under `input` into `store` (all or nothing), then
+/// the quality pipeline's warnings over what was imported.
+fn import(input: &Path, store: &Path, cal: Option<&Path>) -> anyhow::Result<()> {
+    let cal = calendar(cal)?;
+    let started = Instant::now();
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("validating [{bar:40}] {pos}/{len} files")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let r = quant_data::import_csv_dir(input, store, |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    let rep = r?;
+    println!(
+        "imported {} files, {} bars into {} in {:.2?}",
+        rep.files.len(),
+        rep.rows,
+        store.display(),
+        started.elapsed()
+    );
+    // rows failing the row rules already failed the import: what is left
+    // are warnings (gaps, suspensions, limit breaches, stale prices)
+    let written: Vec<PathBuf> = rep.files.iter().map(|f| store.join(f)).collect();
+    print!("{}", quality_report(&written, cal.as_deref())?.render());
+    Ok(())
 }
 
 /// `list`: one line per stored series.
@@ -735,6 +829,7 @@ fn catalog_cmd(cmd: CatalogCmd) -> anyhow::Result<()> {
             let end = end.unwrap_or_else(|| chrono::Utc::now().date_naive());
             let cfg = quant_providers::DataConfig::from_file(&net.config)?;
             let chain = cfg.chain(&net.market, net.offline)?;
+            let symbols = symbols_of(&net, symbols)?;
             rt.block_on(fetch_reference(
                 &net,
                 &chain,
@@ -878,28 +973,11 @@ fn restore(archive: &Path, store: &Path, replace: bool) -> anyhow::Result<()> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
-        Cmd::Import { input, store } => {
-            let started = Instant::now();
-            let bar = ProgressBar::new(0);
-            bar.set_style(
-                ProgressStyle::with_template("validating [{bar:40}] {pos}/{len} files")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            let r = quant_data::import_csv_dir(&input, &store, |done, total| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            });
-            bar.finish_and_clear();
-            r.map_err(anyhow::Error::from).map(|rep| {
-                println!(
-                    "imported {} files, {} bars into {} in {:.2?}",
-                    rep.files.len(),
-                    rep.rows,
-                    store.display(),
-                    started.elapsed()
-                );
-            })
-        }
+        Cmd::Import {
+            input,
+            store,
+            calendar,
+        } => import(&input, &store, calendar.as_deref()),
         Cmd::Fetch {
             net,
             symbols,
@@ -907,7 +985,14 @@ fn main() -> ExitCode {
             end,
         } => {
             let end = end.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            let reqs = symbols
+            let reqs = match symbols_of(&net, symbols) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    return ExitCode::from(2);
+                }
+            };
+            let reqs = reqs
                 .into_iter()
                 .map(|symbol| quant_providers::BarRequest { symbol, start, end })
                 .collect();

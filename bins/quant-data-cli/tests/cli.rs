@@ -20,7 +20,10 @@ fn import_and_refuse_a_bad_row() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("imported 2 files"));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("imported 2 files"), "{out}");
+    // the quality pipeline runs on every import (indices: no price limits)
+    assert!(out.contains("data quality: no issues"), "{out}");
     assert!(store.path().join("000300.SH.parquet").is_file());
 
     let input = tempfile::tempdir().unwrap();
@@ -871,4 +874,76 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn a_universe_file_names_the_symbols() {
+    let url = fake_eastmoney();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("data.toml"),
+        format!(
+            "[client]\nmax_attempts = 1\n[providers.eastmoney]\nbase_url = \"{url}\"\n\
+             [markets.cn]\nprimary = \"eastmoney\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("u.txt"), "# banks\n\n000001.SZ\n").unwrap();
+    let (code, out, err) = quant_data(
+        &[
+            "fetch",
+            "--config",
+            "data.toml",
+            "--market",
+            "cn",
+            "--universe",
+            "u.txt",
+            "--start",
+            "2019-01-01",
+            "--end",
+            "2019-01-31",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("000001.SZ: 22 bars"), "{out}");
+    // the CSV form (a `symbol` column), merged with --symbol without repeats
+    std::fs::write(
+        dir.path().join("u.csv"),
+        "name,symbol\n平安银行,000001.SZ\n",
+    )
+    .unwrap();
+    let (code, out, err) = quant_data(
+        &[
+            "update",
+            "--config",
+            "data.toml",
+            "--market",
+            "cn",
+            "--universe",
+            "u.csv",
+            "--symbol",
+            "000001.SZ",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(out.matches("000001.SZ:").count(), 1, "{out}");
+    assert!(out.contains("bars 2019-02-01.."), "{out}");
+    // a CSV row without the symbol is named
+    std::fs::write(dir.path().join("bad.csv"), "name,symbol\n平安银行\n").unwrap();
+    let (code, _, err) = quant_data(
+        &[
+            "update",
+            "--config",
+            "data.toml",
+            "--market",
+            "cn",
+            "--universe",
+            "bad.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("bad.csv:2: no symbol"), "{err}");
 }
