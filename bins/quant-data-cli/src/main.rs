@@ -564,9 +564,18 @@ fn quality_report(
             quant_data::load_series(f)?
         };
         let symbol = s.symbol.clone();
+        // store and shared/data layout: indices live under an `index` folder
+        // (no price limit applies to them)
+        // (SSE index codes 000xxx.SH and SZSE 399xxx.SZ are no stock's)
+        let is_index = f.components().any(|c| c.as_os_str() == "index")
+            || symbol.as_ref().is_some_and(|s| {
+                let s = s.as_str();
+                (s.starts_with("000") && s.ends_with(".SH"))
+                    || (s.starts_with("399") && s.ends_with(".SZ"))
+            });
         let inst = symbol
             .clone()
-            .and_then(|sym| quant_core::Instrument::infer(sym, false).ok())
+            .and_then(|sym| quant_core::Instrument::infer(sym, is_index).ok())
             .filter(quant_core::Instrument::is_cn);
         let ctx = quant_data::quality::CheckContext {
             instrument: inst.as_ref(),
