@@ -17,7 +17,7 @@
 //! quant-data backup --out FILE.tar.zst [--store store]
 //! quant-data restore --archive FILE.tar.zst [--store store] [--replace]
 //! ```
-//! `import` converts every daily-bar CSV under `CSV_DIR` into
+//! `import` converts every daily-bar CSV or Parquet file under `CSV_DIR` into
 //! `STORE_DIR/<same relative path>.parquet`, validating every row first; a
 //! bad row fails the import naming file, line and reason, and leaves the store
 //! as it was.
@@ -69,9 +69,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
-    /// Convert a folder of daily-bar CSV files into a Parquet store.
+    /// Import a folder of daily-bar files (CSV or Parquet) into a Parquet store.
     Import {
-        /// Folder of CSV files (searched recursively).
+        /// Folder of CSV and/or Parquet bar files (searched recursively).
         #[arg(long)]
         input: PathBuf,
         /// Store folder (created if missing).
@@ -617,7 +617,7 @@ fn import(input: &Path, store: &Path, cal: Option<&Path>) -> anyhow::Result<()> 
         ProgressStyle::with_template("validating [{bar:40}] {pos}/{len} files")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let r = quant_data::import_csv_dir(input, store, |done, total| {
+    let r = quant_data::import_dir(input, store, |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     });

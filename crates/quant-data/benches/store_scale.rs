@@ -20,7 +20,7 @@ use chrono::Datelike;
 
 use quant_core::Bar;
 use quant_data::BarSeries;
-use quant_data::store::{files_with_extension, import_csv_dir, load_store};
+use quant_data::store::{files_with_extension, import_dir, load_store};
 
 fn dir_bytes(dir: &Path) -> u64 {
     files_with_extension(dir, "parquet")
@@ -136,7 +136,7 @@ fn main() {
     }
     let out = tempfile::tempdir().unwrap();
     let t = Instant::now();
-    let rep = import_csv_dir(real, out.path(), |_, _| {}).unwrap();
+    let rep = import_dir(real, out.path(), |_, _| {}).unwrap();
     let import = t.elapsed();
     let bytes = dir_bytes(out.path());
     let t = Instant::now();

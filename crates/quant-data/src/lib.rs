@@ -11,7 +11,8 @@
 //!   disagreement) and its data-quality report;
 //! - [`reference`]: adj factors, daily valuation figures, calendars and
 //!   instrument lists (what the SQL catalog stores);
-//! - [`store`]: `import` of a CSV folder into a Parquet store, atomically;
+//! - [`store`]: `import` of a folder of CSV or Parquet bars into the
+//!   Parquet store, atomically; loads, atomic writes and merges;
 //! - [`table`]: dated `f64` tables (indicator outputs) to CSV or Parquet.
 
 pub mod backup;
@@ -27,5 +28,5 @@ pub mod validate;
 
 pub use error::{Error, Result};
 pub use series::{Adjust, BarSeries};
-pub use store::{ImportReport, import_csv_dir, load_series};
+pub use store::{ImportReport, import_dir, load_series};
 pub use table::{format_g17, write_table};

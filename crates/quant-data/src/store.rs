@@ -64,9 +64,11 @@ pub fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Imports every daily-bar CSV under `input` into the Parquet store at `store`.
-/// `progress` is called after each file is read and validated with
-/// (files done, files total).
+/// Imports every daily-bar file under `input` — CSV (the `shared/data`
+/// layout) and Parquet (this store's schema, e.g. another store's files)
+/// — into the Parquet store at `store`, at the same relative path with a
+/// `.parquet` extension. `progress` is called after each file is read and
+/// validated with (files done, files total).
 ///
 /// Files that do not hold daily bars (no `open`/`close` columns, such as
 /// metadata tables) are reported as errors: point `input` at bar folders only.
@@ -74,21 +76,36 @@ pub fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
 /// # Errors
 /// The first read/validation error (naming file, line and reason), or a write
 /// error; in every case no file of the store has been changed.
-pub fn import_csv_dir(
+pub fn import_dir(
     input: &Path,
     store: &Path,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<ImportReport> {
-    let files = files_with_extension(input, "csv")?;
+    let mut files = files_with_extension(input, "csv")?;
+    files.extend(files_with_extension(input, "parquet")?);
+    files.sort();
     if files.is_empty() {
         return Err(Error::Empty {
             path: input.to_path_buf(),
         });
     }
-    let mut loaded = Vec::with_capacity(files.len());
+    let mut loaded: Vec<(PathBuf, BarSeries)> = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {
-        let series = read_csv(f)?;
+        let series = load_series(f)?;
         let rel = f.strip_prefix(input).unwrap_or(f).with_extension("parquet");
+        if let Some(k) = loaded.iter().position(|(r, _)| *r == rel) {
+            return Err(Error::io(
+                f,
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!(
+                        "holds the same series as {} (both would be {})",
+                        files[k].display(),
+                        rel.display()
+                    ),
+                ),
+            ));
+        }
         loaded.push((rel, series));
         progress(i + 1, files.len());
     }

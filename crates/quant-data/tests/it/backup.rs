@@ -4,7 +4,7 @@ use std::path::Path;
 
 use quant_data::backup::{backup, restore};
 use quant_data::store::files_with_extension;
-use quant_data::{import_csv_dir, load_series};
+use quant_data::{import_dir, load_series};
 
 use super::{copy_dir, fixtures};
 
@@ -15,7 +15,7 @@ fn store_with_everything(root: &Path) -> std::path::PathBuf {
     copy_dir(&fixtures().join("cn/daily"), &input.join("cn/daily"));
     copy_dir(&fixtures().join("cn/index"), &input.join("cn/index"));
     let store = root.join("store");
-    import_csv_dir(&input, &store, |_, _| {}).unwrap();
+    import_dir(&input, &store, |_, _| {}).unwrap();
     std::fs::create_dir_all(store.join("quarantine/cn")).unwrap();
     std::fs::write(store.join("quarantine/cn/600519.SH.csv"), "date,reason\n").unwrap();
     std::fs::write(store.join("catalog.sqlite"), b"live database").unwrap();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use quant_data::csv_io::read_csv;
 use quant_data::store::load_store;
-use quant_data::{import_csv_dir, load_series};
+use quant_data::{import_dir, load_series};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
@@ -28,7 +28,7 @@ fn import_round_trips_every_fixture_bar() {
     copy_dir(&fixtures().join("cn/daily"), &input.path().join("cn/daily"));
     copy_dir(&fixtures().join("cn/index"), &input.path().join("cn/index"));
     let store = tempfile::tempdir().unwrap();
-    let report = import_csv_dir(input.path(), store.path(), |_, _| {}).unwrap();
+    let report = import_dir(input.path(), store.path(), |_, _| {}).unwrap();
     assert_eq!(report.files.len(), 17);
     let csv = read_csv(&fixtures().join("cn/daily/600036.SH.csv")).unwrap();
     let pq = load_series(&store.path().join("cn/daily/600036.SH.parquet")).unwrap();
@@ -58,7 +58,7 @@ fn a_bad_row_fails_the_import_and_leaves_the_store_as_it_was() {
     let input = tempfile::tempdir().unwrap();
     copy_dir(&fixtures().join("cn/index"), input.path());
     let store = tempfile::tempdir().unwrap();
-    import_csv_dir(input.path(), store.path(), |_, _| {}).unwrap();
+    import_dir(input.path(), store.path(), |_, _| {}).unwrap();
     let before = std::fs::read(store.path().join("000300.SH.parquet")).unwrap();
 
     // corrupt a copy: line 5 of 000300.SH gets a high below its low
@@ -76,7 +76,7 @@ fn a_bad_row_fails_the_import_and_leaves_the_store_as_it_was() {
     )
     .unwrap();
 
-    let err = import_csv_dir(input.path(), store.path(), |_, _| {})
+    let err = import_dir(input.path(), store.path(), |_, _| {})
         .unwrap_err()
         .to_string();
     assert!(err.contains("000300.SH.csv:5:"), "{err}");
@@ -188,3 +188,43 @@ fn adjusted_prices_make_ex_date_returns_real() {
 mod backup;
 
 mod partitions;
+
+#[test]
+fn import_takes_parquet_files_too_and_refuses_two_files_of_one_series() {
+    // a store's Parquet file and a CSV, imported into a second store
+    let first = tempfile::tempdir().unwrap();
+    let input = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures().join("cn/daily"), input.path());
+    import_dir(input.path(), first.path(), |_, _| {}).unwrap();
+    let mixed = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        first.path().join("600519.SH.parquet"),
+        mixed.path().join("600519.SH.parquet"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures().join("cn/daily/000001.SZ.csv"),
+        mixed.path().join("000001.SZ.csv"),
+    )
+    .unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let rep = import_dir(mixed.path(), second.path(), |_, _| {}).unwrap();
+    assert_eq!(rep.files.len(), 2);
+    let a = load_series(&first.path().join("600519.SH.parquet")).unwrap();
+    let b = load_series(&second.path().join("600519.SH.parquet")).unwrap();
+    assert_eq!(a.dates, b.dates);
+    assert_eq!(a.close, b.close);
+
+    // 600519.SH as CSV and as Parquet: which one is meant? refused
+    std::fs::copy(
+        fixtures().join("cn/daily/600519.SH.csv"),
+        mixed.path().join("600519.SH.csv"),
+    )
+    .unwrap();
+    let third = tempfile::tempdir().unwrap();
+    let e = import_dir(mixed.path(), third.path(), |_, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("600519.SH") && e.contains("same series"), "{e}");
+    assert_eq!(std::fs::read_dir(third.path()).unwrap().count(), 0);
+}
