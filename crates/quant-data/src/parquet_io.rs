@@ -120,16 +120,7 @@ pub fn write_parquet_to<W: Write + Send>(w: W, path: &Path, s: &BarSeries) -> Re
         .iter()
         .map(|d| i32::try_from((*d - ep).num_days()).unwrap_or(i32::MIN))
         .collect();
-    let cols: [&Vec<f64>; 8] = [
-        &s.open,
-        &s.high,
-        &s.low,
-        &s.close,
-        &s.pre_close,
-        &s.volume,
-        &s.amount,
-        &s.adj_factor,
-    ];
+    let cols = s.value_columns();
     let kv = s
         .symbol
         .as_ref()
@@ -268,16 +259,7 @@ pub fn read_parquet_range(path: &Path, from: NaiveDate, to: NaiveDate) -> Result
         symbol: Some(symbol),
         ..BarSeries::default()
     };
-    let mut targets: [&mut Vec<f64>; 8] = [
-        &mut s.open,
-        &mut s.high,
-        &mut s.low,
-        &mut s.close,
-        &mut s.pre_close,
-        &mut s.volume,
-        &mut s.amount,
-        &mut s.adj_factor,
-    ];
+    let mut targets = s.value_columns_mut();
     for t in &mut targets {
         t.reserve_exact(rows);
     }

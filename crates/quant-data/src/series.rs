@@ -127,6 +127,35 @@ impl BarSeries {
         }
     }
 
+    /// The value columns in [`BAR_COLUMNS`] order after `date`: open,
+    /// high, low, close, pre_close, volume, amount, adj_factor.
+    pub fn value_columns(&self) -> [&Vec<f64>; 8] {
+        [
+            &self.open,
+            &self.high,
+            &self.low,
+            &self.close,
+            &self.pre_close,
+            &self.volume,
+            &self.amount,
+            &self.adj_factor,
+        ]
+    }
+
+    /// [`BarSeries::value_columns`], mutable.
+    pub fn value_columns_mut(&mut self) -> [&mut Vec<f64>; 8] {
+        [
+            &mut self.open,
+            &mut self.high,
+            &mut self.low,
+            &mut self.close,
+            &mut self.pre_close,
+            &mut self.volume,
+            &mut self.amount,
+            &mut self.adj_factor,
+        ]
+    }
+
     /// Number of bars.
     pub fn len(&self) -> usize {
         self.dates.len()

@@ -77,17 +77,7 @@ pub fn check_bar(bar: &Bar, prev_date: Option<NaiveDate>) -> Result<(), String> 
 /// [`check_bar`] row by row only when this fails, to name the row.
 pub fn rows_valid(s: &crate::BarSeries) -> bool {
     let n = s.len();
-    let cols = [
-        &s.open,
-        &s.high,
-        &s.low,
-        &s.close,
-        &s.pre_close,
-        &s.volume,
-        &s.amount,
-        &s.adj_factor,
-    ];
-    if cols.iter().any(|c| c.len() != n) {
+    if s.value_columns().iter().any(|c| c.len() != n) {
         return false;
     }
     // blocks keep the `all` short-circuit without a branch per row

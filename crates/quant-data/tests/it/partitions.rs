@@ -87,19 +87,7 @@ fn every_fixture_reads_back_bit_for_bit_in_the_compact_forms() {
             write_parquet(&path, &csv).unwrap();
             let back = read_parquet(&path).unwrap();
             assert_eq!(back.dates, csv.dates, "{}", f.display());
-            let cols = |s: &quant_data::BarSeries| {
-                [
-                    s.open.clone(),
-                    s.high.clone(),
-                    s.low.clone(),
-                    s.close.clone(),
-                    s.pre_close.clone(),
-                    s.volume.clone(),
-                    s.amount.clone(),
-                    s.adj_factor.clone(),
-                ]
-            };
-            for (a, b) in cols(&back).iter().zip(cols(&csv).iter()) {
+            for (a, b) in back.value_columns().into_iter().zip(csv.value_columns()) {
                 let bits = |v: &Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(a), bits(b), "{}", f.display());
             }
