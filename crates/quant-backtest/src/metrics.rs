@@ -238,16 +238,8 @@ pub fn compute_metrics(record: &RunRecord, rf: f64) -> Metrics {
         let b_c: Vec<f64> = common.iter().map(|&i| bench[i]).collect();
         let rs = simple_returns(&e_c);
         let bs = simple_returns(&b_c);
-        let mb = mean(&bs);
-        let mr = mean(&rs);
-        let cov = rs
-            .iter()
-            .zip(&bs)
-            .map(|(x, y)| (x - mr) * (y - mb))
-            .sum::<f64>()
-            / rs.len() as f64;
-        let var = bs.iter().map(|y| (y - mb).powi(2)).sum::<f64>() / bs.len() as f64;
-        let b = cov / var;
+        // equal lengths, ≥ 2 pairs: beta cannot fail here
+        let b = quant_risk::figures::beta(&rs, &bs).unwrap_or(f64::NAN);
         let a: Vec<f64> = rs
             .iter()
             .zip(&bs)
@@ -265,11 +257,10 @@ pub fn compute_metrics(record: &RunRecord, rf: f64) -> Metrics {
         bmdd = Some(max_drawdown(&b_c).0);
     }
 
-    let k = ((r.len() - 1) as f64 * 0.05) as usize;
-    let mut sorted = r.clone();
-    sorted.sort_by(f64::total_cmp);
-    let var_95 = percentile_of_sorted(&sorted, 5.0);
-    let cvar_95 = mean(&sorted[..=k]);
+    // one return (two equity points): it is its own tail
+    let one = r.first().copied().unwrap_or(f64::NAN);
+    let var_95 = quant_risk::figures::historical_var(&r, 0.05).unwrap_or(one);
+    let cvar_95 = quant_risk::figures::historical_cvar(&r, 0.05).unwrap_or(one);
 
     // round trips per instrument: flat → flat, cash flows incl. fees and dividends
     let mut open: HashMap<&str, (f64, f64)> = HashMap::new(); // symbol → (qty, pnl)
@@ -357,8 +348,8 @@ pub fn compute_metrics(record: &RunRecord, rf: f64) -> Metrics {
         benchmark_max_drawdown: bmdd,
         var_95,
         cvar_95,
-        best_day: sorted[sorted.len() - 1],
-        worst_day: sorted[0],
+        best_day: r.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        worst_day: r.iter().copied().fold(f64::INFINITY, f64::min),
         num_trades: record.fills.len(),
         num_round_trips: trips.len(),
         win_rate: (!trips.is_empty()).then(|| wins as f64 / trips.len() as f64),

@@ -12,18 +12,26 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("quant-indicators", vec!["quant-core"]),
         ("quant-providers", vec!["quant-core", "quant-data"]),
         ("quant-catalog", vec!["quant-core", "quant-data"]),
+        ("quant-risk", vec!["quant-core"]),
         ("quant-strategy", vec!["quant-core", "quant-indicators"]),
         ("quant-exec", vec!["quant-core", "quant-strategy"]),
         (
             "quant-backtest",
-            vec!["quant-core", "quant-data", "quant-strategy", "quant-exec"],
+            vec![
+                "quant-core",
+                "quant-data",
+                "quant-strategy",
+                "quant-exec",
+                "quant-risk",
+            ],
         ),
     ])
 }
 
 /// Crates that must stay synchronous and free of network I/O.
-const COMPUTE: [&str; 5] = [
+const COMPUTE: [&str; 6] = [
     "quant-core",
+    "quant-risk",
     "quant-indicators",
     "quant-strategy",
     "quant-exec",

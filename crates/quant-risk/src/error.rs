@@ -1,0 +1,57 @@
+//! The risk crate's error type: configurations that cannot be right.
+
+/// A risk setting out of its range, named by its configuration key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// A setting outside its valid range.
+    #[error("risk setting `{key}` = {value}: {expected}")]
+    Setting {
+        /// The configuration key (`max_position_weight`, `sizing.fraction`…).
+        key: &'static str,
+        /// The value given.
+        value: String,
+        /// What it must be.
+        expected: String,
+    },
+    /// Two series that must pair up have different lengths.
+    #[error("{what}: {a} values against {b}")]
+    Lengths {
+        /// What was being computed.
+        what: &'static str,
+        /// Length of the first.
+        a: usize,
+        /// Length of the second.
+        b: usize,
+    },
+    /// Too few values for the figure.
+    #[error("{what} needs at least {need} values, got {got}")]
+    TooShort {
+        /// What was being computed.
+        what: &'static str,
+        /// Minimum.
+        need: usize,
+        /// Given.
+        got: usize,
+    },
+}
+
+/// The risk crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `Ok` when `value` lies in `[lo, hi]` (and is not NaN), else
+/// [`Error::Setting`] naming `key`.
+pub(crate) fn in_range(key: &'static str, value: f64, lo: f64, hi: f64) -> Result<()> {
+    if value >= lo && value <= hi {
+        Ok(())
+    } else {
+        Err(Error::Setting {
+            key,
+            value: value.to_string(),
+            expected: if hi.is_infinite() {
+                format!("must be a number ≥ {lo}")
+            } else {
+                format!("must lie in [{lo}, {hi}]")
+            },
+        })
+    }
+}

@@ -1,0 +1,37 @@
+//! Risk controls used identically by backtest, paper and live trading.
+//!
+//! - [`checks`]: pre-trade checks, each giving pass or a [`Violation`]
+//!   with the rule and the numbers that tripped it — position, sector and
+//!   gross-exposure weights, number of positions, allowed and blocked
+//!   symbols, liquidity against the 20-day average volume, price band,
+//!   orders per day;
+//! - [`breakers`]: portfolio circuit breakers — daily loss limit, maximum
+//!   drawdown from peak (halts buys, optionally flattens), losing-streak
+//!   throttle — with every trip recorded;
+//! - [`sizing`]: fixed fraction, volatility target (ATR or standard
+//!   deviation), capped Kelly, equal weight; always rounded to the
+//!   market's lots by `quant-core`'s rules;
+//! - [`exits`]: fixed stop-loss and take-profit, ATR chandelier trailing
+//!   stop, time stop, take-profit at an R-multiple;
+//! - [`figures`]: historical and parametric VaR and CVaR, beta and the
+//!   correlation matrix.
+//!
+//! Units: weights, exposures and returns are fractions (0.2 = 20 %), not
+//! percent; prices and money in the instrument's currency as `f64` (risk
+//! arithmetic is analytics; orders carry their exact decimal prices);
+//! quantities in shares (coins for crypto).
+//!
+//! Synchronous and free of I/O; depends on `quant-core` only.
+
+pub mod breakers;
+pub mod checks;
+pub mod error;
+pub mod exits;
+pub mod figures;
+pub mod sizing;
+
+pub use breakers::{BreakerConfig, BreakerKind, Breakers, Trip};
+pub use checks::{Holding, MarketView, OrderRequest, PortfolioView, RiskLimits, Rule, Violation};
+pub use error::{Error, Result};
+pub use exits::{ExitReason, ExitRules, ExitSignal, OpenTrade};
+pub use sizing::Sizing;
