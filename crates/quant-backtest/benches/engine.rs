@@ -35,6 +35,7 @@ fn engine(c: &mut Criterion) {
                 let engine = Engine::new(EngineConfig {
                     initial_cash: Cash(Decimal::from(100_000_000)),
                     corporate_actions: CorporateActions::None,
+                    risk: None,
                 });
                 engine
                     .run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |_| {})

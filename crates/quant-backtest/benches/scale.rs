@@ -46,6 +46,7 @@ fn run(n_sym: usize, n_days: usize) {
     let engine = Engine::new(EngineConfig {
         initial_cash: Cash(Decimal::from(1_000_000_000)),
         corporate_actions: CorporateActions::None,
+        risk: None,
     });
     let t1 = Instant::now();
     let rec = engine

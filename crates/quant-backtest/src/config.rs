@@ -30,6 +30,9 @@ pub struct BacktestConfig {
     pub costs: CostsSection,
     /// `[strategy]`: which strategy, with which parameters.
     pub strategy: StrategySection,
+    /// `[risk]`: pre-trade limits (`[risk.limits]`) and circuit breakers
+    /// (`[risk.breakers]`) applied to every order; none when absent.
+    pub risk: Option<quant_risk::RiskConfig>,
     /// Folder of the config file (paths are relative to it); set by [`BacktestConfig::load`].
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -251,6 +254,9 @@ impl BacktestConfig {
         }
         if cfg.data.universe.is_empty() {
             return bad("data.universe is empty".into());
+        }
+        if let Some(Err(e)) = cfg.risk.as_ref().map(quant_risk::RiskConfig::validate) {
+            return bad(format!("risk: {e}"));
         }
         if cfg.data.benchmark.is_none()
             && cfg

@@ -1,5 +1,6 @@
 //! Output files of a run: `summary.json`, `equity.csv`, `trades.csv`,
-//! `orders.csv`, `corporate_actions.csv` and a self-contained `report.html`.
+//! `orders.csv`, `corporate_actions.csv`, `risk_events.csv` and a
+//! self-contained `report.html`.
 //!
 //! Every file is a pure function of the run, with no time stamps or
 //! absolute paths, so the same run twice writes byte-identical files.
@@ -32,6 +33,12 @@ pub struct Summary<'a> {
     pub benchmark: Option<&'a str>,
     /// Instruments in the universe.
     pub num_instruments: usize,
+    /// Orders the risk gate blocked (only when `[risk]` is configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_blocked_orders: Option<usize>,
+    /// Circuit-breaker trips (only when `[risk]` is configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker_trips: Option<usize>,
     /// The metrics.
     #[serde(flatten)]
     pub metrics: &'a Metrics,
@@ -49,6 +56,20 @@ pub fn summary(res: &BacktestResult) -> Summary<'_> {
             .unwrap_or_default(),
         benchmark: res.benchmark.as_deref(),
         num_instruments: res.instruments.len(),
+        risk_blocked_orders: res.config.risk.as_ref().map(|_| {
+            res.record
+                .risk_events
+                .iter()
+                .filter(|e| e.kind == quant_exec::RiskEventKind::Blocked)
+                .count()
+        }),
+        breaker_trips: res.config.risk.as_ref().map(|_| {
+            res.record
+                .risk_events
+                .iter()
+                .filter(|e| e.kind == quant_exec::RiskEventKind::Trip)
+                .count()
+        }),
         metrics: &res.metrics,
     }
 }
@@ -92,6 +113,7 @@ pub fn write_outputs(res: &BacktestResult, dir: &Path) -> Result<Vec<PathBuf>> {
     put("trades.csv", trades_csv(res))?;
     put("orders.csv", orders_csv(res))?;
     put("corporate_actions.csv", corporate_actions_csv(res))?;
+    put("risk_events.csv", risk_events_csv(res))?;
     put("report.html", report_html(res)?)?;
     Ok(written)
 }
@@ -180,6 +202,28 @@ pub fn corporate_actions_csv(res: &BacktestResult) -> String {
             s,
             "{},{},{},{},{}",
             d.date, d.symbol, d.quantity, d.new_quantity, d.amount
+        );
+    }
+    s
+}
+
+/// `date,kind,symbol,order_id,rule,value,limit,detail`: every order the
+/// risk gate blocked and every circuit-breaker trip and release (header
+/// only without `[risk]`). `detail` is quoted.
+pub fn risk_events_csv(res: &BacktestResult) -> String {
+    let mut s = String::from("date,kind,symbol,order_id,rule,value,limit,detail\n");
+    for e in &res.record.risk_events {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},\"{}\"",
+            e.date,
+            e.kind.as_str(),
+            e.symbol.as_ref().map_or("", |x| x.as_str()),
+            e.order.map_or_else(String::new, |o| o.0.to_string()),
+            e.rule,
+            num(e.value),
+            num(e.limit),
+            e.detail.replace('"', "\"\"")
         );
     }
     s

@@ -315,6 +315,7 @@ pub fn run_backtest(
     let engine = Engine::new(EngineConfig {
         initial_cash: Cash(cfg.backtest.initial_cash),
         corporate_actions: cfg.backtest.corporate_actions,
+        risk: cfg.risk.clone(),
     });
     let record = engine.run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |d| {
         progress(d, total)

@@ -97,6 +97,9 @@ pub enum RejectReason {
     NotTradable,
     /// A day order left unfilled at the end of its day.
     Expired,
+    /// Blocked by a pre-trade risk check or a circuit breaker (the run's
+    /// risk events name the rule and the numbers).
+    Risk,
 }
 
 impl RejectReason {
@@ -114,6 +117,7 @@ impl RejectReason {
             Self::LimitNotReached => "limit_not_reached",
             Self::NotTradable => "not_tradable",
             Self::Expired => "expired",
+            Self::Risk => "risk",
         }
     }
 }

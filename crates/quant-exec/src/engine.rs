@@ -26,6 +26,7 @@ use quant_strategy::{Context, Signal, Strategy};
 
 use crate::error::{Error, Result};
 use crate::portfolio::Portfolio;
+use crate::risk::{RiskEvent, RiskGate, blocked_event};
 use crate::traits::{Clock, DataFeed, MarketState, Phase, Venue, VenueEvent};
 
 /// How ex-dates (a bar whose `pre_close` differs from the previous close by
@@ -50,6 +51,10 @@ pub struct EngineConfig {
     pub initial_cash: Cash,
     /// Ex-date treatment.
     pub corporate_actions: CorporateActions,
+    /// Pre-trade checks and circuit breakers applied to every order
+    /// (`None`: none; see [`crate::risk`]).
+    #[serde(default)]
+    pub risk: Option<quant_risk::RiskConfig>,
 }
 
 /// One point of the daily equity curve.
@@ -91,6 +96,8 @@ pub struct RunRecord {
     pub fills: Vec<Fill>,
     /// Corporate actions booked.
     pub dividends: Vec<Dividend>,
+    /// Orders blocked by the risk gate and breaker trips, in order.
+    pub risk_events: Vec<RiskEvent>,
 }
 
 /// The event loop; see the module docs.
@@ -111,6 +118,39 @@ fn apply_order_event(
         .ok_or(Error::UnknownOrder(id.0))?;
     o.apply(event, date)?;
     Ok(o)
+}
+
+/// Where new orders go: through the risk gate (when configured) to the
+/// venue, or rejected with [`RejectReason::Risk`] and a risk event.
+struct Outbox<'a> {
+    record: &'a mut RunRecord,
+    gate: Option<&'a mut RiskGate>,
+    events: &'a mut Vec<VenueEvent>,
+}
+
+impl Outbox<'_> {
+    fn submit<V: Venue>(
+        &mut self,
+        o: Order,
+        instruments: &[quant_core::Instrument],
+        portfolio: &Portfolio,
+        equity: f64,
+        venue: &mut V,
+        date: NaiveDate,
+    ) -> Result<()> {
+        if let Some(g) = self.gate.as_deref_mut() {
+            let inst = &instruments[o.instrument.get()];
+            if let Some(v) = g.review(&o, inst, instruments, portfolio, equity) {
+                self.record.risk_events.push(blocked_event(date, &o, &v));
+                let stored =
+                    apply_order_event(&mut self.record.orders, o.id, OrderEvent::Reject, date)?;
+                stored.reason = Some(RejectReason::Risk);
+                return Ok(());
+            }
+        }
+        venue.submit(&o, self.events);
+        Ok(())
+    }
 }
 
 impl Engine {
@@ -145,6 +185,11 @@ impl Engine {
         let mut ipo_in_data: Vec<Option<bool>> = vec![None; n];
         let mut bars_seen = vec![0usize; n];
         let mut record = RunRecord::default();
+        let mut gate = self
+            .config
+            .risk
+            .clone()
+            .map(|cfg| RiskGate::new(cfg, n, self.config.initial_cash.to_f64()));
         let mut events = Vec::new();
         let mut signals = Vec::new();
         let mut days = 0usize;
@@ -153,6 +198,13 @@ impl Engine {
         while let Some(date) = clock.next_session() {
             feed.advance(date)?;
             let bars = feed.bars();
+            if let Some(g) = gate.as_mut() {
+                let open = record
+                    .equity
+                    .last()
+                    .map_or(self.config.initial_cash.to_f64(), |p| p.equity);
+                g.on_day_start(date, open);
+            }
             for i in 0..n {
                 if let Some(b) = &bars[i] {
                     prev_close[i] = if b.pre_close.is_finite() {
@@ -198,9 +250,33 @@ impl Engine {
                 if let Some(b) = &bars[i] {
                     portfolio.marks[i] = b.close;
                     bars_seen[i] += 1;
+                    if let Some(g) = gate.as_mut() {
+                        g.on_volume(i, b.volume);
+                    }
                 }
             }
             let equity = portfolio.equity();
+            if let Some(g) = gate.as_mut() {
+                g.on_fills(&record.fills, &mut record.risk_events);
+                g.on_equity(date, equity, &mut record.risk_events);
+                if g.must_flatten() {
+                    for (i, p) in portfolio.positions.iter().enumerate() {
+                        if p.is_flat() || instruments[i].asset_class == AssetClass::Index {
+                            continue;
+                        }
+                        let o = Self::new_order(
+                            &mut record.orders,
+                            &instruments,
+                            InstrumentIndex(i as u32),
+                            Side::Sell,
+                            OrderType::Market,
+                            OrderQty::AllPosition,
+                            date,
+                        );
+                        venue.submit(&o, &mut events);
+                    }
+                }
+            }
             {
                 let ctx = Context {
                     date,
@@ -230,19 +306,28 @@ impl Engine {
                             qty,
                             date,
                         );
-                        venue.submit(&o, &mut events);
+                        let mut out = Outbox {
+                            record: &mut record,
+                            gate: gate.as_mut(),
+                            events: &mut events,
+                        };
+                        out.submit(o, &instruments, &portfolio, equity, venue, date)?;
                     }
                     Signal::TargetWeights(targets) => {
+                        let mut out = Outbox {
+                            record: &mut record,
+                            gate: gate.as_mut(),
+                            events: &mut events,
+                        };
                         Self::rebalance(
                             &targets,
                             &instruments,
                             &portfolio,
                             equity,
                             date,
-                            &mut record.orders,
                             venue,
-                            &mut events,
-                        );
+                            &mut out,
+                        )?;
                     }
                 }
             }
@@ -311,17 +396,15 @@ impl Engine {
         o
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn rebalance<V: Venue>(
         targets: &[(InstrumentIndex, f64)],
         instruments: &[quant_core::Instrument],
         portfolio: &Portfolio,
         equity: f64,
         date: NaiveDate,
-        orders: &mut Vec<Order>,
         venue: &mut V,
-        events: &mut Vec<VenueEvent>,
-    ) {
+        out: &mut Outbox<'_>,
+    ) -> Result<()> {
         let mut weight = vec![0.0; instruments.len()];
         for &(i, w) in targets {
             if let Some(slot) = weight.get_mut(i.get()) {
@@ -339,7 +422,7 @@ impl Engine {
             if weight[i] <= 0.0 {
                 if held {
                     let o = Self::new_order(
-                        orders,
+                        &mut out.record.orders,
                         instruments,
                         idx,
                         Side::Sell,
@@ -347,7 +430,7 @@ impl Engine {
                         OrderQty::AllPosition,
                         date,
                     );
-                    venue.submit(&o, events);
+                    out.submit(o, instruments, portfolio, equity, venue, date)?;
                 }
                 continue;
             }
@@ -364,7 +447,7 @@ impl Engine {
             if delta < 0.0 {
                 let units = Decimal::from_f64((-delta / mark).floor()).unwrap_or_default();
                 let o = Self::new_order(
-                    orders,
+                    &mut out.record.orders,
                     instruments,
                     idx,
                     Side::Sell,
@@ -372,14 +455,18 @@ impl Engine {
                     OrderQty::Units(Quantity(units)),
                     date,
                 );
-                venue.submit(&o, events);
-            } else if let Ok(v) = Cash::from_f64_cents(delta) {
-                buys.push((idx, v));
+                out.submit(o, instruments, portfolio, equity, venue, date)?;
+            } else {
+                // a losing streak scales new buys down
+                let factor = out.gate.as_ref().map_or(1.0, |g| g.size_factor());
+                if let Ok(v) = Cash::from_f64_cents(delta * factor) {
+                    buys.push((idx, v));
+                }
             }
         }
         for (idx, v) in buys {
             let o = Self::new_order(
-                orders,
+                &mut out.record.orders,
                 instruments,
                 idx,
                 Side::Buy,
@@ -387,8 +474,9 @@ impl Engine {
                 OrderQty::Value(v),
                 date,
             );
-            venue.submit(&o, events);
+            out.submit(o, instruments, portfolio, equity, venue, date)?;
         }
+        Ok(())
     }
 
     fn book_corporate_actions(

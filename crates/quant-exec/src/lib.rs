@@ -10,11 +10,13 @@
 pub mod engine;
 pub mod error;
 pub mod portfolio;
+pub mod risk;
 pub mod sim;
 pub mod traits;
 
 pub use engine::{CorporateActions, Dividend, Engine, EngineConfig, EquityPoint, RunRecord};
 pub use error::{Error, Result};
 pub use portfolio::Portfolio;
+pub use risk::{RiskEvent, RiskEventKind};
 pub use sim::{FillTiming, ShortfallPolicy, SimConfig, SimulatedVenue};
 pub use traits::{Clock, DataFeed, MarketState, Phase, Venue, VenueEvent};

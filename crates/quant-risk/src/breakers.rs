@@ -6,7 +6,10 @@
 //! - **Maximum drawdown**: when equity is `max_drawdown` below its running
 //!   peak (the starting equity counts as a peak), new buys are halted — and
 //!   with `flatten_on_drawdown` every position is to be closed — until the
-//!   drawdown recovers to `resume_drawdown` (never, when unset).
+//!   drawdown recovers to `resume_drawdown`, or `cooldown_days` trading
+//!   days have passed (the peak then restarts from current equity, so a
+//!   flattened book does not stay halted for good); with neither, halted
+//!   for the rest of the run.
 //! - **Losing streak**: after `losing_streak` consecutive losing trades,
 //!   sizes are multiplied by `streak_size_factor` (default one half) until
 //!   a winning trade.
@@ -19,13 +22,13 @@
 //! [`Breakers::size_factor`].
 
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::checks::{Rule, Violation};
 use crate::error::{Result, in_range};
 
 /// Breaker settings (the `[risk.breakers]` table); all optional.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BreakerConfig {
     /// Loss over the day's opening equity that halts buys for the day
@@ -39,6 +42,9 @@ pub struct BreakerConfig {
     /// Drawdown at or below which buying resumes after the drawdown breaker
     /// (fraction, below `max_drawdown`); unset: halted for good.
     pub resume_drawdown: Option<f64>,
+    /// Trading days after a drawdown trip when buying resumes and the peak
+    /// restarts from current equity (≥ 1).
+    pub cooldown_days: Option<u32>,
     /// Consecutive losing trades that throttle sizes.
     pub losing_streak: Option<u32>,
     /// Size multiplier while throttled (0, 1].
@@ -57,6 +63,7 @@ impl Default for BreakerConfig {
             max_drawdown: None,
             flatten_on_drawdown: false,
             resume_drawdown: None,
+            cooldown_days: None,
             losing_streak: None,
             streak_size_factor: half(),
         }
@@ -86,6 +93,13 @@ impl BreakerConfig {
             f64::MIN_POSITIVE,
             1.0,
         )?;
+        if self.cooldown_days == Some(0) {
+            return Err(crate::Error::Setting {
+                key: "cooldown_days",
+                value: "0".into(),
+                expected: "must be at least 1".into(),
+            });
+        }
         if self.losing_streak == Some(0) {
             return Err(crate::Error::Setting {
                 key: "losing_streak",
@@ -145,6 +159,8 @@ pub struct Breakers {
     day_open: f64,
     daily_halt: bool,
     drawdown_halt: bool,
+    /// Trading days since the drawdown breaker tripped.
+    halted_days: u32,
     streak: u32,
     trips: Vec<Trip>,
 }
@@ -159,6 +175,7 @@ impl Breakers {
             day_open: equity,
             daily_halt: false,
             drawdown_halt: false,
+            halted_days: 0,
             streak: 0,
             trips: Vec::new(),
         }
@@ -169,6 +186,9 @@ impl Breakers {
         self.day = Some(date);
         self.day_open = equity;
         self.daily_halt = false;
+        if self.drawdown_halt {
+            self.halted_days += 1;
+        }
     }
 
     /// Equity marked at `equity` on `date`; returns the trips (and
@@ -203,6 +223,7 @@ impl Breakers {
             let dd = (self.peak - equity) / self.peak;
             if !self.drawdown_halt && dd >= limit {
                 self.drawdown_halt = true;
+                self.halted_days = 0;
                 out.push(Trip {
                     date,
                     breaker: BreakerKind::Drawdown,
@@ -217,6 +238,22 @@ impl Breakers {
                         if self.cfg.flatten_on_drawdown { ", positions to be closed" } else { "" }
                     ),
                 });
+            } else if self.drawdown_halt
+                && let Some(days) = self.cfg.cooldown_days
+                && self.halted_days >= days
+            {
+                self.drawdown_halt = false;
+                out.push(Trip {
+                    date,
+                    breaker: BreakerKind::Drawdown,
+                    tripped: false,
+                    value: dd,
+                    limit,
+                    detail: format!(
+                        "{days} trading days since the drawdown trip: buys allowed again, the peak restarts at {equity:.2}"
+                    ),
+                });
+                self.peak = equity;
             } else if self.drawdown_halt
                 && let Some(resume) = self.cfg.resume_drawdown
                 && dd <= resume
@@ -382,6 +419,30 @@ mod tests {
         assert!(b.allows_buy().is_ok());
         assert!(!b.must_flatten());
         assert_eq!(b.trips().len(), 2);
+    }
+
+    #[test]
+    fn a_cooldown_resumes_buying_and_restarts_the_peak() {
+        let cfg = BreakerConfig {
+            max_drawdown: Some(0.1),
+            flatten_on_drawdown: true,
+            cooldown_days: Some(2),
+            ..Default::default()
+        };
+        let mut b = Breakers::new(cfg, 100.0);
+        b.on_day_start(d(4), 100.0);
+        assert_eq!(b.on_equity(d(4), 90.0).len(), 1); // −10 %: trip
+        b.on_day_start(d(5), 90.0);
+        assert!(b.on_equity(d(5), 90.0).is_empty()); // one day halted
+        assert!(b.allows_buy().is_err());
+        b.on_day_start(d(6), 90.0);
+        let t = b.on_equity(d(6), 90.0); // two days: release
+        assert_eq!(t.len(), 1);
+        assert!(!t[0].tripped && t[0].detail.contains("peak restarts at 90.00"));
+        assert!(b.allows_buy().is_ok());
+        // −10 % from the new peak of 90 trips again
+        b.on_day_start(d(7), 90.0);
+        assert_eq!(b.on_equity(d(7), 81.0).len(), 1);
     }
 
     #[test]

@@ -17,13 +17,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use quant_core::Side;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, in_range};
 
 /// The limits of a strategy or account (the `[risk]` table of a config;
 /// every limit optional). Fractions, not percent.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RiskLimits {
     /// Largest value of one position over equity after the order (0.2 =

@@ -35,3 +35,29 @@ pub use checks::{Holding, MarketView, OrderRequest, PortfolioView, RiskLimits, R
 pub use error::{Error, Result};
 pub use exits::{ExitReason, ExitRules, ExitSignal, OpenTrade};
 pub use sizing::Sizing;
+
+use serde::{Deserialize, Serialize};
+
+/// The risk settings of a run or account (the `[risk]` table): pre-trade
+/// limits in `[risk.limits]`, circuit breakers in `[risk.breakers]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskConfig {
+    /// Pre-trade limits.
+    #[serde(default)]
+    pub limits: RiskLimits,
+    /// Circuit breakers.
+    #[serde(default)]
+    pub breakers: BreakerConfig,
+}
+
+impl RiskConfig {
+    /// Checks every setting's range.
+    ///
+    /// # Errors
+    /// [`Error::Setting`] naming the key.
+    pub fn validate(&self) -> Result<()> {
+        self.limits.validate()?;
+        self.breakers.validate()
+    }
+}

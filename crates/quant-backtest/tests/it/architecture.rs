@@ -14,7 +14,10 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("quant-catalog", vec!["quant-core", "quant-data"]),
         ("quant-risk", vec!["quant-core"]),
         ("quant-strategy", vec!["quant-core", "quant-indicators"]),
-        ("quant-exec", vec!["quant-core", "quant-strategy"]),
+        (
+            "quant-exec",
+            vec!["quant-core", "quant-strategy", "quant-risk"],
+        ),
         (
             "quant-backtest",
             vec![

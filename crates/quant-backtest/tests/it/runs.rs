@@ -171,6 +171,7 @@ fn strategies_never_see_past_the_current_bar() {
     let engine = quant_exec::Engine::new(quant_exec::EngineConfig {
         initial_cash: quant_core::Cash(cfg.backtest.initial_cash),
         corporate_actions: cfg.backtest.corporate_actions,
+        risk: None,
     });
     let mut peek = Peek {
         n: 0,
@@ -227,4 +228,74 @@ fn every_shipped_config_runs() {
         let res = run_backtest(&cfg, |_, _| {}).unwrap();
         assert!(res.metrics.num_trades > 0, "{entry} made no trade");
     }
+}
+
+#[test]
+fn the_risk_example_records_blocked_orders_and_trips() {
+    let cfg = load("config/examples/momentum-risk.toml");
+    let res = run_backtest(&cfg, |_, _| {}).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_outputs(&res, dir.path()).unwrap();
+    let events = std::fs::read_to_string(dir.path().join("risk_events.csv")).unwrap();
+    let rows: Vec<&str> = events.lines().skip(1).collect();
+    assert!(!rows.is_empty());
+    // every blocked order is rejected with reason `risk`, and only those
+    let blocked: Vec<u64> = res
+        .record
+        .risk_events
+        .iter()
+        .filter(|e| e.kind == quant_exec::RiskEventKind::Blocked)
+        .map(|e| e.order.unwrap().0)
+        .collect();
+    let rejected_risk: Vec<u64> = res
+        .record
+        .orders
+        .iter()
+        .filter(|o| o.reason == Some(quant_core::RejectReason::Risk))
+        .map(|o| o.id.0)
+        .collect();
+    assert_eq!(blocked, rejected_risk);
+    assert!(
+        rows.iter().any(|r| r.contains(",trip,,,drawdown,")),
+        "{events}"
+    );
+    let orders = std::fs::read_to_string(dir.path().join("orders.csv")).unwrap();
+    assert_eq!(orders.matches(",risk").count(), blocked.len(), "{orders}");
+    let summary = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
+    assert!(
+        summary.contains(&format!("\"risk_blocked_orders\": {}", blocked.len())),
+        "{summary}"
+    );
+
+    // a run without [risk] writes the file with its header only and no
+    // risk fields in the summary
+    let plain = run_backtest(&load("config/examples/sma-600036.toml"), |_, _| {}).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_outputs(&plain, dir.path()).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("risk_events.csv")).unwrap(),
+        "date,kind,symbol,order_id,rule,value,limit,detail\n"
+    );
+    let summary = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
+    assert!(!summary.contains("risk_blocked_orders"));
+}
+
+#[test]
+fn risk_settings_are_checked_with_their_keys() {
+    let p = Path::new("risk.toml");
+    let base = "[data]\nroot = \".\"\nuniverse = [\"x\"]\nbenchmark = \"b\"\n[strategy]\nname = \"sma_cross\"\n";
+    let e = BacktestConfig::parse(
+        &format!("{base}[risk.limits]\nmax_position_weight = 1.5\n"),
+        p,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("risk.toml") && e.contains("max_position_weight") && e.contains("1.5"),
+        "{e}"
+    );
+    let e = BacktestConfig::parse(&format!("{base}[risk.breakers]\nmax_drawdwn = 0.2\n"), p)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("max_drawdwn"), "{e}");
 }

@@ -139,11 +139,24 @@ pub fn run_with(
     ca: CorporateActions,
     strategy: &mut dyn Strategy,
 ) -> RunRecord {
+    run_with_risk(feed, sim, cash, ca, None, strategy)
+}
+
+/// [`run_with`] with the risk gate configured.
+pub fn run_with_risk(
+    feed: &mut Feed,
+    sim: SimConfig,
+    cash: f64,
+    ca: CorporateActions,
+    risk: Option<quant_risk::RiskConfig>,
+    strategy: &mut dyn Strategy,
+) -> RunRecord {
     let mut clock = DaysClock(feed.days.clone(), 0);
     let mut venue = SimulatedVenue::new(sim);
     let engine = Engine::new(EngineConfig {
         initial_cash: Cash::from_f64(cash).unwrap(),
         corporate_actions: ca,
+        risk,
     });
     engine
         .run(&mut clock, feed, &mut venue, strategy, |_| {})

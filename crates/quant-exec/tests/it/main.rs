@@ -5,4 +5,5 @@
 
 mod harness;
 mod properties;
+mod risk;
 mod scenarios;

@@ -1,0 +1,161 @@
+//! The risk gate in the event loop, with hand-computed numbers: blocked
+//! orders are rejected with reason `risk` and recorded with the rule and
+//! numbers; breaker trips are recorded and halt buys, and a drawdown trip
+//! with flattening sells what is held.
+
+use quant_core::{OrderQty, OrderStatus, RejectReason, Side};
+use quant_exec::{CorporateActions, RiskEventKind, SimConfig};
+use quant_risk::{BreakerConfig, RiskConfig, RiskLimits};
+
+use crate::harness::*;
+
+const DAYS: [&str; 6] = [
+    "2024-03-04",
+    "2024-03-05",
+    "2024-03-06",
+    "2024-03-07",
+    "2024-03-08",
+    "2024-03-11",
+];
+
+fn flat_feed(closes: [f64; 6]) -> Feed {
+    let bars = DAYS
+        .iter()
+        .zip(closes)
+        .map(|(day, c)| Some(bar(day, c, c, c, c)))
+        .collect();
+    Feed::new(vec![inst("600036.SH")], &DAYS, vec![bars])
+}
+
+#[test]
+fn a_buy_over_the_position_limit_is_blocked_with_its_numbers() {
+    let mut feed = flat_feed([10.0; 6]);
+    let risk = RiskConfig {
+        limits: RiskLimits {
+            max_position_weight: Some(0.3),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    // 4,000 shares × 10 = 40,000 of 100,000: 40 % > 30 %; then 2,000: 20 %
+    let mut script = Script(vec![
+        (d(DAYS[0]), 0, Side::Buy, units(4000)),
+        (d(DAYS[1]), 0, Side::Buy, units(2000)),
+    ]);
+    let rec = run_with_risk(
+        &mut feed,
+        SimConfig::default(),
+        100_000.0,
+        CorporateActions::None,
+        Some(risk),
+        &mut script,
+    );
+    assert_eq!(rec.orders[0].status, OrderStatus::Rejected);
+    assert_eq!(rec.orders[0].reason, Some(RejectReason::Risk));
+    assert_eq!(rec.orders[1].status, OrderStatus::Filled);
+    assert_eq!(rec.risk_events.len(), 1);
+    let e = &rec.risk_events[0];
+    assert_eq!(e.kind, RiskEventKind::Blocked);
+    assert_eq!(e.rule, "position_weight");
+    assert_eq!(e.order.map(|o| o.0), Some(1));
+    assert!((e.value - 0.4).abs() < 1e-12 && e.limit == 0.3, "{e:?}");
+    assert!(e.detail.contains("40.00%"), "{}", e.detail);
+    // the venue never saw it: one fill only
+    assert_eq!(rec.fills.len(), 1);
+}
+
+#[test]
+fn a_drawdown_trip_halts_buys_and_flattens() {
+    // bought at 10 on day 2 (next open); falls to 7.5: 25 % of the whole
+    // 100,000 is in the stock → equity −12.5 % at 7.5
+    let mut feed = flat_feed([10.0, 10.0, 9.0, 7.5, 7.5, 7.5]);
+    let risk = RiskConfig {
+        breakers: BreakerConfig {
+            max_drawdown: Some(0.1),
+            flatten_on_drawdown: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut script = Script(vec![
+        (d(DAYS[0]), 0, Side::Buy, units(5000)),
+        (d(DAYS[4]), 0, Side::Buy, units(100)),
+    ]);
+    let rec = run_with_risk(
+        &mut feed,
+        SimConfig::default(),
+        100_000.0,
+        CorporateActions::None,
+        Some(risk),
+        &mut script,
+    );
+    let trips: Vec<_> = rec
+        .risk_events
+        .iter()
+        .filter(|e| e.kind == RiskEventKind::Trip)
+        .collect();
+    assert_eq!(trips.len(), 1, "{:?}", rec.risk_events);
+    assert_eq!(trips[0].rule, "drawdown");
+    assert_eq!(trips[0].date, d(DAYS[3]));
+    // the flatten order goes out on the trip day and fills next open
+    let flatten = rec
+        .orders
+        .iter()
+        .find(|o| o.side == Side::Sell)
+        .expect("a flatten order");
+    assert_eq!(flatten.created, d(DAYS[3]));
+    assert_eq!(flatten.requested, OrderQty::AllPosition);
+    assert_eq!(flatten.status, OrderStatus::Filled);
+    // the later buy is blocked by the breaker
+    let late = rec
+        .orders
+        .iter()
+        .find(|o| o.created == d(DAYS[4]) && o.side == Side::Buy)
+        .unwrap();
+    assert_eq!(late.reason, Some(RejectReason::Risk));
+    assert!(
+        rec.risk_events
+            .iter()
+            .any(|e| e.kind == RiskEventKind::Blocked && e.rule == "breaker"),
+        "{:?}",
+        rec.risk_events
+    );
+    // flat at the end
+    assert!(rec.fills.iter().any(|f| f.side == Side::Sell));
+}
+
+#[test]
+fn without_a_risk_table_nothing_changes() {
+    let mut a = flat_feed([10.0; 6]);
+    let mut b = flat_feed([10.0; 6]);
+    let script = || {
+        Script(vec![
+            (d(DAYS[0]), 0, Side::Buy, units(4000)),
+            (d(DAYS[2]), 0, Side::Sell, units(4000)),
+        ])
+    };
+    let plain = run_with(
+        &mut a,
+        SimConfig::default(),
+        100_000.0,
+        CorporateActions::None,
+        &mut script(),
+    );
+    let empty = run_with_risk(
+        &mut b,
+        SimConfig::default(),
+        100_000.0,
+        CorporateActions::None,
+        Some(RiskConfig::default()),
+        &mut script(),
+    );
+    assert_eq!(plain.fills, empty.fills);
+    let curve = |r: &quant_exec::RunRecord| {
+        r.equity
+            .iter()
+            .map(|p| (p.date, p.equity.to_bits(), p.cash))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(curve(&plain), curve(&empty));
+    assert!(empty.risk_events.is_empty());
+}
