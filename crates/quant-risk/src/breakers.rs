@@ -25,7 +25,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{Rule, Violation};
-use crate::error::{Result, in_range};
+use crate::error::{Result, at_least_one, in_range};
 
 /// Breaker settings (the `[risk.breakers]` table); all optional.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,20 +93,8 @@ impl BreakerConfig {
             f64::MIN_POSITIVE,
             1.0,
         )?;
-        if self.cooldown_days == Some(0) {
-            return Err(crate::Error::Setting {
-                key: "cooldown_days",
-                value: "0".into(),
-                expected: "must be at least 1".into(),
-            });
-        }
-        if self.losing_streak == Some(0) {
-            return Err(crate::Error::Setting {
-                key: "losing_streak",
-                value: "0".into(),
-                expected: "must be at least 1".into(),
-            });
-        }
+        at_least_one("cooldown_days", self.cooldown_days.map(u64::from))?;
+        at_least_one("losing_streak", self.losing_streak.map(u64::from))?;
         Ok(())
     }
 }

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use quant_core::Side;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, in_range};
+use crate::error::{Result, at_least_one, in_range};
 
 /// The limits of a strategy or account (the `[risk]` table of a config;
 /// every limit optional). Fractions, not percent.
@@ -68,20 +68,8 @@ impl RiskLimits {
         if let Some(g) = self.max_gross_exposure {
             in_range("max_gross_exposure", g, f64::MIN_POSITIVE, 10.0)?;
         }
-        if self.max_positions == Some(0) {
-            return Err(crate::Error::Setting {
-                key: "max_positions",
-                value: "0".into(),
-                expected: "must be at least 1".into(),
-            });
-        }
-        if self.max_orders_per_day == Some(0) {
-            return Err(crate::Error::Setting {
-                key: "max_orders_per_day",
-                value: "0".into(),
-                expected: "must be at least 1".into(),
-            });
-        }
+        at_least_one("max_positions", self.max_positions.map(|n| n as u64))?;
+        at_least_one("max_orders_per_day", self.max_orders_per_day.map(u64::from))?;
         if let Some(both) = self
             .allowed
             .as_ref()

@@ -55,3 +55,17 @@ pub(crate) fn in_range(key: &'static str, value: f64, lo: f64, hi: f64) -> Resul
         })
     }
 }
+
+/// `Ok` unless a count setting is `Some(0)`, else [`Error::Setting`]
+/// naming `key` (counts of positions, orders, days, trades start at 1).
+pub(crate) fn at_least_one(key: &'static str, value: Option<u64>) -> Result<()> {
+    if value == Some(0) {
+        Err(Error::Setting {
+            key,
+            value: "0".into(),
+            expected: "must be at least 1".into(),
+        })
+    } else {
+        Ok(())
+    }
+}

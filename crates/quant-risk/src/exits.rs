@@ -17,7 +17,7 @@
 
 use serde::Deserialize;
 
-use crate::error::{Result, in_range};
+use crate::error::{Result, at_least_one, in_range};
 
 /// Exit settings (the `[exits]` table); all optional.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -64,13 +64,7 @@ impl ExitRules {
                 expected: "needs exits.stop_loss to define the initial risk R".into(),
             });
         }
-        if self.time_stop_bars == Some(0) {
-            return Err(crate::Error::Setting {
-                key: "exits.time_stop_bars",
-                value: "0".into(),
-                expected: "must be at least 1".into(),
-            });
-        }
+        at_least_one("exits.time_stop_bars", self.time_stop_bars.map(u64::from))?;
         Ok(())
     }
 }
