@@ -41,6 +41,9 @@ pub struct Prepared {
     pub benchmark: Option<BarSeries>,
     /// The trading days of the run.
     pub calendar: TradingCalendar,
+    /// Symbol → industry from `data.instruments` (for the risk gate's
+    /// sector limit).
+    pub sectors: std::collections::BTreeMap<String, String>,
 }
 
 fn ext(format: DataFormat) -> &'static str {
@@ -114,9 +117,17 @@ struct MasterRow {
     board: Option<String>,
     list_date: Option<String>,
     st: Option<String>,
+    industry: Option<String>,
 }
 
-fn apply_master(cfg: &BacktestConfig, path: &Path, instruments: &mut [Instrument]) -> Result<()> {
+/// Applies `data.instruments` (board, list date, ST) to `instruments` and
+/// returns symbol → industry.
+fn apply_master(
+    cfg: &BacktestConfig,
+    path: &Path,
+    instruments: &mut [Instrument],
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut sectors = std::collections::BTreeMap::new();
     let mut rdr = csv::Reader::from_path(path)
         .map_err(|e| cfg_err(cfg, format!("data.instruments: {}: {e}", path.display())))?;
     for (n, row) in rdr.deserialize::<MasterRow>().enumerate() {
@@ -158,8 +169,11 @@ fn apply_master(cfg: &BacktestConfig, path: &Path, instruments: &mut [Instrument
         if let Some(s) = row.st.as_deref() {
             inst.st = matches!(s.trim(), "1" | "true" | "True" | "TRUE" | "yes");
         }
+        if let Some(ind) = row.industry.filter(|i| !i.is_empty()) {
+            sectors.insert(row.symbol, ind);
+        }
     }
-    Ok(())
+    Ok(sectors)
 }
 
 /// Loads the instruments, bars, benchmark and calendar of a config.
@@ -182,9 +196,10 @@ pub fn prepare(cfg: &BacktestConfig) -> Result<Prepared> {
         instruments.push(inst);
         series.push(s);
     }
-    if let Some(m) = &cfg.data.instruments {
-        apply_master(cfg, &cfg.data_path(m), &mut instruments)?;
-    }
+    let sectors = match &cfg.data.instruments {
+        Some(m) => apply_master(cfg, &cfg.data_path(m), &mut instruments)?,
+        None => std::collections::BTreeMap::new(),
+    };
     if let Some(first) = instruments.first()
         && let Some(other) = instruments.iter().find(|i| i.currency != first.currency)
     {
@@ -221,6 +236,7 @@ pub fn prepare(cfg: &BacktestConfig) -> Result<Prepared> {
         series,
         benchmark,
         calendar,
+        sectors,
     })
 }
 
@@ -304,6 +320,7 @@ pub fn run_backtest(
     let total = prepared.calendar.len();
     let mut clock = HistoricalClock::new(&prepared.calendar);
     let instruments = prepared.instruments.clone();
+    let sectors = prepared.sectors;
     let mut feed = HistoricalFeed::new(
         prepared.instruments,
         prepared.series,
@@ -315,7 +332,10 @@ pub fn run_backtest(
     let engine = Engine::new(EngineConfig {
         initial_cash: Cash(cfg.backtest.initial_cash),
         corporate_actions: cfg.backtest.corporate_actions,
-        risk: cfg.risk.clone(),
+        risk: cfg.risk.clone().map(|mut r| {
+            r.sectors = sectors;
+            r
+        }),
     });
     let record = engine.run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |d| {
         progress(d, total)

@@ -198,7 +198,11 @@ impl RiskGate {
                     Holding {
                         quantity: q,
                         price: portfolio.marks[k],
-                        sector: None,
+                        sector: self
+                            .cfg
+                            .sectors
+                            .get(instruments[k].symbol.as_str())
+                            .cloned(),
                     },
                 )
             })
@@ -222,7 +226,11 @@ impl RiskGate {
                 quant_core::OrderType::Limit(p) => Some(p.to_f64()),
                 quant_core::OrderType::Market => None,
             },
-            sector: None,
+            sector: self
+                .cfg
+                .sectors
+                .get(inst.symbol.as_str())
+                .map(String::as_str),
         };
         match check(
             &self.cfg.limits,

@@ -49,6 +49,10 @@ pub struct RiskConfig {
     /// Circuit breakers.
     #[serde(default)]
     pub breakers: BreakerConfig,
+    /// Symbol → sector (industry) for `max_sector_weight`; filled by the
+    /// runner from instrument metadata, not from the config file.
+    #[serde(skip)]
+    pub sectors: std::collections::BTreeMap<String, String>,
 }
 
 impl RiskConfig {

@@ -159,3 +159,49 @@ fn without_a_risk_table_nothing_changes() {
     assert_eq!(curve(&plain), curve(&empty));
     assert!(empty.risk_events.is_empty());
 }
+
+#[test]
+fn the_sector_limit_uses_the_runners_sectors() {
+    let bars = |c: f64| -> Vec<Option<quant_core::Bar>> {
+        DAYS.iter().map(|day| Some(bar(day, c, c, c, c))).collect()
+    };
+    let mut feed = Feed::new(
+        vec![inst("600036.SH"), inst("601398.SH")],
+        &DAYS,
+        vec![bars(10.0), bars(5.0)],
+    );
+    let risk = RiskConfig {
+        limits: RiskLimits {
+            max_sector_weight: Some(0.5),
+            ..Default::default()
+        },
+        sectors: [("600036.SH", "银行"), ("601398.SH", "银行")]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    // 3,000 × 10 = 30 %, then 5,000 × 5 = 25 % more of the same sector: 55 %
+    let mut script = Script(vec![
+        (d(DAYS[0]), 0, Side::Buy, units(3000)),
+        (d(DAYS[2]), 1, Side::Buy, units(5000)),
+        (d(DAYS[3]), 1, Side::Buy, units(3000)),
+    ]);
+    let rec = run_with_risk(
+        &mut feed,
+        SimConfig::default(),
+        100_000.0,
+        CorporateActions::None,
+        Some(risk),
+        &mut script,
+    );
+    assert_eq!(rec.risk_events.len(), 1, "{:?}", rec.risk_events);
+    let e = &rec.risk_events[0];
+    assert_eq!(
+        (e.rule.as_str(), e.order.map(|o| o.0)),
+        ("sector_weight", Some(2))
+    );
+    assert!(e.detail.contains("银行"), "{}", e.detail);
+    // 3,000 × 5 = 15 % more → 45 %: passes
+    assert_eq!(rec.orders[2].status, OrderStatus::Filled);
+}
