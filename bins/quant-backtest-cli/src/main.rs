@@ -3,7 +3,12 @@
 //! ```text
 //! quant-backtest                                   # runs config/backtest.toml into out/backtest
 //! quant-backtest run --config FILE [--out DIR] [--baseline FILE] [--write-baseline FILE]
+//! quant-backtest sweep --config FILE --grid GRID.toml --out DIR [--threads N] [--sort sharpe] [--top 10]
 //! ```
+//! `sweep` runs every parameter combination of the grid file (or a seeded
+//! random sample of them; see `quant_backtest::sweep`) in parallel over
+//! data loaded once, and writes `sweep.csv` and `sweep.parquet` sorted best
+//! first.
 //! Exit codes: 0 success; 1 the run drifted from `--baseline`; 2 an error.
 
 use std::path::{Path, PathBuf};
@@ -33,6 +38,93 @@ struct Cli {
 enum Cmd {
     /// Run a backtest config.
     Run(RunArgs),
+    /// Run a config over a grid (or random sample) of strategy parameters, in parallel.
+    Sweep(SweepArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct SweepArgs {
+    /// Backtest config (TOML); its [strategy.params] are the defaults.
+    #[arg(long)]
+    config: PathBuf,
+    /// Grid file: [params] name = [values…]; mode = "grid" | "random", samples, seed.
+    #[arg(long)]
+    grid: PathBuf,
+    /// Output folder for sweep.csv and sweep.parquet.
+    #[arg(long)]
+    out: PathBuf,
+    /// Worker threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Metric to sort by, best first.
+    #[arg(long, default_value = "sharpe")]
+    sort: String,
+    /// Rows to print.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+}
+
+/// `sweep`: parallel runs, sorted table, CSV and Parquet.
+fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
+    use quant_backtest::sweep::{Grid, SWEEP_METRICS, sort_rows, sweep, write_sweep};
+    let cfg = BacktestConfig::load(&a.config)?;
+    let grid = Grid::load(&a.grid)?;
+    let n = grid.combinations().len();
+    let bar = ProgressBar::new(n as u64);
+    bar.set_style(
+        ProgressStyle::with_template("sweeping [{bar:40}] {pos}/{len} runs {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let mut rows = sweep(&cfg, &grid, a.threads, |done| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    let wall = started.elapsed();
+    sort_rows(&mut rows, &a.sort).map_err(anyhow::Error::msg)?;
+    let params: Vec<String> = grid.params.keys().cloned().collect();
+    let files = write_sweep(&rows, &params, &a.out)?;
+    let failed = rows.iter().filter(|r| r.error.is_some()).count();
+    println!(
+        "{n} runs in {wall:.2?} on {} threads ({failed} failed); sorted by {}",
+        if a.threads == 0 {
+            "all".to_string()
+        } else {
+            a.threads.to_string()
+        },
+        a.sort
+    );
+    let shown = ["cagr", "sharpe", "max_drawdown", "num_round_trips"];
+    let mut head = format!("{:>4}", "rank");
+    for p in &params {
+        head.push_str(&format!("  {p:>10}"));
+    }
+    for m in shown {
+        head.push_str(&format!("  {m:>15}"));
+    }
+    println!("{head}");
+    for (i, r) in rows.iter().take(a.top).enumerate() {
+        let mut line = format!("{:>4}", i + 1);
+        for p in &params {
+            let v = r.params.get(p).map_or_else(String::new, |v| match v {
+                toml::Value::String(s) => s.clone(),
+                v => v.to_string(),
+            });
+            line.push_str(&format!("  {v:>10}"));
+        }
+        match &r.error {
+            Some(e) => line.push_str(&format!("  error: {e}")),
+            None => {
+                for m in shown {
+                    line.push_str(&format!("  {:>15.4}", r.metric(m)));
+                }
+            }
+        }
+        println!("{line}");
+    }
+    debug_assert!(shown.iter().all(|m| SWEEP_METRICS.contains(m)));
+    for f in files {
+        println!("wrote {}", f.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args, Debug)]
@@ -164,11 +256,12 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let args = match cli.cmd {
-        Some(Cmd::Run(a)) => a,
-        None => RunArgs::default(),
+    let result = match cli.cmd {
+        Some(Cmd::Run(a)) => run(a),
+        Some(Cmd::Sweep(a)) => sweep(a),
+        None => run(RunArgs::default()),
     };
-    match run(args) {
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -5,6 +5,8 @@
 //! - [`run`]: loading data and running a config;
 //! - [`metrics`]: performance metrics (empyrical conventions);
 //! - [`report`]: `summary.json`, `equity.csv`, `trades.csv`, `orders.csv`, `report.html`;
+//! - [`sweep`]: parameter grids and random searches run in parallel
+//!   (rayon) over data loaded once;
 //! - [`baseline`]: regression baselines with per-metric tolerances;
 //! - [`synthetic`]: deterministic synthetic markets for benchmarks.
 
@@ -15,6 +17,7 @@ pub mod feed;
 pub mod metrics;
 pub mod report;
 pub mod run;
+pub mod sweep;
 pub mod synthetic;
 
 pub use config::BacktestConfig;

@@ -302,9 +302,21 @@ pub fn sim_config(cfg: &BacktestConfig) -> SimConfig {
 /// Any load, strategy or engine error; [`Error::Config`] for bad fee values.
 pub fn run_backtest(
     cfg: &BacktestConfig,
+    progress: impl FnMut(usize, usize),
+) -> Result<BacktestResult> {
+    run_prepared(cfg, prepare(cfg)?, progress)
+}
+
+/// [`run_backtest`] on data already loaded by [`prepare`] (a sweep loads
+/// once and runs many parameter sets).
+///
+/// # Errors
+/// Any strategy or engine error; [`Error::Config`] for bad fee values.
+pub fn run_prepared(
+    cfg: &BacktestConfig,
+    prepared: Prepared,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<BacktestResult> {
-    let prepared = prepare(cfg)?;
     let sim = sim_config(cfg);
     for rules in [&sim.cn_a, &sim.us, &sim.crypto] {
         rules

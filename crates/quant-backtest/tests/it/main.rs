@@ -5,3 +5,4 @@
 mod architecture;
 mod golden;
 mod runs;
+mod sweep;
