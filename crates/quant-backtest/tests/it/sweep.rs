@@ -115,3 +115,13 @@ fn grid_files_are_checked() {
         assert!(e.contains("g.toml") && e.contains(want), "{text}: {e}");
     }
 }
+
+#[test]
+fn shipped_grids_and_the_benchmark_config_load() {
+    let g = Grid::load(&root().join("config/grids/sma-cross.toml")).unwrap();
+    assert_eq!(g.combinations().len(), 12);
+    let g = Grid::load(&root().join("config/grids/sma-cross-1000.toml")).unwrap();
+    assert_eq!(g.combinations().len(), 1000);
+    let cfg = BacktestConfig::load(&root().join("config/examples/sma-universe.toml")).unwrap();
+    assert_eq!(cfg.strategy.name, "sma_cross");
+}
