@@ -114,7 +114,12 @@ fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
             Some(e) => line.push_str(&format!("  error: {e}")),
             None => {
                 for m in shown {
-                    line.push_str(&format!("  {:>15.4}", r.metric(m)));
+                    let v = r.metric(m);
+                    if m.starts_with("num_") {
+                        line.push_str(&format!("  {v:>15.0}"));
+                    } else {
+                        line.push_str(&format!("  {v:>15.4}"));
+                    }
                 }
             }
         }

@@ -112,3 +112,62 @@ fn a_broken_config_exits_2_naming_the_key() {
         "{err}"
     );
 }
+
+#[test]
+fn sweep_writes_a_sorted_table_in_csv_and_parquet() {
+    let out = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args(["sweep", "--config"])
+        .arg(root().join("config/examples/sma-600036.toml"))
+        .arg("--grid")
+        .arg(root().join("config/grids/sma-cross.toml"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--threads", "2", "--sort", "cagr"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("12 runs") && stdout.contains("(1 failed)"),
+        "{stdout}"
+    );
+    let csv = std::fs::read_to_string(out.path().join("sweep.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 13);
+    assert!(
+        lines[0].starts_with("rank,fast,slow,total_return,cagr,"),
+        "{}",
+        lines[0]
+    );
+    let cagr: Vec<f64> = lines[1..12]
+        .iter()
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .collect();
+    assert!(cagr.windows(2).all(|w| w[0] >= w[1]), "{cagr:?}");
+    assert!(
+        lines[12].contains("20,20") && lines[12].ends_with('"'),
+        "{}",
+        lines[12]
+    );
+    let pq = std::fs::read(out.path().join("sweep.parquet")).unwrap();
+    assert_eq!(&pq[..4], b"PAR1");
+
+    // an unknown sort metric names the ones there are
+    let o = bin()
+        .args(["sweep", "--config"])
+        .arg(root().join("config/examples/sma-600036.toml"))
+        .arg("--grid")
+        .arg(root().join("config/grids/sma-cross.toml"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--sort", "profit"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sharpe"));
+}
