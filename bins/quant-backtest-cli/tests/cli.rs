@@ -116,16 +116,19 @@ fn a_broken_config_exits_2_naming_the_key() {
 #[test]
 fn sweep_writes_a_sorted_table_in_csv_and_parquet() {
     let out = tempfile::tempdir().unwrap();
-    let o = bin()
-        .args(["sweep", "--config"])
-        .arg(root().join("config/examples/sma-600036.toml"))
-        .arg("--grid")
-        .arg(root().join("config/grids/sma-cross.toml"))
-        .arg("--out")
-        .arg(out.path())
-        .args(["--threads", "2", "--sort", "cagr"])
-        .output()
-        .unwrap();
+    let sweep = |extra: &[&str]| {
+        bin()
+            .args(["sweep", "--config"])
+            .arg(root().join("config/examples/sma-600036.toml"))
+            .arg("--grid")
+            .arg(root().join("config/grids/sma-cross.toml"))
+            .arg("--out")
+            .arg(out.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = sweep(&["--threads", "2", "--sort", "cagr"]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success(),
@@ -158,16 +161,7 @@ fn sweep_writes_a_sorted_table_in_csv_and_parquet() {
     assert_eq!(&pq[..4], b"PAR1");
 
     // an unknown sort metric names the ones there are
-    let o = bin()
-        .args(["sweep", "--config"])
-        .arg(root().join("config/examples/sma-600036.toml"))
-        .arg("--grid")
-        .arg(root().join("config/grids/sma-cross.toml"))
-        .arg("--out")
-        .arg(out.path())
-        .args(["--sort", "profit"])
-        .output()
-        .unwrap();
+    let o = sweep(&["--sort", "profit"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("sharpe"));
 }
