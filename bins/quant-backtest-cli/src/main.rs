@@ -4,6 +4,8 @@
 //! quant-backtest                                   # runs config/backtest.toml into out/backtest
 //! quant-backtest run --config FILE [--out DIR] [--baseline FILE] [--write-baseline FILE]
 //! quant-backtest sweep --config FILE --grid GRID.toml --out DIR [--threads N] [--sort sharpe] [--top 10]
+//! quant-backtest monte-carlo --run DIR [--method returns|trades] [--block 1] [--paths 10000] [--seed 1]
+//!                            [--target-cagr 0.2] [--max-drawdown 0.2] [--out FILE]
 //! ```
 //! `sweep` runs every parameter combination of the grid file (or a seeded
 //! random sample of them; see `quant_backtest::sweep`) in parallel over
@@ -40,6 +42,106 @@ enum Cmd {
     Run(RunArgs),
     /// Run a config over a grid (or random sample) of strategy parameters, in parallel.
     Sweep(SweepArgs),
+    /// Bootstrap a finished run's daily returns or trade order: CAGR and drawdown distributions.
+    MonteCarlo(McArgs),
+}
+
+/// What `monte-carlo` resamples.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum McMethod {
+    /// Daily returns (in blocks of --block days).
+    Returns,
+    /// Round-trip profits.
+    Trades,
+}
+
+#[derive(clap::Args, Debug)]
+struct McArgs {
+    /// A finished run's output folder (equity.csv, trades.csv, corporate_actions.csv).
+    #[arg(long)]
+    run: PathBuf,
+    /// What to resample.
+    #[arg(long, value_enum, default_value = "returns")]
+    method: McMethod,
+    /// Block length in days for --method returns (1 = i.i.d.).
+    #[arg(long, default_value_t = 1)]
+    block: usize,
+    /// Number of paths.
+    #[arg(long, default_value_t = 10_000)]
+    paths: usize,
+    /// Generator seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// CAGR target (fraction).
+    #[arg(long, default_value_t = 0.2)]
+    target_cagr: f64,
+    /// Drawdown limit (positive fraction).
+    #[arg(long, default_value_t = 0.2)]
+    max_drawdown: f64,
+    /// Where to write the JSON result (default RUN/monte_carlo.json).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// `monte-carlo`: the distribution table and monte_carlo.json.
+fn monte_carlo(a: McArgs) -> anyhow::Result<ExitCode> {
+    use quant_backtest::montecarlo::{McConfig, Method, load_run, monte_carlo};
+    let data = load_run(&a.run)?;
+    let cfg = McConfig {
+        method: match a.method {
+            McMethod::Returns => Method::Returns { block: a.block },
+            McMethod::Trades => Method::Trades,
+        },
+        paths: a.paths,
+        seed: a.seed,
+        target_cagr: a.target_cagr,
+        max_drawdown: a.max_drawdown,
+    };
+    let r = monte_carlo(&data, cfg)?;
+    let pct = |x: f64| format!("{:>9.2}%", x * 100.0);
+    println!(
+        "{} paths resampling {} {} (seed {})",
+        a.paths,
+        r.sample_size,
+        match cfg.method {
+            Method::Returns { block: 1 } => "daily returns".to_string(),
+            Method::Returns { block } => format!("daily returns in {block}-day blocks"),
+            Method::Trades => "round trips".to_string(),
+        },
+        a.seed
+    );
+    println!(
+        "{:<14}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}",
+        "", "run", "p5", "p25", "p50", "p75", "p95", "mean"
+    );
+    for (name, obs, d) in [
+        ("CAGR", r.observed_cagr, r.cagr),
+        ("max drawdown", r.observed_max_drawdown, r.max_drawdown),
+    ] {
+        println!(
+            "{name:<14}{}{}{}{}{}{}{}",
+            pct(obs),
+            pct(d.p5),
+            pct(d.p25),
+            pct(d.p50),
+            pct(d.p75),
+            pct(d.p95),
+            pct(d.mean)
+        );
+    }
+    println!(
+        "P(CAGR ≥ {:.0}%) = {:.1}%   P(drawdown ≤ {:.0}%) = {:.1}%   P(both) = {:.1}%",
+        a.target_cagr * 100.0,
+        r.p_cagr * 100.0,
+        a.max_drawdown * 100.0,
+        r.p_drawdown * 100.0,
+        r.p_both * 100.0
+    );
+    let out = a.out.unwrap_or_else(|| a.run.join("monte_carlo.json"));
+    std::fs::write(&out, serde_json::to_string_pretty(&r)? + "\n")
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {}", out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args, Debug)]
@@ -264,6 +366,7 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Some(Cmd::Run(a)) => run(a),
         Some(Cmd::Sweep(a)) => sweep(a),
+        Some(Cmd::MonteCarlo(a)) => monte_carlo(a),
         None => run(RunArgs::default()),
     };
     match result {

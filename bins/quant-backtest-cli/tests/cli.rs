@@ -165,3 +165,56 @@ fn sweep_writes_a_sorted_table_in_csv_and_parquet() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("sharpe"));
 }
+
+#[test]
+fn monte_carlo_reads_a_finished_run() {
+    let out = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args([
+            "run",
+            "--config",
+            "config/examples/sma-600036.toml",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let o = bin()
+        .args([
+            "monte-carlo",
+            "--method",
+            "trades",
+            "--paths",
+            "300",
+            "--run",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("300 paths resampling") && stdout.contains("P(both)"),
+        "{stdout}"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("monte_carlo.json")).unwrap(),
+    )
+    .unwrap();
+    let p = json["p_both"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+    assert_eq!(json["config"]["method"]["method"], "trades");
+    // a folder that is no run
+    let o = bin()
+        .args(["monte-carlo", "--run", "config"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("equity.csv"));
+}

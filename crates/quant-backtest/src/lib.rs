@@ -7,6 +7,8 @@
 //! - [`report`]: `summary.json`, `equity.csv`, `trades.csv`, `orders.csv`, `report.html`;
 //! - [`sweep`]: parameter grids and random searches run in parallel
 //!   (rayon) over data loaded once;
+//! - [`montecarlo`]: bootstrap of a finished run's daily returns or trade
+//!   order: CAGR and drawdown distributions, chances of meeting targets;
 //! - [`baseline`]: regression baselines with per-metric tolerances;
 //! - [`synthetic`]: deterministic synthetic markets for benchmarks.
 
@@ -15,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod feed;
 pub mod metrics;
+pub mod montecarlo;
 pub mod report;
 pub mod run;
 pub mod sweep;

@@ -4,5 +4,6 @@
 
 mod architecture;
 mod golden;
+mod montecarlo;
 mod runs;
 mod sweep;
