@@ -6,6 +6,8 @@
 //! quant-backtest sweep --config FILE --grid GRID.toml --out DIR [--threads N] [--sort sharpe] [--top 10]
 //! quant-backtest monte-carlo --run DIR [--method returns|trades] [--block 1] [--paths 10000] [--seed 1]
 //!                            [--target-cagr 0.2] [--max-drawdown 0.2] [--out FILE]
+//! quant-backtest walk-forward --config FILE --grid GRID.toml --out DIR [--train 504] [--test 126]
+//!                             [--anchored] [--sort sharpe] [--threads N]
 //! ```
 //! `sweep` runs every parameter combination of the grid file (or a seeded
 //! random sample of them; see `quant_backtest::sweep`) in parallel over
@@ -44,6 +46,110 @@ enum Cmd {
     Sweep(SweepArgs),
     /// Bootstrap a finished run's daily returns or trade order: CAGR and drawdown distributions.
     MonteCarlo(McArgs),
+    /// Optimise in sample, trade out of sample, roll forward; stitch the out-of-sample curve.
+    WalkForward(WfArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct WfArgs {
+    /// Backtest config (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// Grid file (as for sweep).
+    #[arg(long)]
+    grid: PathBuf,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// In-sample trading days per window.
+    #[arg(long, default_value_t = 504)]
+    train: usize,
+    /// Out-of-sample trading days per window.
+    #[arg(long, default_value_t = 126)]
+    test: usize,
+    /// Keep the first in-sample day (growing windows) instead of rolling.
+    #[arg(long)]
+    anchored: bool,
+    /// Metric that picks each window's parameters.
+    #[arg(long, default_value = "sharpe")]
+    sort: String,
+    /// Sweep threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
+
+/// `walk-forward`: windows, side-by-side table, files.
+fn walk_forward(a: WfArgs) -> anyhow::Result<ExitCode> {
+    use quant_backtest::sweep::Grid;
+    use quant_backtest::walkforward::{
+        WalkForwardConfig, side_by_side, walk_forward, write_walk_forward,
+    };
+    let cfg = BacktestConfig::load(&a.config)?;
+    let grid = Grid::load(&a.grid)?;
+    let started = Instant::now();
+    let wf = WalkForwardConfig {
+        train_days: a.train,
+        test_days: a.test,
+        anchored: a.anchored,
+        sort: a.sort.clone(),
+        threads: a.threads,
+    };
+    let res = walk_forward(&cfg, &grid, &wf)?;
+    let params: Vec<String> = grid.params.keys().cloned().collect();
+    println!(
+        "{} windows ({} in / {} out of sample, {}) in {:.2?}",
+        res.windows.len(),
+        a.train,
+        a.test,
+        if a.anchored { "anchored" } else { "rolling" },
+        started.elapsed()
+    );
+    for (i, w) in res.windows.iter().enumerate() {
+        let chosen: Vec<String> = params
+            .iter()
+            .map(|p| {
+                format!(
+                    "{p}={}",
+                    w.chosen
+                        .get(p)
+                        .map_or_else(String::new, ToString::to_string)
+                )
+            })
+            .collect();
+        println!(
+            "{:>3}  IS {}..{}  OOS {}..{}  {:<24} IS sharpe {:>6.2}  OOS sharpe {:>6.2}",
+            i + 1,
+            w.is_start,
+            w.is_end,
+            w.oos_start,
+            w.oos_end,
+            chosen.join(" "),
+            w.is_metrics.sharpe,
+            w.oos_metrics.sharpe
+        );
+    }
+    let s = side_by_side(&res);
+    println!("{:<14}{:>14}{:>16}", "", "in sample", "out of sample");
+    println!(
+        "{:<14}{:>13.2}%{:>15.2}%",
+        "CAGR",
+        s.is_cagr * 100.0,
+        s.oos_cagr * 100.0
+    );
+    println!(
+        "{:<14}{:>14.3}{:>16.3}",
+        "Sharpe", s.is_sharpe, s.oos_sharpe
+    );
+    println!(
+        "{:<14}{:>13.2}%{:>15.2}%",
+        "max drawdown",
+        s.is_max_drawdown * 100.0,
+        s.oos_max_drawdown * 100.0
+    );
+    for f in write_walk_forward(&res, &params, &a.out)? {
+        println!("wrote {}", f.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What `monte-carlo` resamples.
@@ -367,6 +473,7 @@ fn main() -> ExitCode {
         Some(Cmd::Run(a)) => run(a),
         Some(Cmd::Sweep(a)) => sweep(a),
         Some(Cmd::MonteCarlo(a)) => monte_carlo(a),
+        Some(Cmd::WalkForward(a)) => walk_forward(a),
         None => run(RunArgs::default()),
     };
     match result {

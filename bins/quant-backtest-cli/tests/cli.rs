@@ -218,3 +218,41 @@ fn monte_carlo_reads_a_finished_run() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("equity.csv"));
 }
+
+#[test]
+fn walk_forward_prints_in_and_out_of_sample_side_by_side() {
+    let out = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args([
+            "walk-forward",
+            "--config",
+            "config/examples/sma-600036.toml",
+            "--grid",
+            "config/grids/sma-cross.toml",
+            "--train",
+            "500",
+            "--test",
+            "250",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("windows (500 in / 250 out of sample, rolling)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("in sample") && stdout.contains("out of sample"),
+        "{stdout}"
+    );
+    for f in ["walk_forward.csv", "oos_equity.csv", "walk_forward.json"] {
+        assert!(out.path().join(f).is_file(), "{f}");
+    }
+}

@@ -9,6 +9,8 @@
 //!   (rayon) over data loaded once;
 //! - [`montecarlo`]: bootstrap of a finished run's daily returns or trade
 //!   order: CAGR and drawdown distributions, chances of meeting targets;
+//! - [`walkforward`]: rolling or anchored in-sample optimisation with
+//!   out-of-sample runs stitched into one curve;
 //! - [`baseline`]: regression baselines with per-metric tolerances;
 //! - [`synthetic`]: deterministic synthetic markets for benchmarks.
 
@@ -22,6 +24,7 @@ pub mod report;
 pub mod run;
 pub mod sweep;
 pub mod synthetic;
+pub mod walkforward;
 
 pub use config::BacktestConfig;
 pub use error::{Error, Result};

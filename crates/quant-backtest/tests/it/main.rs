@@ -7,3 +7,4 @@ mod golden;
 mod montecarlo;
 mod runs;
 mod sweep;
+mod walkforward;
