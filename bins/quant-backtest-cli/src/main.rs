@@ -52,15 +52,8 @@ enum Cmd {
 
 #[derive(clap::Args, Debug)]
 struct WfArgs {
-    /// Backtest config (TOML).
-    #[arg(long)]
-    config: PathBuf,
-    /// Grid file (as for sweep).
-    #[arg(long)]
-    grid: PathBuf,
-    /// Output folder.
-    #[arg(long)]
-    out: PathBuf,
+    #[command(flatten)]
+    grid: GridRun,
     /// In-sample trading days per window.
     #[arg(long, default_value_t = 504)]
     train: usize,
@@ -70,12 +63,6 @@ struct WfArgs {
     /// Keep the first in-sample day (growing windows) instead of rolling.
     #[arg(long)]
     anchored: bool,
-    /// Metric that picks each window's parameters.
-    #[arg(long, default_value = "sharpe")]
-    sort: String,
-    /// Sweep threads (0: all cores).
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
 }
 
 /// `walk-forward`: windows, side-by-side table, files.
@@ -84,15 +71,16 @@ fn walk_forward(a: WfArgs) -> anyhow::Result<ExitCode> {
     use quant_backtest::walkforward::{
         WalkForwardConfig, side_by_side, walk_forward, write_walk_forward,
     };
-    let cfg = BacktestConfig::load(&a.config)?;
-    let grid = Grid::load(&a.grid)?;
+    let g = &a.grid;
+    let cfg = BacktestConfig::load(&g.config)?;
+    let grid = Grid::load(&g.grid)?;
     let started = Instant::now();
     let wf = WalkForwardConfig {
         train_days: a.train,
         test_days: a.test,
         anchored: a.anchored,
-        sort: a.sort.clone(),
-        threads: a.threads,
+        sort: g.sort.clone(),
+        threads: g.threads,
     };
     let res = walk_forward(&cfg, &grid, &wf)?;
     let params: Vec<String> = grid.params.keys().cloned().collect();
@@ -146,7 +134,7 @@ fn walk_forward(a: WfArgs) -> anyhow::Result<ExitCode> {
         s.is_max_drawdown * 100.0,
         s.oos_max_drawdown * 100.0
     );
-    for f in write_walk_forward(&res, &params, &a.out)? {
+    for f in write_walk_forward(&res, &params, &g.out)? {
         println!("wrote {}", f.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -252,31 +240,39 @@ fn monte_carlo(a: McArgs) -> anyhow::Result<ExitCode> {
 
 #[derive(clap::Args, Debug)]
 struct SweepArgs {
+    #[command(flatten)]
+    grid: GridRun,
+    /// Rows to print.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+}
+
+/// What `sweep` and `walk-forward` share.
+#[derive(clap::Args, Debug)]
+struct GridRun {
     /// Backtest config (TOML); its [strategy.params] are the defaults.
     #[arg(long)]
     config: PathBuf,
     /// Grid file: [params] name = [values…]; mode = "grid" | "random", samples, seed.
     #[arg(long)]
     grid: PathBuf,
-    /// Output folder for sweep.csv and sweep.parquet.
+    /// Output folder.
     #[arg(long)]
     out: PathBuf,
     /// Worker threads (0: all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Metric to sort by, best first.
+    /// Metric to sort (or choose) by, best first.
     #[arg(long, default_value = "sharpe")]
     sort: String,
-    /// Rows to print.
-    #[arg(long, default_value_t = 10)]
-    top: usize,
 }
 
 /// `sweep`: parallel runs, sorted table, CSV and Parquet.
 fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
     use quant_backtest::sweep::{Grid, SWEEP_METRICS, sort_rows, sweep, write_sweep};
-    let cfg = BacktestConfig::load(&a.config)?;
-    let grid = Grid::load(&a.grid)?;
+    let g = &a.grid;
+    let cfg = BacktestConfig::load(&g.config)?;
+    let grid = Grid::load(&g.grid)?;
     let n = grid.combinations().len();
     let bar = ProgressBar::new(n as u64);
     bar.set_style(
@@ -284,21 +280,21 @@ fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = Instant::now();
-    let mut rows = sweep(&cfg, &grid, a.threads, |done| bar.set_position(done as u64))?;
+    let mut rows = sweep(&cfg, &grid, g.threads, |done| bar.set_position(done as u64))?;
     bar.finish_and_clear();
     let wall = started.elapsed();
-    sort_rows(&mut rows, &a.sort).map_err(anyhow::Error::msg)?;
+    sort_rows(&mut rows, &g.sort).map_err(anyhow::Error::msg)?;
     let params: Vec<String> = grid.params.keys().cloned().collect();
-    let files = write_sweep(&rows, &params, &a.out)?;
+    let files = write_sweep(&rows, &params, &g.out)?;
     let failed = rows.iter().filter(|r| r.error.is_some()).count();
     println!(
         "{n} runs in {wall:.2?} on {} threads ({failed} failed); sorted by {}",
-        if a.threads == 0 {
+        if g.threads == 0 {
             "all".to_string()
         } else {
-            a.threads.to_string()
+            g.threads.to_string()
         },
-        a.sort
+        g.sort
     );
     let shown = ["cagr", "sharpe", "max_drawdown", "num_round_trips"];
     let mut head = format!("{:>4}", "rank");

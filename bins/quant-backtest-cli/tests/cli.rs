@@ -9,6 +9,19 @@ fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
+/// Runs `quant-backtest ARGS… DIR` and returns stdout, failing the test
+/// (with both streams) unless it succeeded.
+fn succeeds(args: &[&str], dir: &Path) -> String {
+    let o = bin().args(args).arg(dir).output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    stdout
+}
+
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_quant-backtest"));
     c.current_dir(root());
@@ -181,23 +194,16 @@ fn monte_carlo_reads_a_finished_run() {
         .output()
         .unwrap();
     assert!(o.status.success());
-    let o = bin()
-        .args([
+    let stdout = succeeds(
+        &[
             "monte-carlo",
             "--method",
             "trades",
             "--paths",
             "300",
             "--run",
-        ])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&o.stderr)
+        ],
+        out.path(),
     );
     assert!(
         stdout.contains("300 paths resampling") && stdout.contains("P(both)"),
@@ -222,8 +228,8 @@ fn monte_carlo_reads_a_finished_run() {
 #[test]
 fn walk_forward_prints_in_and_out_of_sample_side_by_side() {
     let out = tempfile::tempdir().unwrap();
-    let o = bin()
-        .args([
+    let stdout = succeeds(
+        &[
             "walk-forward",
             "--config",
             "config/examples/sma-600036.toml",
@@ -234,15 +240,8 @@ fn walk_forward_prints_in_and_out_of_sample_side_by_side() {
             "--test",
             "250",
             "--out",
-        ])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&o.stderr)
+        ],
+        out.path(),
     );
     assert!(
         stdout.contains("windows (500 in / 250 out of sample, rolling)"),
