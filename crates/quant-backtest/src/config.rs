@@ -33,12 +33,49 @@ pub struct BacktestConfig {
     /// `[risk]`: pre-trade limits (`[risk.limits]`) and circuit breakers
     /// (`[risk.breakers]`) applied to every order; none when absent.
     pub risk: Option<quant_risk::RiskConfig>,
+    /// `[goals]`: targets the report's goals panel measures the run and its
+    /// Monte Carlo against; none when absent.
+    pub goals: Option<GoalsSection>,
     /// Folder of the config file (paths are relative to it); set by [`BacktestConfig::load`].
     #[serde(skip)]
     pub base_dir: PathBuf,
     /// The config file itself; set by [`BacktestConfig::load`].
     #[serde(skip)]
     pub path: PathBuf,
+}
+
+/// `[goals]`: the investor's targets.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoalsSection {
+    /// CAGR target (fraction; 0.2 = 20 %).
+    #[serde(default = "default_goal")]
+    pub cagr: f64,
+    /// Largest acceptable maximum drawdown (positive fraction).
+    #[serde(default = "default_goal")]
+    pub max_drawdown: f64,
+    /// Monte Carlo paths (daily-return bootstrap) for the panel.
+    #[serde(default = "default_paths")]
+    pub mc_paths: usize,
+    /// Monte Carlo block length in days (1 = independent days).
+    #[serde(default = "default_block")]
+    pub mc_block: usize,
+    /// Monte Carlo seed.
+    #[serde(default = "default_block_seed")]
+    pub seed: u64,
+}
+
+fn default_goal() -> f64 {
+    0.2
+}
+fn default_paths() -> usize {
+    2000
+}
+fn default_block() -> usize {
+    1
+}
+fn default_block_seed() -> u64 {
+    1
 }
 
 /// Which market rules apply.
@@ -257,6 +294,15 @@ impl BacktestConfig {
         }
         if let Some(Err(e)) = cfg.risk.as_ref().map(quant_risk::RiskConfig::validate) {
             return bad(format!("risk: {e}"));
+        }
+        if let Some(g) = &cfg.goals
+            && (!(g.cagr.is_finite() && g.max_drawdown > 0.0 && g.max_drawdown <= 1.0)
+                || g.mc_paths == 0
+                || g.mc_block == 0)
+        {
+            return bad(format!(
+                "goals: cagr must be a number, max_drawdown in (0, 1], mc_paths and mc_block ≥ 1 (got {g:?})"
+            ));
         }
         if cfg.data.benchmark.is_none()
             && cfg

@@ -201,6 +201,31 @@ fn cagr_of(first: f64, last: f64, n_returns: usize) -> f64 {
     (last / first).powf(PERIODS_PER_YEAR / n_returns as f64) - 1.0
 }
 
+/// Profit of every round trip of a run (flat to flat per symbol), in the
+/// order they closed: cash flows of the fills, fees included, plus the
+/// cash dividends booked while the position was open. Account currency.
+pub fn round_trips(record: &RunRecord) -> Vec<f64> {
+    let mut open: HashMap<&str, (f64, f64)> = HashMap::new(); // symbol → (qty, pnl)
+    let mut trips = Vec::new();
+    let mut div_iter = record.dividends.iter().peekable();
+    for f in &record.fills {
+        while let Some(d) = div_iter.next_if(|d| d.date <= f.date) {
+            if let Some(t) = open.get_mut(d.symbol.as_str()) {
+                t.1 += d.amount.to_f64();
+            }
+        }
+        let e = open.entry(f.symbol.as_str()).or_insert((0.0, 0.0));
+        let q = f.quantity.to_f64();
+        e.1 += f.cash_flow().to_f64();
+        e.0 += if f.side == Side::Buy { q } else { -q };
+        if e.0.abs() < 1e-12 {
+            trips.push(e.1);
+            open.remove(f.symbol.as_str());
+        }
+    }
+    trips
+}
+
 /// Computes [`Metrics`] of a run with annual risk-free rate `rf`.
 ///
 /// # Panics
@@ -262,28 +287,8 @@ pub fn compute_metrics(record: &RunRecord, rf: f64) -> Metrics {
     let var_95 = quant_risk::figures::historical_var(&r, 0.05).unwrap_or(one);
     let cvar_95 = quant_risk::figures::historical_cvar(&r, 0.05).unwrap_or(one);
 
-    // round trips per instrument: flat → flat, cash flows incl. fees and dividends
-    let mut open: HashMap<&str, (f64, f64)> = HashMap::new(); // symbol → (qty, pnl)
-    let mut trips = Vec::new();
-    let mut div_iter = record.dividends.iter().peekable();
-    let mut traded_value = 0.0;
-    for f in &record.fills {
-        while let Some(d) = div_iter.next_if(|d| d.date <= f.date) {
-            if let Some(t) = open.get_mut(d.symbol.as_str()) {
-                t.1 += d.amount.to_f64();
-            }
-        }
-        let v = f.value().to_f64();
-        traded_value += v;
-        let e = open.entry(f.symbol.as_str()).or_insert((0.0, 0.0));
-        let q = f.quantity.to_f64();
-        e.1 += f.cash_flow().to_f64();
-        e.0 += if f.side == Side::Buy { q } else { -q };
-        if e.0.abs() < 1e-12 {
-            trips.push(e.1);
-            open.remove(f.symbol.as_str());
-        }
-    }
+    let trips = round_trips(record);
+    let traded_value: f64 = record.fills.iter().map(|f| f.value().to_f64()).sum();
     let wins = trips.iter().filter(|p| **p > 0.0).count();
     let mean_equity = mean(&eq);
     let exposure = mean(

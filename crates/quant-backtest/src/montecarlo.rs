@@ -106,6 +106,17 @@ pub struct RunData {
     pub round_trips: Vec<f64>,
 }
 
+impl RunData {
+    /// The data of a run in memory (what [`load_run`] reads back from its
+    /// files).
+    pub fn from_record(record: &quant_exec::RunRecord) -> Self {
+        Self {
+            equity: record.equity.iter().map(|p| p.equity).collect(),
+            round_trips: crate::metrics::round_trips(record),
+        }
+    }
+}
+
 fn out_err(path: &Path, message: String) -> Error {
     Error::Config {
         path: path.to_path_buf(),

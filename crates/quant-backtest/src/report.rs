@@ -207,6 +207,88 @@ pub fn corporate_actions_csv(res: &BacktestResult) -> String {
     s
 }
 
+/// The goals panel: each target against this run and a Monte Carlo of its
+/// daily returns (`[goals]`); `None` without goals.
+#[derive(Debug, Clone, Serialize)]
+pub struct GoalsPanel {
+    /// Monte Carlo paths.
+    pub paths: usize,
+    /// Block length in days.
+    pub block: usize,
+    /// Rows: goal, target, this run, MC p5, p50, p95, P(met), met by the run.
+    pub rows: Vec<GoalRow>,
+    /// Chance that a path meets both goals.
+    pub p_both: String,
+}
+
+/// One row of the goals panel (numbers formatted as percent).
+#[derive(Debug, Clone, Serialize)]
+pub struct GoalRow {
+    /// `CAGR ≥ 20.00%`.
+    pub goal: String,
+    /// The run's own figure.
+    pub run: String,
+    /// Whether the run meets it.
+    pub met: bool,
+    /// Monte Carlo 5th percentile.
+    pub p5: String,
+    /// Median.
+    pub p50: String,
+    /// 95th percentile.
+    pub p95: String,
+    /// Share of paths meeting it.
+    pub chance: String,
+}
+
+/// Computes the goals panel of `res` (a seeded Monte Carlo of its daily
+/// returns; see [`crate::montecarlo`]).
+///
+/// # Errors
+/// [`Error::Config`] for Monte Carlo settings it refuses.
+pub fn goals_rows(res: &BacktestResult) -> Result<Option<GoalsPanel>> {
+    use crate::montecarlo::{McConfig, Method, RunData, monte_carlo};
+    let Some(g) = res.config.goals else {
+        return Ok(None);
+    };
+    let mc = monte_carlo(
+        &RunData::from_record(&res.record),
+        McConfig {
+            method: Method::Returns { block: g.mc_block },
+            paths: g.mc_paths,
+            seed: g.seed,
+            target_cagr: g.cagr,
+            max_drawdown: g.max_drawdown,
+        },
+    )?;
+    let pct = |x: f64| format!("{:.2}%", x * 100.0);
+    let m = &res.metrics;
+    Ok(Some(GoalsPanel {
+        paths: g.mc_paths,
+        block: g.mc_block,
+        rows: vec![
+            GoalRow {
+                goal: format!("CAGR ≥ {}", pct(g.cagr)),
+                run: pct(m.cagr),
+                met: m.cagr >= g.cagr,
+                p5: pct(mc.cagr.p5),
+                p50: pct(mc.cagr.p50),
+                p95: pct(mc.cagr.p95),
+                chance: pct(mc.p_cagr),
+            },
+            GoalRow {
+                goal: format!("max drawdown ≤ {}", pct(g.max_drawdown)),
+                run: pct(m.max_drawdown),
+                met: m.max_drawdown <= g.max_drawdown,
+                p5: pct(mc.max_drawdown.p5),
+                p50: pct(mc.max_drawdown.p50),
+                p95: pct(mc.max_drawdown.p95),
+                chance: pct(mc.p_drawdown),
+            },
+        ],
+        p_both: pct(mc.p_both),
+    }))
+}
+
 /// `date,kind,symbol,order_id,rule,value,limit,detail`: every order the
 /// risk gate blocked and every circuit-breaker trip and release (header
 /// only without `[risk]`). `detail` is quoted.
@@ -439,6 +521,7 @@ pub fn report_html(res: &BacktestResult) -> Result<String> {
         })
         .collect();
     let m = &res.metrics;
+    let goals = goals_rows(res)?;
     let mut env = Environment::new();
     env.add_filter("pct", |x: Option<f64>| {
         x.map_or(String::new(), |x| format!("{:.2}%", x * 100.0))
@@ -466,6 +549,7 @@ pub fn report_html(res: &BacktestResult) -> Result<String> {
         metric_rows => Value::from(Serde(&metric_rows)),
         trades => Value::from(Serde(&trades)),
         rejected => Value::from(Serde(&rejected)),
+        goals => goals.map(|g| Value::from(Serde(g))),
     })
     .map_err(chart_err)
 }

@@ -299,3 +299,37 @@ fn risk_settings_are_checked_with_their_keys() {
         .to_string();
     assert!(e.contains("max_drawdwn"), "{e}");
 }
+
+#[test]
+fn the_goals_panel_measures_the_run_and_its_monte_carlo() {
+    let cfg = load("config/backtest.toml");
+    let g = cfg.goals.unwrap();
+    assert_eq!((g.cagr, g.max_drawdown), (0.2, 0.2));
+    let res = run_backtest(&cfg, |_, _| {}).unwrap();
+    let panel = quant_backtest::report::goals_rows(&res).unwrap().unwrap();
+    assert_eq!(panel.rows.len(), 2);
+    assert_eq!(panel.rows[0].goal, "CAGR ≥ 20.00%");
+    assert_eq!(
+        panel.rows[0].run,
+        format!("{:.2}%", res.metrics.cagr * 100.0)
+    );
+    assert_eq!(panel.rows[0].met, res.metrics.cagr >= 0.2);
+    assert_eq!(panel.rows[1].met, res.metrics.max_drawdown <= 0.2);
+    let html = quant_backtest::report::report_html(&res).unwrap();
+    assert!(html.contains("<h2>Goals</h2>") && html.contains("max drawdown ≤ 20.00%"));
+    // without [goals], no panel
+    let plain = run_backtest(&load("config/examples/sma-600036.toml"), |_, _| {}).unwrap();
+    assert!(
+        !quant_backtest::report::report_html(&plain)
+            .unwrap()
+            .contains("<h2>Goals</h2>")
+    );
+    // settings are checked
+    let p = Path::new("g.toml");
+    let base = "[data]\nroot = \".\"\nuniverse = [\"x\"]\nbenchmark = \"b\"\n[strategy]\nname = \"sma_cross\"\n";
+    let e = BacktestConfig::parse(&format!("{base}[goals]\nmax_drawdown = 0\n"), p)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("g.toml") && e.contains("goals"), "{e}");
+    assert!(BacktestConfig::parse(&format!("{base}[goals]\ncagr_target = 0.2\n"), p).is_err());
+}
