@@ -19,6 +19,9 @@ pub enum Error {
         /// What is wrong, naming the key.
         message: String,
     },
+    /// Portfolio construction inputs that cannot give weights.
+    #[error("portfolio construction: {0}")]
+    Construction(String),
 }
 
 /// Result with [`Error`] as the default error.

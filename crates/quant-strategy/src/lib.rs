@@ -8,9 +8,12 @@
 //!
 //! Built-ins ([`registry::build`] makes them from a name and a TOML table):
 //! [`sma_cross::SmaCross`], [`momentum::MomentumRotation`],
-//! [`buy_and_hold::BuyAndHold`].
+//! [`buy_and_hold::BuyAndHold`]. [`construction`]: equal-weight, inverse
+//! volatility, risk parity and minimum-variance weights, and a rebalancer
+//! with a drift threshold and a turnover cap.
 
 pub mod buy_and_hold;
+pub mod construction;
 pub mod context;
 pub mod error;
 pub mod momentum;
