@@ -8,13 +8,14 @@
 //!
 //! Built-ins ([`registry::build`] makes them from a name and a TOML table):
 //! [`sma_cross::SmaCross`], [`momentum::MomentumRotation`],
-//! [`buy_and_hold::BuyAndHold`]. [`construction`]: equal-weight, inverse
+//! [`buy_and_hold::BuyAndHold`], [`dual_momentum::DualMomentum`]. [`construction`]: equal-weight, inverse
 //! volatility, risk parity and minimum-variance weights, and a rebalancer
 //! with a drift threshold and a turnover cap.
 
 pub mod buy_and_hold;
 pub mod construction;
 pub mod context;
+pub mod dual_momentum;
 pub mod error;
 pub mod momentum;
 pub mod registry;

@@ -40,7 +40,7 @@ pub enum Rebalance {
 }
 
 impl Rebalance {
-    fn period(self, d: NaiveDate) -> (i32, u32) {
+    pub(crate) fn period(self, d: NaiveDate) -> (i32, u32) {
         match self {
             Self::Weekly => (d.iso_week().year(), d.iso_week().week()),
             Self::Monthly => (d.year(), d.month()),
@@ -102,14 +102,14 @@ pub struct MomentumRotation {
 /// A streaming indicator with the count of history values it has consumed
 /// and its newest output.
 #[derive(Debug, Clone)]
-struct Fed<I> {
+pub(crate) struct Fed<I> {
     ind: I,
     fed: usize,
-    last: Option<f64>,
+    pub(crate) last: Option<f64>,
 }
 
 impl<I: Indicator<Input = f64, Output = f64>> Fed<I> {
-    fn new(ind: I) -> Self {
+    pub(crate) fn new(ind: I) -> Self {
         Self {
             ind,
             fed: 0,
@@ -118,7 +118,7 @@ impl<I: Indicator<Input = f64, Output = f64>> Fed<I> {
     }
 
     /// Feeds the values of `history` not seen yet.
-    fn catch_up(&mut self, history: &[f64]) {
+    pub(crate) fn catch_up(&mut self, history: &[f64]) {
         for &x in &history[self.fed.min(history.len())..] {
             self.last = self.ind.update(x);
         }

@@ -2,12 +2,18 @@
 
 use crate::Strategy;
 use crate::buy_and_hold::{BuyAndHold, BuyAndHoldParams};
+use crate::dual_momentum::{DualMomentum, DualMomentumParams};
 use crate::error::{Error, Result};
 use crate::momentum::{MomentumParams, MomentumRotation};
 use crate::sma_cross::{SmaCross, SmaCrossParams};
 
 /// Names of the built-in strategies.
-pub const BUILTINS: [&str; 3] = ["sma_cross", "momentum_rotation", "buy_and_hold"];
+pub const BUILTINS: [&str; 4] = [
+    "sma_cross",
+    "momentum_rotation",
+    "buy_and_hold",
+    "dual_momentum",
+];
 
 fn params<T: serde::de::DeserializeOwned>(name: &str, table: toml::Table) -> Result<T> {
     T::deserialize(toml::Value::Table(table)).map_err(|e| Error::Config {
@@ -29,6 +35,9 @@ pub fn build(name: &str, table: toml::Table) -> Result<Box<dyn Strategy>> {
             name, table,
         )?)?),
         "buy_and_hold" => Box::new(BuyAndHold::new(params::<BuyAndHoldParams>(name, table)?)?),
+        "dual_momentum" => Box::new(DualMomentum::new(params::<DualMomentumParams>(
+            name, table,
+        )?)?),
         other => {
             return Err(Error::UnknownStrategy {
                 name: other.to_string(),
@@ -51,7 +60,7 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            e.contains("available: sma_cross, momentum_rotation, buy_and_hold"),
+            e.contains("available: sma_cross, momentum_rotation, buy_and_hold, dual_momentum"),
             "{e}"
         );
         let t: toml::Table = toml::from_str("fastt = 5").unwrap();
@@ -59,6 +68,24 @@ mod tests {
         assert!(e.contains("fastt"), "{e}");
         let t: toml::Table = toml::from_str("fast = 30\nslow = 10").unwrap();
         assert!(build("sma_cross", t).is_err());
+        let dm = |extra: &str| {
+            let t: toml::Table = toml::from_str(&format!(
+                "risky = [\"510300.SH\", \"518880.SH\"]\ndefensive = \"511010.SH\"\n{extra}"
+            ))
+            .unwrap();
+            build("dual_momentum", t)
+        };
+        assert_eq!(dm("").unwrap().name(), "dual_momentum");
+        assert!(dm("top_k = 3").err().unwrap().to_string().contains("top_k"));
+        let t: toml::Table =
+            toml::from_str("risky = [\"511010.SH\"]\ndefensive = \"511010.SH\"").unwrap();
+        assert!(
+            build("dual_momentum", t)
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("also in params.risky")
+        );
         let t: toml::Table = toml::from_str("top_k = 0").unwrap();
         assert!(
             build("momentum_rotation", t)

@@ -219,15 +219,28 @@ fn config_errors_name_the_file_and_key() {
 
 #[test]
 fn every_shipped_config_runs() {
-    for entry in [
-        "config/backtest.toml",
-        "config/small-account.toml",
-        "config/examples/sma-600036.toml",
-    ] {
-        let cfg = load(entry);
-        let res = run_backtest(&cfg, |_, _| {}).unwrap();
-        assert!(res.metrics.num_trades > 0, "{entry} made no trade");
+    // every run config under config/ (data.toml is the providers' file)
+    let mut n = 0;
+    for dir in ["config", "config/examples", "config/strategies"] {
+        for e in std::fs::read_dir(root().join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_none_or(|x| x != "toml") || p.ends_with("data.toml") {
+                continue;
+            }
+            let cfg = BacktestConfig::load(&p).unwrap();
+            let res =
+                run_backtest(&cfg, |_, _| {}).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let m = &res.metrics;
+            assert!(m.num_trades > 0, "{} made no trade", p.display());
+            assert!(
+                m.cagr.is_finite() && m.sharpe.is_finite(),
+                "{}",
+                p.display()
+            );
+            n += 1;
+        }
     }
+    assert!(n >= 6, "{n} configs");
 }
 
 #[test]
@@ -332,4 +345,42 @@ fn the_goals_panel_measures_the_run_and_its_monte_carlo() {
         .to_string();
     assert!(e.contains("g.toml") && e.contains("goals"), "{e}");
     assert!(BacktestConfig::parse(&format!("{base}[goals]\ncagr_target = 0.2\n"), p).is_err());
+}
+
+#[test]
+fn dual_momentum_holds_one_asset_at_a_time() {
+    let cfg = load("config/strategies/dual-momentum.toml");
+    let res = run_backtest(&cfg, |_, _| {}).unwrap();
+    let mut held: std::collections::BTreeMap<String, i64> = Default::default();
+    let mut by_day: std::collections::BTreeMap<chrono::NaiveDate, Vec<&quant_core::Fill>> =
+        Default::default();
+    for f in &res.record.fills {
+        by_day.entry(f.date).or_default().push(f);
+    }
+    let allowed = ["510300.SH", "159915.SZ", "518880.SH", "511010.SH"];
+    for (day, fills) in by_day {
+        for f in fills {
+            assert!(allowed.contains(&f.symbol.as_str()), "{}", f.symbol);
+            let q: i64 = f.quantity.0.try_into().unwrap();
+            *held.entry(f.symbol.to_string()).or_default() += if f.side == quant_core::Side::Buy {
+                q
+            } else {
+                -q
+            };
+        }
+        held.retain(|_, q| *q != 0);
+        assert!(held.len() <= 1, "{day}: {held:?}");
+    }
+    // the defensive asset was held at some point, and so was a risky one
+    let bought: std::collections::BTreeSet<&str> = res
+        .record
+        .fills
+        .iter()
+        .filter(|f| f.side == quant_core::Side::Buy)
+        .map(|f| f.symbol.as_str())
+        .collect();
+    assert!(
+        bought.contains("511010.SH") && bought.len() >= 2,
+        "{bought:?}"
+    );
 }

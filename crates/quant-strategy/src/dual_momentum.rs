@@ -1,0 +1,191 @@
+//! `dual_momentum`: Antonacci's dual momentum across asset-class ETFs —
+//! relative momentum picks the strongest risky assets, absolute momentum
+//! sends their share to the defensive asset when they are not beating it.
+//!
+//! On the first trading day of each new month (or ISO week), at the close:
+//! every asset's trailing return over `lookback` bars (TA-Lib
+//! `ROC(lookback)` / 100, from `quant-indicators`) is known; the risky
+//! assets whose return exceeds both the defensive asset's return and
+//! `min_return` qualify; the best `top_k` of them (ties: listed order) get
+//! `gross_exposure / top_k` of equity each, and every slot left empty goes
+//! to the defensive asset. Until every asset has `lookback + 1` closes
+//! nothing is traded.
+//!
+//! Parameters: `risky` (symbols, e.g. equity and gold ETFs), `defensive`
+//! (one symbol, e.g. a bond ETF), `lookback` (bars, default 120), `top_k`
+//! (default 1), `rebalance` (`"monthly"` | `"weekly"`, default monthly),
+//! `min_return` (fraction, default 0), `gross_exposure` (default 0.98).
+//!
+//! Source: Gary Antonacci, *Dual Momentum Investing* (2014).
+
+use quant_core::{Instrument, InstrumentIndex};
+use quant_indicators::momentum::Roc;
+use serde::Deserialize;
+
+use crate::Strategy;
+use crate::context::{Context, Signal};
+use crate::error::{Error, Result};
+use crate::momentum::{Fed, Rebalance};
+
+/// Parameters of [`DualMomentum`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DualMomentumParams {
+    /// Risky assets, by symbol.
+    pub risky: Vec<String>,
+    /// The defensive asset.
+    pub defensive: String,
+    /// Trailing-return window in bars.
+    #[serde(default = "default_lookback")]
+    pub lookback: usize,
+    /// Risky assets held at most.
+    #[serde(default = "default_top_k")]
+    pub top_k: usize,
+    /// Rebalance schedule.
+    #[serde(default = "default_rebalance")]
+    pub rebalance: Rebalance,
+    /// Smallest trailing return a risky asset needs (fraction).
+    #[serde(default)]
+    pub min_return: f64,
+    /// Fraction of equity invested.
+    #[serde(default = "default_gross")]
+    pub gross_exposure: f64,
+}
+
+fn default_lookback() -> usize {
+    120
+}
+fn default_top_k() -> usize {
+    1
+}
+fn default_rebalance() -> Rebalance {
+    Rebalance::Monthly
+}
+fn default_gross() -> f64 {
+    0.98
+}
+
+/// Dual momentum; see the module docs.
+#[derive(Debug, Clone)]
+pub struct DualMomentum {
+    params: DualMomentumParams,
+    risky: Vec<usize>,
+    defensive: usize,
+    roc: Vec<Fed<Roc>>,
+    last_period: Option<(i32, u32)>,
+}
+
+fn config(message: String) -> Error {
+    Error::Config {
+        strategy: "dual_momentum".into(),
+        message,
+    }
+}
+
+impl DualMomentum {
+    /// Builds the strategy.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the key: no risky asset, the defensive
+    /// asset among the risky ones, `lookback` or `top_k` 0, `top_k` above
+    /// the number of risky assets, `gross_exposure` outside (0, 1].
+    pub fn new(params: DualMomentumParams) -> Result<Self> {
+        if params.risky.is_empty() {
+            return Err(config("params.risky lists no asset".into()));
+        }
+        if params.risky.contains(&params.defensive) {
+            return Err(config(format!(
+                "params.defensive {} is also in params.risky",
+                params.defensive
+            )));
+        }
+        if params.lookback == 0 {
+            return Err(config("params.lookback must be ≥ 1".into()));
+        }
+        if params.top_k == 0 || params.top_k > params.risky.len() {
+            return Err(config(format!(
+                "params.top_k must be in 1..={}, got {}",
+                params.risky.len(),
+                params.top_k
+            )));
+        }
+        if !(params.gross_exposure > 0.0 && params.gross_exposure <= 1.0) {
+            return Err(config(format!(
+                "params.gross_exposure must be in (0, 1], got {}",
+                params.gross_exposure
+            )));
+        }
+        Ok(Self {
+            params,
+            risky: Vec::new(),
+            defensive: 0,
+            roc: Vec::new(),
+            last_period: None,
+        })
+    }
+}
+
+impl Strategy for DualMomentum {
+    fn name(&self) -> &str {
+        "dual_momentum"
+    }
+
+    fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
+        let find = |sym: &str, key: &str| {
+            instruments
+                .iter()
+                .position(|i| i.symbol.as_str() == sym)
+                .ok_or_else(|| config(format!("params.{key}: {sym} is not in the universe")))
+        };
+        self.risky = self
+            .params
+            .risky
+            .iter()
+            .map(|s| find(s, "risky"))
+            .collect::<Result<_>>()?;
+        self.defensive = find(&self.params.defensive, "defensive")?;
+        let roc =
+            Roc::new(self.params.lookback).map_err(|e| config(format!("params.lookback: {e}")))?;
+        self.roc = vec![Fed::new(roc); instruments.len()];
+        self.last_period = None;
+        Ok(())
+    }
+
+    fn on_bar(&mut self, ctx: &Context<'_>, out: &mut Vec<Signal>) {
+        for &i in self.risky.iter().chain(std::iter::once(&self.defensive)) {
+            self.roc[i].catch_up(ctx.history.closes(InstrumentIndex(i as u32)));
+        }
+        let period = self.params.rebalance.period(ctx.date);
+        let new_period = self.last_period.is_some_and(|p| p != period);
+        self.last_period = Some(period);
+        if !new_period {
+            return;
+        }
+        let ret = |i: usize| self.roc[i].last.map(|pct| pct / 100.0);
+        let Some(bar) = ret(self.defensive) else {
+            return;
+        };
+        if self.risky.iter().any(|&i| ret(i).is_none()) {
+            return;
+        }
+        let hurdle = bar.max(self.params.min_return);
+        let mut qualified: Vec<(f64, usize, usize)> = self
+            .risky
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &i)| ret(i).filter(|r| *r > hurdle).map(|r| (r, k, i)))
+            .collect();
+        qualified.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let w = self.params.gross_exposure / self.params.top_k as f64;
+        let mut targets: Vec<(InstrumentIndex, f64)> = qualified
+            .iter()
+            .take(self.params.top_k)
+            .map(|&(_, _, i)| (InstrumentIndex(i as u32), w))
+            .collect();
+        let empty = self.params.top_k - targets.len();
+        if empty > 0 {
+            targets.push((InstrumentIndex(self.defensive as u32), w * empty as f64));
+        }
+        out.push(Signal::TargetWeights(targets));
+    }
+}
