@@ -42,13 +42,13 @@ pub struct DualMomentumParams {
     #[serde(default = "default_top_k")]
     pub top_k: usize,
     /// Rebalance schedule.
-    #[serde(default = "default_rebalance")]
+    #[serde(default = "crate::momentum::default_rebalance")]
     pub rebalance: Rebalance,
     /// Smallest trailing return a risky asset needs (fraction).
     #[serde(default)]
     pub min_return: f64,
     /// Fraction of equity invested.
-    #[serde(default = "default_gross")]
+    #[serde(default = "crate::momentum::default_gross")]
     pub gross_exposure: f64,
 }
 
@@ -57,12 +57,6 @@ fn default_lookback() -> usize {
 }
 fn default_top_k() -> usize {
     1
-}
-fn default_rebalance() -> Rebalance {
-    Rebalance::Monthly
-}
-fn default_gross() -> f64 {
-    0.98
 }
 
 /// Dual momentum; see the module docs.

@@ -78,10 +78,10 @@ fn default_lookback() -> usize {
 fn default_top_k() -> usize {
     3
 }
-fn default_rebalance() -> Rebalance {
+pub(crate) fn default_rebalance() -> Rebalance {
     Rebalance::Monthly
 }
-fn default_gross() -> f64 {
+pub(crate) fn default_gross() -> f64 {
     0.98
 }
 
