@@ -138,15 +138,14 @@ impl Outbox<'_> {
         venue: &mut V,
         date: NaiveDate,
     ) -> Result<()> {
-        if let Some(g) = self.gate.as_deref_mut() {
-            let inst = &instruments[o.instrument.get()];
-            if let Some(v) = g.review(&o, inst, instruments, portfolio, equity) {
-                self.record.risk_events.push(blocked_event(date, &o, &v));
-                let stored =
-                    apply_order_event(&mut self.record.orders, o.id, OrderEvent::Reject, date)?;
-                stored.reason = Some(RejectReason::Risk);
-                return Ok(());
-            }
+        if let Some(g) = self.gate.as_deref_mut()
+            && let Some(v) = g.review(&o, instruments, portfolio, equity)
+        {
+            self.record.risk_events.push(blocked_event(date, &o, &v));
+            let stored =
+                apply_order_event(&mut self.record.orders, o.id, OrderEvent::Reject, date)?;
+            stored.reason = Some(RejectReason::Risk);
+            return Ok(());
         }
         venue.submit(&o, self.events);
         Ok(())

@@ -78,7 +78,6 @@ pub(crate) struct RiskGate {
     cfg: RiskConfig,
     breakers: Breakers,
     volumes: Vec<VecDeque<f64>>,
-    day: Option<NaiveDate>,
     orders_today: u32,
     /// Per instrument: open quantity and cash flow of the current round trip.
     trips: Vec<(f64, f64)>,
@@ -96,7 +95,6 @@ impl RiskGate {
             cfg,
             breakers,
             volumes: vec![VecDeque::with_capacity(ADV_DAYS + 1); n],
-            day: None,
             orders_today: 0,
             trips: vec![(0.0, 0.0); n],
             pending: vec![0.0; n],
@@ -106,7 +104,6 @@ impl RiskGate {
 
     /// A new day opening at `equity` (the previous close's).
     pub(crate) fn on_day_start(&mut self, date: NaiveDate, equity: f64) {
-        self.day = Some(date);
         self.orders_today = 0;
         self.pending.iter_mut().for_each(|p| *p = 0.0);
         self.breakers.on_day_start(date, equity);
@@ -161,17 +158,18 @@ impl RiskGate {
         self.breakers.size_factor()
     }
 
-    /// Reviews `order` for instrument `inst` (index `i`); `None` when it
-    /// may go to the venue (it then counts towards the day's orders).
+    /// Reviews `order` (`instruments` indexed as the order's instrument);
+    /// `None` when it may go to the venue (it then counts towards the day's
+    /// orders).
     pub(crate) fn review(
         &mut self,
         order: &Order,
-        inst: &Instrument,
         instruments: &[Instrument],
         portfolio: &Portfolio,
         equity: f64,
     ) -> Option<Violation> {
         let i = order.instrument.get();
+        let inst = &instruments[i];
         let mark = portfolio.marks.get(i).copied().unwrap_or(f64::NAN);
         if order.side == Side::Buy
             && let Err(v) = self.breakers.allows_buy()
