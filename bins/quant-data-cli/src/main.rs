@@ -555,7 +555,6 @@ fn quality_report(
     files: &[PathBuf],
     cal: Option<&[chrono::NaiveDate]>,
 ) -> anyhow::Result<quant_data::quality::QualityReport> {
-    let rules = quant_core::MarketRules::new(quant_core::RuleSet::CnA);
     let mut report = quant_data::quality::QualityReport::default();
     for f in files {
         let s = if f.extension().is_some_and(|e| e == "csv") {
@@ -563,29 +562,20 @@ fn quality_report(
         } else {
             quant_data::load_series(f)?
         };
-        let symbol = s.symbol.clone();
+        let name = s
+            .symbol
+            .as_ref()
+            .map_or_else(|| f.display().to_string(), |s| s.as_str().to_string());
         // store and shared/data layout: indices live under an `index` folder
-        // (no price limit applies to them)
-        // (SSE index codes 000xxx.SH and SZSE 399xxx.SZ are no stock's)
+        // (no price limit applies to them); SSE index codes 000xxx.SH and
+        // SZSE 399xxx.SZ are no stock's
         let is_index = f.components().any(|c| c.as_os_str() == "index")
-            || symbol.as_ref().is_some_and(|s| {
-                let s = s.as_str();
-                (s.starts_with("000") && s.ends_with(".SH"))
-                    || (s.starts_with("399") && s.ends_with(".SZ"))
-            });
-        let inst = symbol
-            .clone()
-            .and_then(|sym| quant_core::Instrument::infer(sym, is_index).ok())
-            .filter(quant_core::Instrument::is_cn);
-        let ctx = quant_data::quality::CheckContext {
-            instrument: inst.as_ref(),
-            rules: inst.as_ref().map(|_| &rules),
-            calendar: cal,
-            config: quant_data::quality::QualityConfig::default(),
-        };
+            || (name.starts_with("000") && name.ends_with(".SH"))
+            || (name.starts_with("399") && name.ends_with(".SZ"));
         let bars: Vec<_> = (0..s.len()).map(|i| s.bar(i)).collect();
-        let name = symbol.map_or_else(|| f.display().to_string(), |s| s.as_str().to_string());
-        report.extend(quant_data::quality::check_series(&name, &bars, &ctx).report);
+        let config = quant_data::quality::QualityConfig::default();
+        report
+            .extend(quant_data::quality::check_symbol(&name, is_index, &bars, cal, config).report);
     }
     Ok(report)
 }

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
-use quant_core::{Bar, Instrument, MarketRules};
+use quant_core::{Bar, Instrument, MarketRules, RuleSet, Symbol};
 
 use crate::validate::check_bar;
 
@@ -216,6 +216,31 @@ impl QualityReport {
         }
         out
     }
+}
+
+/// [`check_series`] with the context a symbol implies: an A-share symbol
+/// (`is_index` marks an index, which has no price limit) is checked
+/// against its board's price limits under the A-share rules; any other
+/// name (a US ticker, a coin, a file path) skips the limit rule.
+pub fn check_symbol(
+    symbol: &str,
+    is_index: bool,
+    bars: &[Bar],
+    calendar: Option<&[NaiveDate]>,
+    config: QualityConfig,
+) -> Checked {
+    let inst = Symbol::new(symbol)
+        .ok()
+        .and_then(|s| Instrument::infer(s, is_index).ok())
+        .filter(Instrument::is_cn);
+    let rules = MarketRules::new(RuleSet::CnA);
+    let ctx = CheckContext {
+        instrument: inst.as_ref(),
+        rules: inst.as_ref().map(|_| &rules),
+        calendar,
+        config,
+    };
+    check_series(symbol, bars, &ctx)
 }
 
 /// Runs every single-source rule over one symbol's bars (any order).

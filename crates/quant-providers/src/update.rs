@@ -11,8 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use quant_core::{Instrument, MarketRules, RuleSet, Symbol};
-use quant_data::quality::{CheckContext, QualityConfig, QualityReport, check_series};
+use quant_data::quality::{QualityConfig, QualityReport, check_symbol};
 
 use crate::BarRequest;
 use crate::error::Result;
@@ -91,18 +90,7 @@ pub async fn fetch_into_store(
     } else {
         chain.daily_bars(req).await?
     };
-    let inst = Symbol::new(req.symbol.as_str())
-        .ok()
-        .and_then(|s| Instrument::infer(s, index).ok())
-        .filter(Instrument::is_cn);
-    let rules = MarketRules::new(RuleSet::CnA);
-    let ctx = CheckContext {
-        instrument: inst.as_ref(),
-        rules: inst.as_ref().map(|_| &rules),
-        calendar,
-        config,
-    };
-    let checked = check_series(&req.symbol, &served.data, &ctx);
+    let checked = check_symbol(&req.symbol, index, &served.data, calendar, config);
     let path = stored_path(store, market, &req.symbol, index);
     if !checked.quarantined.is_empty() {
         let q = store
