@@ -205,25 +205,50 @@ fn cagr_of(first: f64, last: f64, n_returns: usize) -> f64 {
 /// order they closed: cash flows of the fills, fees included, plus the
 /// cash dividends booked while the position was open. Account currency.
 pub fn round_trips(record: &RunRecord) -> Vec<f64> {
-    let mut open: HashMap<&str, (f64, f64)> = HashMap::new(); // symbol → (qty, pnl)
-    let mut trips = Vec::new();
+    let mut trips = RoundTrips::default();
     let mut div_iter = record.dividends.iter().peekable();
     for f in &record.fills {
         while let Some(d) = div_iter.next_if(|d| d.date <= f.date) {
-            if let Some(t) = open.get_mut(d.symbol.as_str()) {
-                t.1 += d.amount.to_f64();
-            }
+            trips.dividend(d.symbol.as_str(), d.amount.to_f64());
         }
-        let e = open.entry(f.symbol.as_str()).or_insert((0.0, 0.0));
         let q = f.quantity.to_f64();
-        e.1 += f.cash_flow().to_f64();
-        e.0 += if f.side == Side::Buy { q } else { -q };
-        if e.0.abs() < 1e-12 {
-            trips.push(e.1);
-            open.remove(f.symbol.as_str());
+        let signed = if f.side == Side::Buy { q } else { -q };
+        trips.fill(f.symbol.as_str(), signed, f.cash_flow().to_f64());
+    }
+    trips.closed
+}
+
+/// Round trips built fill by fill: per symbol the open quantity and the
+/// cash flow so far; a trip closes when the quantity returns to zero
+/// (within 1e-12). Used on a run in memory ([`round_trips`]) and on a
+/// run's output files (`montecarlo::load_run`).
+#[derive(Debug, Clone, Default)]
+pub struct RoundTrips {
+    open: HashMap<String, (f64, f64)>,
+    /// Profits of the closed trips, in the order they closed.
+    pub closed: Vec<f64>,
+}
+
+impl RoundTrips {
+    /// A cash dividend of `amount` on `symbol`, credited to its open trip
+    /// (none when flat).
+    pub fn dividend(&mut self, symbol: &str, amount: f64) {
+        if let Some(t) = self.open.get_mut(symbol) {
+            t.1 += amount;
         }
     }
-    trips
+
+    /// A fill of `signed_qty` units (negative for a sell) with net
+    /// `cash_flow` (negative for a buy, fees included).
+    pub fn fill(&mut self, symbol: &str, signed_qty: f64, cash_flow: f64) {
+        let e = self.open.entry(symbol.to_string()).or_insert((0.0, 0.0));
+        e.1 += cash_flow;
+        e.0 += signed_qty;
+        if e.0.abs() < 1e-12 {
+            self.closed.push(e.1);
+            self.open.remove(symbol);
+        }
+    }
 }
 
 /// Computes [`Metrics`] of a run with annual risk-free rate `rf`.

@@ -18,7 +18,6 @@
 //! both at once. Seeded: the same run, method, paths and seed give the
 //! same numbers.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use rand::{Rng, SeedableRng};
@@ -163,34 +162,27 @@ pub fn load_run(dir: &Path) -> Result<RunData> {
         }
     }
     let (p, mut r) = read("trades.csv")?;
-    let mut open: HashMap<String, (f64, f64)> = HashMap::new();
-    let mut round_trips = Vec::new();
+    let mut trips = crate::metrics::RoundTrips::default();
     let mut div = dividends.into_iter().peekable();
     for (i, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| out_err(&p, e.to_string()))?;
         let bad = || out_err(&p, format!("line {}: bad trade row", i + 2));
         let date = rec.get(0).ok_or_else(bad)?.to_string();
         while let Some((sym, _, amount)) = div.next_if(|d| d.1 <= date) {
-            if let Some(t) = open.get_mut(&sym) {
-                t.1 += amount;
-            }
+            trips.dividend(&sym, amount);
         }
         let num =
             |k: usize| -> Result<f64> { rec.get(k).and_then(|x| x.parse().ok()).ok_or_else(bad) };
         let (q, px) = (num(3)?, num(4)?);
         let fees = num(5)? + num(6)? + num(7)?;
         let buy = rec.get(2) == Some("buy");
-        let t = open.entry(rec[1].to_string()).or_insert((0.0, 0.0));
-        t.0 += if buy { q } else { -q };
-        t.1 += if buy { -q * px } else { q * px } - fees;
-        if t.0.abs() < 1e-9 {
-            round_trips.push(t.1);
-            open.remove(&rec[1]);
-        }
+        let symbol = rec.get(1).ok_or_else(bad)?;
+        let (signed, flow) = if buy { (q, -q * px) } else { (-q, q * px) };
+        trips.fill(symbol, signed, flow - fees);
     }
     Ok(RunData {
         equity,
-        round_trips,
+        round_trips: trips.closed,
     })
 }
 
