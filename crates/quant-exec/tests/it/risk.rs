@@ -18,6 +18,22 @@ const DAYS: [&str; 6] = [
     "2024-03-11",
 ];
 
+/// A run from 100,000 CNY with default fills and no corporate actions.
+fn run_100k(
+    feed: &mut Feed,
+    risk: Option<RiskConfig>,
+    strategy: &mut dyn quant_strategy::Strategy,
+) -> quant_exec::RunRecord {
+    run_with_risk(
+        feed,
+        SimConfig::default(),
+        100_000.0,
+        CorporateActions::None,
+        risk,
+        strategy,
+    )
+}
+
 fn flat_feed(closes: [f64; 6]) -> Feed {
     let bars = DAYS
         .iter()
@@ -42,14 +58,7 @@ fn a_buy_over_the_position_limit_is_blocked_with_its_numbers() {
         (d(DAYS[0]), 0, Side::Buy, units(4000)),
         (d(DAYS[1]), 0, Side::Buy, units(2000)),
     ]);
-    let rec = run_with_risk(
-        &mut feed,
-        SimConfig::default(),
-        100_000.0,
-        CorporateActions::None,
-        Some(risk),
-        &mut script,
-    );
+    let rec = run_100k(&mut feed, Some(risk), &mut script);
     assert_eq!(rec.orders[0].status, OrderStatus::Rejected);
     assert_eq!(rec.orders[0].reason, Some(RejectReason::Risk));
     assert_eq!(rec.orders[1].status, OrderStatus::Filled);
@@ -81,14 +90,7 @@ fn a_drawdown_trip_halts_buys_and_flattens() {
         (d(DAYS[0]), 0, Side::Buy, units(5000)),
         (d(DAYS[4]), 0, Side::Buy, units(100)),
     ]);
-    let rec = run_with_risk(
-        &mut feed,
-        SimConfig::default(),
-        100_000.0,
-        CorporateActions::None,
-        Some(risk),
-        &mut script,
-    );
+    let rec = run_100k(&mut feed, Some(risk), &mut script);
     let trips: Vec<_> = rec
         .risk_events
         .iter()
@@ -141,14 +143,7 @@ fn without_a_risk_table_nothing_changes() {
         CorporateActions::None,
         &mut script(),
     );
-    let empty = run_with_risk(
-        &mut b,
-        SimConfig::default(),
-        100_000.0,
-        CorporateActions::None,
-        Some(RiskConfig::default()),
-        &mut script(),
-    );
+    let empty = run_100k(&mut b, Some(RiskConfig::default()), &mut script());
     assert_eq!(plain.fills, empty.fills);
     let curve = |r: &quant_exec::RunRecord| {
         r.equity
@@ -187,14 +182,7 @@ fn the_sector_limit_uses_the_runners_sectors() {
         (d(DAYS[2]), 1, Side::Buy, units(5000)),
         (d(DAYS[3]), 1, Side::Buy, units(3000)),
     ]);
-    let rec = run_with_risk(
-        &mut feed,
-        SimConfig::default(),
-        100_000.0,
-        CorporateActions::None,
-        Some(risk),
-        &mut script,
-    );
+    let rec = run_100k(&mut feed, Some(risk), &mut script);
     assert_eq!(rec.risk_events.len(), 1, "{:?}", rec.risk_events);
     let e = &rec.risk_events[0];
     assert_eq!(
