@@ -25,7 +25,7 @@ use serde::Deserialize;
 use crate::Strategy;
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
-use crate::momentum::{Fed, Rebalance};
+use crate::momentum::{Fed, Rebalance, check_gross_exposure};
 
 /// Parameters of [`DualMomentum`].
 #[derive(Debug, Clone, Deserialize)]
@@ -103,12 +103,7 @@ impl DualMomentum {
                 params.top_k
             )));
         }
-        if !(params.gross_exposure > 0.0 && params.gross_exposure <= 1.0) {
-            return Err(config(format!(
-                "params.gross_exposure must be in (0, 1], got {}",
-                params.gross_exposure
-            )));
-        }
+        check_gross_exposure("dual_momentum", params.gross_exposure)?;
         Ok(Self {
             params,
             risky: Vec::new(),

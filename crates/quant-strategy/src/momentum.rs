@@ -81,6 +81,19 @@ fn default_top_k() -> usize {
 pub(crate) fn default_rebalance() -> Rebalance {
     Rebalance::Monthly
 }
+/// `Ok` when the invested fraction `g` lies in (0, 1], else
+/// [`Error::Config`] for `strategy` naming `params.gross_exposure`.
+pub(crate) fn check_gross_exposure(strategy: &str, g: f64) -> Result<()> {
+    if g > 0.0 && g <= 1.0 {
+        Ok(())
+    } else {
+        Err(Error::Config {
+            strategy: strategy.into(),
+            message: format!("params.gross_exposure must be in (0, 1], got {g}"),
+        })
+    }
+}
+
 pub(crate) fn default_gross() -> f64 {
     0.98
 }
@@ -148,12 +161,7 @@ impl MomentumRotation {
         if params.trend_ma == Some(0) {
             return err("params.trend_ma must be ≥ 1".into());
         }
-        if !(params.gross_exposure > 0.0 && params.gross_exposure <= 1.0) {
-            return err(format!(
-                "params.gross_exposure must be in (0, 1], got {}",
-                params.gross_exposure
-            ));
-        }
+        check_gross_exposure("momentum_rotation", params.gross_exposure)?;
         Ok(Self {
             params,
             tradable: Vec::new(),
