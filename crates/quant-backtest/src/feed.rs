@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use quant_core::{Bar, Instrument, InstrumentIndex, TradingCalendar};
 use quant_data::BarSeries;
 use quant_exec::{Clock, DataFeed};
-use quant_strategy::History;
+use quant_strategy::{Fundamentals, History, SeriesView};
 
 /// Walks a trading calendar day by day.
 #[derive(Debug, Clone)]
@@ -58,7 +58,9 @@ pub struct HistoricalFeed {
     grid: Vec<Option<Bar>>,
     /// `hist_len[k * n + i]`: history rows of instrument `i` after day `k`.
     hist_len: Vec<u32>,
-    signal: Vec<Vec<f64>>,
+    signal: Vec<SignalColumns>,
+    /// Fundamentals per instrument, oldest first (empty: none known).
+    fundamentals: Vec<Vec<Fundamentals>>,
     bench_close: Vec<f64>,
     bench_hist_len: Vec<u32>,
     bench_closes: Vec<f64>,
@@ -98,15 +100,7 @@ impl HistoricalFeed {
                 }
                 hist_len[k * n + i] = u32::try_from(c).unwrap_or(u32::MAX);
             }
-            signal.push(match prices {
-                SignalPrices::Raw => s.close,
-                SignalPrices::Adjusted => s
-                    .close
-                    .iter()
-                    .zip(&s.adj_factor)
-                    .map(|(c, f)| c * f)
-                    .collect(),
-            });
+            signal.push(SignalColumns::new(s, prices));
         }
         let (mut bench_close, mut bench_hist_len, mut bench_closes) =
             (Vec::new(), Vec::new(), Vec::new());
@@ -127,6 +121,7 @@ impl HistoricalFeed {
             grid,
             hist_len,
             signal,
+            fundamentals: vec![Vec::new(); n],
             bench_close,
             bench_hist_len,
             bench_closes,
@@ -135,8 +130,64 @@ impl HistoricalFeed {
         }
     }
 
+    /// Adds point-in-time fundamentals: `rows[i]` for instrument `i`, in
+    /// any order (sorted here by date). A strategy sees the newest row dated
+    /// on or before the current day.
+    ///
+    /// # Panics
+    /// When `rows` does not have one entry per instrument.
+    #[must_use]
+    pub fn with_fundamentals(mut self, mut rows: Vec<Vec<Fundamentals>>) -> Self {
+        assert_eq!(
+            rows.len(),
+            self.instruments.len(),
+            "one row list per instrument"
+        );
+        for r in &mut rows {
+            r.sort_by_key(|f| f.date);
+        }
+        self.fundamentals = rows;
+        self
+    }
+
     fn current(&self) -> Option<usize> {
         self.next.checked_sub(1)
+    }
+
+    fn hist_rows(&self, i: usize) -> usize {
+        match self.current() {
+            Some(k) => self.hist_len[k * self.instruments.len() + i] as usize,
+            None => 0,
+        }
+    }
+}
+
+/// One instrument's whole history in signal prices.
+#[derive(Debug, Clone)]
+struct SignalColumns {
+    open: Vec<f64>,
+    high: Vec<f64>,
+    low: Vec<f64>,
+    close: Vec<f64>,
+    volume: Vec<f64>,
+    amount: Vec<f64>,
+}
+
+impl SignalColumns {
+    fn new(s: BarSeries, prices: SignalPrices) -> Self {
+        let factor = &s.adj_factor;
+        let scale = |v: Vec<f64>| match prices {
+            SignalPrices::Raw => v,
+            SignalPrices::Adjusted => v.iter().zip(factor).map(|(x, f)| x * f).collect(),
+        };
+        Self {
+            open: scale(s.open),
+            high: scale(s.high),
+            low: scale(s.low),
+            close: scale(s.close),
+            volume: s.volume,
+            amount: s.amount,
+        }
     }
 }
 
@@ -144,10 +195,28 @@ impl History for HistoricalFeed {
     #[inline]
     fn closes(&self, i: InstrumentIndex) -> &[f64] {
         let i = i.get();
-        match self.current() {
-            Some(k) => &self.signal[i][..self.hist_len[k * self.instruments.len() + i] as usize],
-            None => &[],
+        &self.signal[i].close[..self.hist_rows(i)]
+    }
+
+    fn series(&self, i: InstrumentIndex) -> SeriesView<'_> {
+        let i = i.get();
+        let n = self.hist_rows(i);
+        let c = &self.signal[i];
+        SeriesView {
+            open: &c.open[..n],
+            high: &c.high[..n],
+            low: &c.low[..n],
+            close: &c.close[..n],
+            volume: &c.volume[..n],
+            amount: &c.amount[..n],
         }
+    }
+
+    fn fundamentals(&self, i: InstrumentIndex) -> Option<Fundamentals> {
+        let today = self.days[self.current()?];
+        let rows = &self.fundamentals[i.get()];
+        let known = rows.partition_point(|f| f.date <= today);
+        known.checked_sub(1).map(|j| rows[j])
     }
 
     #[inline]

@@ -21,6 +21,84 @@ pub trait History {
     }
     /// Closes of the benchmark (index points), up to and including today.
     fn benchmark_closes(&self) -> &[f64];
+    /// Whole bars of instrument `i` up to and including today: one row per
+    /// bar traded, prices on the same basis as [`History::closes`] (raw,
+    /// or back-adjusted with the day's own factor), volume in shares and
+    /// amount in quote currency as traded (never adjusted).
+    /// `series(i).close == closes(i)`.
+    fn series(&self, i: InstrumentIndex) -> SeriesView<'_>;
+    /// The newest fundamentals of instrument `i` known at today's close
+    /// (dated today or earlier), `None` when the feed has none. Feeds
+    /// without a fundamentals source keep this default.
+    fn fundamentals(&self, i: InstrumentIndex) -> Option<Fundamentals> {
+        let _ = i;
+        None
+    }
+}
+
+/// Column slices of one instrument's bar history, oldest first, all of
+/// one length (see [`History::series`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SeriesView<'a> {
+    /// Opening prices.
+    pub open: &'a [f64],
+    /// Highs.
+    pub high: &'a [f64],
+    /// Lows.
+    pub low: &'a [f64],
+    /// Closes.
+    pub close: &'a [f64],
+    /// Volumes in shares (coins).
+    pub volume: &'a [f64],
+    /// Turnover in quote currency, NaN where the source has none.
+    pub amount: &'a [f64],
+}
+
+impl SeriesView<'_> {
+    /// Rows in the view.
+    pub fn len(&self) -> usize {
+        self.close.len()
+    }
+
+    /// True when the instrument has no bar yet.
+    pub fn is_empty(&self) -> bool {
+        self.close.is_empty()
+    }
+}
+
+/// Point-in-time fundamentals of one instrument; NaN where unknown.
+///
+/// Ratios as TuShare's `daily_basic` reports them: `pe` and `pb` are plain
+/// multiples, `roe` a fraction (0.15 = 15 %), market values in quote
+/// currency (CNY for A-shares; TuShare's 万元 converted on import).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fundamentals {
+    /// The date the values are as of.
+    pub date: NaiveDate,
+    /// Price / earnings (TTM when the source has it).
+    pub pe: f64,
+    /// Price / book.
+    pub pb: f64,
+    /// Return on equity, fraction.
+    pub roe: f64,
+    /// Total market value, quote currency.
+    pub total_mv: f64,
+    /// Free-float (circulating) market value, quote currency.
+    pub float_mv: f64,
+}
+
+impl Fundamentals {
+    /// Fundamentals as of `date` with every value unknown.
+    pub fn unknown(date: NaiveDate) -> Self {
+        Self {
+            date,
+            pe: f64::NAN,
+            pb: f64::NAN,
+            roe: f64::NAN,
+            total_mv: f64::NAN,
+            float_mv: f64::NAN,
+        }
+    }
 }
 
 /// The state a strategy sees at a trading day's close.

@@ -8,20 +8,26 @@
 //!
 //! Built-ins ([`registry::build`] makes them from a name and a TOML table):
 //! [`sma_cross::SmaCross`], [`momentum::MomentumRotation`],
-//! [`buy_and_hold::BuyAndHold`], [`dual_momentum::DualMomentum`]. [`construction`]: equal-weight, inverse
-//! volatility, risk parity and minimum-variance weights, and a rebalancer
-//! with a drift threshold and a turnover cap.
+//! [`buy_and_hold::BuyAndHold`], [`dual_momentum::DualMomentum`], and the
+//! signal strategies of [`library`] (`momentum_breakout`, `mean_reversion`,
+//! `trend_following`) run by a [`book::Book`] that adds universe filters,
+//! a fundamental gate, position slots, sizing and protective exits.
+//! [`construction`]: equal-weight, inverse volatility, risk parity and
+//! minimum-variance weights, and a rebalancer with a drift threshold and a
+//! turnover cap.
 
+pub mod book;
 pub mod buy_and_hold;
 pub mod construction;
 pub mod context;
 pub mod dual_momentum;
 pub mod error;
+pub mod library;
 pub mod momentum;
 pub mod registry;
 pub mod sma_cross;
 
-pub use context::{Context, History, Signal};
+pub use context::{Context, Fundamentals, History, SeriesView, Signal};
 pub use error::{Error, Result};
 pub use registry::build;
 

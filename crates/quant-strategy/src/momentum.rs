@@ -14,7 +14,7 @@
 //! non-positive trailing return are not held (their share stays in cash).
 //!
 //! Parameters (TOML `[strategy.params]`): `lookback` (bars, default 20),
-//! `top_k` (default 3), `rebalance` (`"weekly"` | `"monthly"`, default
+//! `top_k` (default 3), `rebalance` (`"daily"` | `"weekly"` | `"monthly"`, default
 //! monthly), `trend_ma` (bars, optional), `positive_only` (default false),
 //! `gross_exposure` (fraction of equity invested, default 0.98, leaving room
 //! for fees and slippage).
@@ -33,6 +33,8 @@ use quant_indicators::{ExactSma, Indicator};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rebalance {
+    /// Every trading day.
+    Daily,
     /// First trading day of each ISO week.
     Weekly,
     /// First trading day of each month.
@@ -42,6 +44,7 @@ pub enum Rebalance {
 impl Rebalance {
     pub(crate) fn period(self, d: NaiveDate) -> (i32, u32) {
         match self {
+            Self::Daily => (d.year(), d.ordinal()),
             Self::Weekly => (d.iso_week().year(), d.iso_week().week()),
             Self::Monthly => (d.year(), d.month()),
         }

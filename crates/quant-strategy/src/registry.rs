@@ -1,18 +1,23 @@
 //! Builds built-in strategies by name from a TOML parameter table.
 
 use crate::Strategy;
+use crate::book::{Book, BookParams};
 use crate::buy_and_hold::{BuyAndHold, BuyAndHoldParams};
 use crate::dual_momentum::{DualMomentum, DualMomentumParams};
 use crate::error::{Error, Result};
+use crate::library::{breakout, mean_reversion, trend};
 use crate::momentum::{MomentumParams, MomentumRotation};
 use crate::sma_cross::{SmaCross, SmaCrossParams};
 
 /// Names of the built-in strategies.
-pub const BUILTINS: [&str; 4] = [
+pub const BUILTINS: [&str; 7] = [
     "sma_cross",
     "momentum_rotation",
     "buy_and_hold",
     "dual_momentum",
+    "momentum_breakout",
+    "mean_reversion",
+    "trend_following",
 ];
 
 fn params<T: serde::de::DeserializeOwned>(name: &str, table: toml::Table) -> Result<T> {
@@ -38,6 +43,27 @@ pub fn build(name: &str, table: toml::Table) -> Result<Box<dyn Strategy>> {
         "dual_momentum" => Box::new(DualMomentum::new(params::<DualMomentumParams>(
             name, table,
         )?)?),
+        "momentum_breakout" => {
+            let (book, own) = BookParams::split(name, table)?;
+            Box::new(Book::new(
+                breakout::Breakout::new(params(name, own)?)?,
+                book,
+            )?)
+        }
+        "mean_reversion" => {
+            let (book, own) = BookParams::split(name, table)?;
+            Box::new(Book::new(
+                mean_reversion::MeanReversion::new(params(name, own)?)?,
+                book,
+            )?)
+        }
+        "trend_following" => {
+            let (book, own) = BookParams::split(name, table)?;
+            Box::new(Book::new(
+                trend::TrendFollowing::new(params(name, own)?)?,
+                book,
+            )?)
+        }
         other => {
             return Err(Error::UnknownStrategy {
                 name: other.to_string(),
@@ -60,7 +86,7 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            e.contains("available: sma_cross, momentum_rotation, buy_and_hold, dual_momentum"),
+            e.contains("available: sma_cross, momentum_rotation, buy_and_hold, dual_momentum, momentum_breakout"),
             "{e}"
         );
         let t: toml::Table = toml::from_str("fastt = 5").unwrap();

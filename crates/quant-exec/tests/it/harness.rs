@@ -5,7 +5,7 @@ use quant_core::{Bar, Cash, Instrument, InstrumentIndex, OrderQty, OrderType, Si
 use quant_exec::{
     Clock, CorporateActions, DataFeed, Engine, EngineConfig, RunRecord, SimConfig, SimulatedVenue,
 };
-use quant_strategy::{Context, History, Signal, Strategy};
+use quant_strategy::{Context, History, SeriesView, Signal, Strategy};
 
 pub fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -35,6 +35,8 @@ pub struct Feed {
     pub days: Vec<NaiveDate>,
     pub bars: Vec<Vec<Option<Bar>>>, // [instrument][day]
     pub closes: Vec<Vec<f64>>,
+    /// open, high, low, volume, amount per instrument
+    pub others: Vec<[Vec<f64>; 5]>,
     pub day: usize,
     pub today: Vec<Option<Bar>>,
 }
@@ -47,6 +49,7 @@ impl Feed {
             days: days.iter().map(|s| d(s)).collect(),
             bars,
             closes: vec![Vec::new(); n],
+            others: vec![Default::default(); n],
             day: 0,
             today: vec![None; n],
         }
@@ -60,6 +63,17 @@ impl History for Feed {
     fn benchmark_closes(&self) -> &[f64] {
         &[]
     }
+    fn series(&self, i: InstrumentIndex) -> SeriesView<'_> {
+        let [open, high, low, volume, amount] = &self.others[i.get()];
+        SeriesView {
+            open,
+            high,
+            low,
+            close: &self.closes[i.get()],
+            volume,
+            amount,
+        }
+    }
 }
 
 impl DataFeed for Feed {
@@ -72,6 +86,12 @@ impl DataFeed for Feed {
             *slot = self.bars[i][k];
             if let Some(b) = slot {
                 self.closes[i].push(b.close);
+                for (col, v) in self.others[i]
+                    .iter_mut()
+                    .zip([b.open, b.high, b.low, b.volume, b.amount])
+                {
+                    col.push(v);
+                }
             }
         }
         self.day = k;
