@@ -341,7 +341,11 @@ struct RunArgs {
     /// Backtest config (TOML).
     #[arg(long, default_value = "config/backtest.toml")]
     config: PathBuf,
-    /// Output folder (default: out/<config file stem>).
+    /// Run this declarative strategy file (docs/strategy-files.md) instead
+    /// of the config's [strategy], on the config's data and costs.
+    #[arg(long)]
+    strategy: Option<PathBuf>,
+    /// Output folder (default: out/<strategy or config file stem>).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Compare the summary with this baseline; exit 1 on drift.
@@ -359,6 +363,7 @@ impl Default for RunArgs {
     fn default() -> Self {
         Self {
             config: "config/backtest.toml".into(),
+            strategy: None,
             out: None,
             baseline: None,
             write_baseline: None,
@@ -404,10 +409,17 @@ fn print_table(res: &BacktestResult, out: &Path) {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let cfg = BacktestConfig::load(&args.config)?;
+    let mut cfg = BacktestConfig::load(&args.config)?;
+    if let Some(file) = &args.strategy {
+        cfg.strategy.name.clear();
+        cfg.strategy.params.clear();
+        cfg.use_strategy_file(file)?;
+    }
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("out").join(
-            args.config
+            args.strategy
+                .as_ref()
+                .unwrap_or(&args.config)
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default(),

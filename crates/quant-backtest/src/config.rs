@@ -231,11 +231,33 @@ pub struct CostsSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StrategySection {
-    /// Registry name: `sma_cross`, `momentum_rotation` or `buy_and_hold`.
+    /// Registry name (`sma_cross`, `momentum_rotation`, …,
+    /// [`quant_strategy::registry::BUILTINS`]); with `file`, the file's
+    /// `[strategy] name` (set on load).
+    #[serde(default)]
     pub name: String,
     /// Parameters of that strategy.
     #[serde(default)]
     pub params: toml::Table,
+    /// A declarative strategy file (`docs/strategy-files.md`), relative to
+    /// the config file; instead of `name` and `params`.
+    pub file: Option<PathBuf>,
+    /// The loaded strategy file; set by [`BacktestConfig::load`].
+    #[serde(skip)]
+    pub loaded: Option<quant_strategy::rules::file::StrategyFile>,
+}
+
+impl StrategySection {
+    /// Builds the configured strategy.
+    ///
+    /// # Errors
+    /// The registry's or the strategy file's error.
+    pub fn build(&self) -> quant_strategy::Result<Box<dyn quant_strategy::Strategy>> {
+        match &self.loaded {
+            Some(f) => f.build(),
+            None => quant_strategy::build(&self.name, self.params.clone()),
+        }
+    }
 }
 
 impl BacktestConfig {
@@ -249,7 +271,47 @@ impl BacktestConfig {
         let mut cfg = Self::parse(&text, path)?;
         cfg.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         cfg.path = path.to_path_buf();
+        if let Some(file) = cfg.strategy.file.clone() {
+            cfg.use_strategy_file(&cfg.base_dir.join(file))?;
+        }
         Ok(cfg)
+    }
+
+    /// Runs the strategy of the declarative strategy file at `path`
+    /// (resolved by the caller) instead of the configured one: its name
+    /// becomes `strategy.name`, and its `[risk]` becomes the run's when the
+    /// config has none.
+    ///
+    /// # Errors
+    /// The strategy file's error (file, line and key); [`Error::Config`]
+    /// when the config also has `[strategy.params]`, or `[risk]` is in both.
+    pub fn use_strategy_file(&mut self, path: &Path) -> Result<()> {
+        let bad = |m: String| {
+            Err(Error::Config {
+                path: self.path.clone(),
+                message: m,
+            })
+        };
+        if !self.strategy.params.is_empty() {
+            return bad(format!(
+                "strategy.params does not apply to the strategy file {}; set the values in the file",
+                path.display()
+            ));
+        }
+        let file = quant_strategy::rules::file::StrategyFile::load(path)?;
+        if let Some(r) = file.risk() {
+            if self.risk.is_some() {
+                return bad(format!(
+                    "[risk] is set both here and in the strategy file {}; keep one",
+                    path.display()
+                ));
+            }
+            self.risk = Some(r.clone());
+        }
+        self.strategy.name = file.name().to_string();
+        self.strategy.file = Some(path.to_path_buf());
+        self.strategy.loaded = Some(file);
+        Ok(())
     }
 
     /// Parses config text; `path` is used in messages.
@@ -288,6 +350,11 @@ impl BacktestConfig {
             && e < s
         {
             return bad(format!("backtest.end ({e}) is before backtest.start ({s})"));
+        }
+        if cfg.strategy.file.is_some() != cfg.strategy.name.is_empty() {
+            return bad(
+                "[strategy] needs either `name` (a built-in) or `file` (a strategy file)".into(),
+            );
         }
         if cfg.data.universe.is_empty() {
             return bad("data.universe is empty".into());

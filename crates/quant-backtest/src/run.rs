@@ -328,7 +328,7 @@ pub fn run_prepared(
             .validate()
             .map_err(|e| cfg_err(cfg, format!("costs: {e}")))?;
     }
-    let mut strategy = quant_strategy::build(&cfg.strategy.name, cfg.strategy.params.clone())?;
+    let mut strategy = cfg.strategy.build()?;
     let total = prepared.calendar.len();
     let mut clock = HistoricalClock::new(&prepared.calendar);
     let instruments = prepared.instruments.clone();

@@ -191,6 +191,15 @@ pub fn sweep(
     threads: usize,
     progress: impl Fn(usize) + Sync,
 ) -> Result<Vec<SweepRow>> {
+    if let Some(f) = &cfg.strategy.file {
+        return Err(Error::Config {
+            path: cfg.path.clone(),
+            message: format!(
+                "sweep varies [strategy.params]; the strategy file {} has none (use a built-in strategy)",
+                f.display()
+            ),
+        });
+    }
     let prepared = Arc::new(prepare(cfg)?);
     let combos = grid.combinations();
     let pool = rayon::ThreadPoolBuilder::new()

@@ -90,6 +90,12 @@ pub fn walk_forward(
         path: cfg.path.clone(),
         message: format!("walk-forward: {m}"),
     };
+    if let Some(f) = &cfg.strategy.file {
+        return Err(bad(format!(
+            "it varies [strategy.params]; the strategy file {} has none (use a built-in strategy)",
+            f.display()
+        )));
+    }
     if wf.train_days < 2 || wf.test_days < 2 {
         return Err(bad(
             "train and test windows need at least 2 days each".into()

@@ -47,10 +47,23 @@ pub(crate) fn in_range(key: &'static str, value: f64, lo: f64, hi: f64) -> Resul
         Err(Error::Setting {
             key,
             value: value.to_string(),
-            expected: if hi.is_infinite() {
-                format!("must be a number ≥ {lo}")
-            } else {
-                format!("must lie in [{lo}, {hi}]")
+            expected: {
+                // the smallest positive double stands for "above 0"
+                let low = if lo == f64::MIN_POSITIVE {
+                    "(0".to_string()
+                } else {
+                    format!("[{lo}")
+                };
+                let high = if hi == 1.0 - f64::EPSILON {
+                    "1)".to_string()
+                } else {
+                    format!("{hi}]")
+                };
+                match (hi.is_infinite(), lo == f64::MIN_POSITIVE) {
+                    (true, true) => "must be a number > 0".to_string(),
+                    (true, false) => format!("must be a number ≥ {lo}"),
+                    _ => format!("must lie in {low}, {high}"),
+                }
             },
         })
     }

@@ -19,6 +19,26 @@ pub enum Error {
         /// What is wrong, naming the key.
         message: String,
     },
+    /// A strategy file that cannot be read.
+    #[error("{}: {message}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The system's reason.
+        message: String,
+    },
+    /// A strategy file with a fault at a line and key.
+    #[error("{}:{line}: {}{message}", path.display(), if key.is_empty() { String::new() } else { format!("{key}: ") })]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// 1-based line (0 when unknown).
+        line: usize,
+        /// Dotted key (`signals[1].when`), empty when the TOML itself is bad.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Portfolio construction inputs that cannot give weights.
     #[error("portfolio construction: {0}")]
     Construction(String),

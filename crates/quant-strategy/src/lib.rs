@@ -25,6 +25,7 @@ pub mod error;
 pub mod library;
 pub mod momentum;
 pub mod registry;
+pub mod rules;
 pub mod sma_cross;
 
 pub use context::{Context, Fundamentals, History, SeriesView, Signal};

@@ -349,7 +349,7 @@ fn the_goals_panel_measures_the_run_and_its_monte_carlo() {
 
 #[test]
 fn dual_momentum_holds_one_asset_at_a_time() {
-    let cfg = load("config/strategies/dual-momentum.toml");
+    let cfg = load("config/examples/dual-momentum.toml");
     let res = run_backtest(&cfg, |_, _| {}).unwrap();
     let mut held: std::collections::BTreeMap<String, i64> = Default::default();
     let mut by_day: std::collections::BTreeMap<chrono::NaiveDate, Vec<&quant_core::Fill>> =

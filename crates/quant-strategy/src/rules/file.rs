@@ -1,0 +1,492 @@
+//! The declarative strategy file (TOML; reference: `docs/strategy-files.md`).
+//!
+//! Every error names the file, the line and the key at fault:
+//! `config/strategies/x.toml:14: signals[1].when: unknown indicator `RSX`…`.
+
+use std::path::{Path, PathBuf};
+
+use quant_risk::RiskConfig;
+use quant_risk::exits::ExitRules;
+use quant_risk::sizing::Sizing;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::ConfluenceRules;
+use super::expr::{ExprError, Parser};
+use crate::Strategy;
+use crate::book::{Book, BookParams, FundamentalGate, UniverseFilter};
+use crate::error::{Error, Result};
+use crate::momentum::Rebalance;
+
+/// `[strategy]`: what the strategy is called.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    /// Name shown in reports.
+    pub name: String,
+    /// One line on what it does.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// One `[[signals]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalEntry {
+    /// The condition (see [`super::expr`]).
+    pub when: Spanned<String>,
+    /// Its weight in the confluence score (default 1).
+    #[serde(default = "one")]
+    pub weight: Spanned<f64>,
+}
+
+fn one() -> Spanned<f64> {
+    Spanned::new(0..0, 1.0)
+}
+
+/// `[entry]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntrySection {
+    /// Confluence score needed to buy.
+    pub threshold: Spanned<f64>,
+    /// Conditions that must all hold as well.
+    #[serde(default)]
+    pub when: Vec<Spanned<String>>,
+    /// Ranking expression among candidates (default: the score).
+    pub rank: Option<Spanned<String>>,
+    /// Positions held at most (default 5).
+    #[serde(default = "five")]
+    pub max_positions: usize,
+    /// Largest new position, fraction of equity (default 1).
+    #[serde(default = "unit")]
+    pub max_weight: f64,
+}
+
+fn five() -> usize {
+    5
+}
+fn unit() -> f64 {
+    1.0
+}
+
+/// `[exit]`: rule exits and protective exits.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExitSection {
+    /// Sell when any of these holds.
+    #[serde(default)]
+    pub when: Vec<Spanned<String>>,
+    /// Sell when the confluence score falls below this.
+    pub score_below: Option<f64>,
+    /// Stop-loss below the entry (fraction).
+    pub stop_loss: Option<f64>,
+    /// Take-profit above the entry (fraction).
+    pub take_profit: Option<f64>,
+    /// Take profit at this multiple of the initial risk (needs `stop_loss`).
+    pub r_multiple: Option<f64>,
+    /// Chandelier trail, ATR multiples below the highest high since entry.
+    pub chandelier_atr: Option<f64>,
+    /// Sell after this many bars.
+    pub time_stop_bars: Option<u32>,
+    /// ATR window for the chandelier and ATR sizing (default 14).
+    #[serde(default = "fourteen")]
+    pub atr_period: usize,
+}
+
+fn fourteen() -> usize {
+    14
+}
+
+/// `[rebalance]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RebalanceSection {
+    /// When entries are considered: `daily`, `weekly`, `monthly`.
+    pub schedule: Rebalance,
+}
+
+/// A whole strategy file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// `[strategy]`.
+    pub strategy: Header,
+    /// `[universe]`.
+    #[serde(default)]
+    pub universe: UniverseFilter,
+    /// `[fundamentals]`.
+    pub fundamentals: Option<FundamentalGate>,
+    /// `[[signals]]`.
+    pub signals: Vec<SignalEntry>,
+    /// `[entry]`.
+    pub entry: EntrySection,
+    /// `[exit]`.
+    #[serde(default)]
+    pub exit: ExitSection,
+    /// `[sizing]` (quant-risk sizing; default equal weight over
+    /// `entry.max_positions`).
+    pub sizing: Option<Sizing>,
+    /// `[risk]`: limits and breakers for the engine's risk gate.
+    pub risk: Option<RiskConfig>,
+    /// `[rebalance]` (default daily).
+    pub rebalance: Option<RebalanceSection>,
+}
+
+/// A loaded, checked strategy file.
+#[derive(Debug, Clone)]
+pub struct StrategyFile {
+    /// Where it came from.
+    pub path: PathBuf,
+    /// What it says.
+    pub spec: Spec,
+    text: String,
+}
+
+/// 1-based line of byte offset `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())].matches('\n').count() + 1
+}
+
+impl StrategyFile {
+    /// Reads and checks a strategy file.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when unreadable; [`Error::File`] naming the line and
+    /// key for malformed TOML, a missing or unknown key, an unknown
+    /// indicator, an impossible parameter or a value out of range.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and checks strategy-file text; `path` names it in errors.
+    ///
+    /// # Errors
+    /// As [`StrategyFile::load`].
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let spec: Spec = toml::from_str(text).map_err(|e| Error::File {
+            path: path.to_path_buf(),
+            line: e.span().map_or(0, |s| line_of(text, s.start)),
+            key: String::new(),
+            message: e.message().trim().to_string(),
+        })?;
+        let file = Self {
+            path: path.to_path_buf(),
+            spec,
+            text: text.to_string(),
+        };
+        file.build_rules()?;
+        file.book_params()?;
+        if let Some(Err(e)) = file.spec.risk.as_ref().map(RiskConfig::validate) {
+            let key = match &e {
+                quant_risk::Error::Setting { key, .. } => *key,
+                _ => "",
+            };
+            let limits = format!("risk.limits.{key}");
+            let breakers = format!("risk.breakers.{key}");
+            let found = [limits.as_str(), breakers.as_str()]
+                .into_iter()
+                .find(|k| file.span_of(k).is_some())
+                .unwrap_or("risk");
+            return Err(file.key_error(&[found], found, e));
+        }
+        Ok(file)
+    }
+
+    /// The strategy's name.
+    pub fn name(&self) -> &str {
+        &self.spec.strategy.name
+    }
+
+    /// The `[risk]` section, if any.
+    pub fn risk(&self) -> Option<&RiskConfig> {
+        self.spec.risk.as_ref()
+    }
+
+    /// Builds the strategy: a [`Book`] of [`ConfluenceRules`].
+    ///
+    /// # Errors
+    /// As [`StrategyFile::load`] (the file is checked again).
+    pub fn build(&self) -> Result<Box<dyn Strategy>> {
+        Ok(Box::new(Book::new(
+            self.build_rules()?,
+            self.book_params()?,
+        )?))
+    }
+
+    fn at_error(&self, span: std::ops::Range<usize>, key: String, e: ExprError) -> Error {
+        // the string's text starts after its opening quote
+        let at = span.start + 1 + e.at;
+        Error::File {
+            path: self.path.clone(),
+            line: line_of(&self.text, at),
+            key,
+            message: e.message,
+        }
+    }
+
+    /// An error for the first of `keys` (dotted paths) found in the file.
+    fn key_error(&self, keys: &[&str], key: &str, e: impl std::fmt::Display) -> Error {
+        let line = keys
+            .iter()
+            .find_map(|k| self.span_of(k))
+            .map_or(0, |s| line_of(&self.text, s.start));
+        Error::File {
+            path: self.path.clone(),
+            line,
+            key: key.to_string(),
+            message: e.to_string(),
+        }
+    }
+
+    /// The span of the value at a dotted path (`entry.threshold`).
+    fn span_of(&self, dotted: &str) -> Option<std::ops::Range<usize>> {
+        let doc = toml::de::DeTable::parse(&self.text).ok()?;
+        let mut parts = dotted.split('.');
+        let first = parts.next()?;
+        let mut cur = doc.get_ref().get(first)?;
+        for p in parts {
+            cur = cur.get_ref().get(p)?;
+        }
+        Some(cur.span())
+    }
+
+    fn build_rules(&self) -> Result<ConfluenceRules> {
+        let s = &self.spec;
+        let mut parser = Parser::default();
+        if s.signals.is_empty() {
+            return Err(self.key_error(
+                &["signals"],
+                "signals",
+                "at least one [[signals]] entry is needed",
+            ));
+        }
+        let mut signals = Vec::new();
+        let mut total = 0.0;
+        for (k, sig) in s.signals.iter().enumerate() {
+            let c = parser
+                .condition(sig.when.get_ref())
+                .map_err(|e| self.at_error(sig.when.span(), format!("signals[{k}].when"), e))?;
+            let w = *sig.weight.get_ref();
+            if !(w.is_finite() && w > 0.0) {
+                return Err(Error::File {
+                    path: self.path.clone(),
+                    line: line_of(&self.text, sig.weight.span().start),
+                    key: format!("signals[{k}].weight"),
+                    message: format!("must be a number > 0, got {w}"),
+                });
+            }
+            total += w;
+            signals.push((c, w));
+        }
+        let threshold = *s.entry.threshold.get_ref();
+        if !(threshold > 0.0 && threshold <= total) {
+            return Err(Error::File {
+                path: self.path.clone(),
+                line: line_of(&self.text, s.entry.threshold.span().start),
+                key: "entry.threshold".into(),
+                message: format!(
+                    "must be in (0, {total}] (the sum of the signal weights), got {threshold}"
+                ),
+            });
+        }
+        let mut conditions = |list: &[Spanned<String>], key: &str| {
+            list.iter()
+                .enumerate()
+                .map(|(k, w)| {
+                    parser
+                        .condition(w.get_ref())
+                        .map_err(|e| self.at_error(w.span(), format!("{key}[{k}]"), e))
+                })
+                .collect::<Result<Vec<_>>>()
+        };
+        let entry_all = conditions(&s.entry.when, "entry.when")?;
+        let exits = conditions(&s.exit.when, "exit.when")?;
+        let rank = match &s.entry.rank {
+            Some(r) => Some(
+                parser
+                    .expression(r.get_ref())
+                    .map_err(|e| self.at_error(r.span(), "entry.rank".into(), e))?,
+            ),
+            None => None,
+        };
+        if let Some(b) = s.exit.score_below
+            && !(b.is_finite() && b > 0.0 && b <= total)
+        {
+            return Err(self.key_error(
+                &["exit.score_below"],
+                "exit.score_below",
+                format!("must be in (0, {total}], got {b}"),
+            ));
+        }
+        Ok(ConfluenceRules::new(
+            s.strategy.name.clone(),
+            parser.nodes,
+            signals,
+            entry_all,
+            threshold,
+            exits,
+            s.exit.score_below,
+            rank,
+        ))
+    }
+
+    fn book_params(&self) -> Result<BookParams> {
+        let s = &self.spec;
+        let e = &s.exit;
+        let params = BookParams {
+            max_positions: s.entry.max_positions,
+            sizing: s.sizing.clone(),
+            max_weight: s.entry.max_weight,
+            exits: ExitRules {
+                stop_loss: e.stop_loss,
+                take_profit: e.take_profit,
+                r_multiple: e.r_multiple,
+                chandelier_atr: e.chandelier_atr,
+                time_stop_bars: e.time_stop_bars,
+            },
+            atr_period: e.atr_period,
+            rebalance: s
+                .rebalance
+                .as_ref()
+                .map_or(Rebalance::Daily, |r| r.schedule),
+            universe: s.universe.clone(),
+            fundamentals: s.fundamentals.clone(),
+        };
+        params.validate(&s.strategy.name).map_err(|err| {
+            let message = match &err {
+                Error::Config { message, .. } => message.clone(),
+                other => other.to_string(),
+            };
+            // name the file's own key for the book's
+            let key = book_key(&message);
+            self.key_error(&[key.as_str(), key_table(&key)], &key, message)
+        })?;
+        Ok(params)
+    }
+}
+
+/// The strategy file's key for a book error message (`max_positions must
+/// be ≥ 1` → `entry.max_positions`; `exits.stop_loss …` → `exit.stop_loss`;
+/// `sizing.fraction` and `universe.x`, `fundamentals.x` unchanged).
+fn book_key(message: &str) -> String {
+    let word: String = message
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+        .collect();
+    match word.as_str() {
+        "max_positions" | "max_weight" => format!("entry.{word}"),
+        "atr_period" => "exit.atr_period".into(),
+        w if w.starts_with("exits.") => format!("exit.{}", &w[6..]),
+        w if w.contains('.') => w.to_string(),
+        _ => {
+            // quant-risk's messages name the key after a prefix
+            message
+                .split(|c: char| c.is_whitespace() || c == '`' || c == ':')
+                .find(|t| t.starts_with("sizing.") || t.starts_with("exits."))
+                .map_or_else(|| "entry".to_string(), |t| t.replace("exits.", "exit."))
+        }
+    }
+}
+
+/// The table of a dotted key (`sizing.fraction` → `sizing`).
+fn key_table(key: &str) -> &str {
+    key.split('.').next().unwrap_or(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[strategy]
+name = "ema-rsi"
+
+[universe]
+exclude_st = true
+min_price = 3
+
+[[signals]]
+when = "EMA(9) crosses above EMA(21)"
+weight = 2
+
+[[signals]]
+when = "RSI(14) between 50 and 70"
+
+[[signals]]
+when = "volume > 1.5 * SMA(volume, 20)"
+
+[entry]
+threshold = 3
+max_positions = 4
+
+[exit]
+when = ["close below EMA(21)"]
+stop_loss = 0.08
+
+[sizing]
+method = "fixed_fraction"
+fraction = 0.2
+
+[rebalance]
+schedule = "weekly"
+"#;
+
+    fn parse(text: &str) -> Result<StrategyFile> {
+        StrategyFile::parse(text, Path::new("s.toml"))
+    }
+
+    fn err(text: &str) -> String {
+        parse(text).err().unwrap().to_string()
+    }
+
+    #[test]
+    fn good_file_builds() {
+        let f = parse(GOOD).unwrap();
+        assert_eq!(f.name(), "ema-rsi");
+        assert_eq!(f.build().unwrap().name(), "ema-rsi");
+        let b = f.book_params().unwrap();
+        assert_eq!(b.max_positions, 4);
+        assert_eq!(b.rebalance, Rebalance::Weekly);
+        assert_eq!(b.exits.stop_loss, Some(0.08));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let e = err(&GOOD.replace("RSI(14) between", "RSX(14) between"));
+        assert!(e.starts_with("s.toml:14: signals[1].when: "), "{e}");
+        assert!(e.contains("RSX") && e.contains("RSI("), "{e}");
+        let e = err(&GOOD.replace("EMA(9) crosses", "EMA(0) crosses"));
+        assert!(e.starts_with("s.toml:10: signals[0].when: "), "{e}");
+        let e = err(&GOOD.replace("threshold = 3", "threshold = 5"));
+        assert!(
+            e.starts_with("s.toml:20: entry.threshold: must be in (0, 4]"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("threshold = 3\n", ""));
+        assert!(e.contains("s.toml:19") && e.contains("threshold"), "{e}");
+        let e = err(&GOOD.replace("exclude_st", "exclude_sst"));
+        assert!(e.contains("s.toml:6") && e.contains("exclude_sst"), "{e}");
+        let e = err(&GOOD.replace("close below EMA(21)", "close below"));
+        assert!(e.starts_with("s.toml:24: exit.when[0]: "), "{e}");
+        let e = err(&GOOD.replace("stop_loss = 0.08", "stop_loss = 1.5"));
+        assert!(e.starts_with("s.toml:25: exit.stop_loss: "), "{e}");
+        let e = err(&GOOD.replace("fraction = 0.2", "fraction = 3"));
+        assert!(e.starts_with("s.toml:29: sizing.fraction: "), "{e}");
+        let e = err(&GOOD.replace("max_positions = 4", "max_positions = 0"));
+        assert!(e.starts_with("s.toml:21: entry.max_positions: "), "{e}");
+        let e = err(&GOOD.replace("weekly", "hourly"));
+        assert!(e.contains("s.toml:32") && e.contains("hourly"), "{e}");
+        let e = err(&format!("{GOOD}\n[risk.limits]\nmax_position_weight = 2\n"));
+        assert!(
+            e.contains("s.toml:35") && e.contains("max_position_weight"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("weight = 2", "weight = -1"));
+        assert!(e.starts_with("s.toml:11: signals[0].weight: "), "{e}");
+    }
+}

@@ -1,0 +1,129 @@
+//! Declarative strategies: a TOML strategy file (see
+//! `docs/strategy-files.md`) read into [`file::StrategyFile`] and run as
+//! a [`crate::book::Book`] of [`ConfluenceRules`].
+//!
+//! Each day, per instrument, every `[[signals]]` condition is evaluated on
+//! the newest bar; the confluence score is the sum of the weights of those
+//! that hold. An instrument not held is bought when its score reaches
+//! `[entry] threshold` (and the optional `[entry] when` conditions all
+//! hold); a held one is sold when any `[exit] when` condition holds or its
+//! score falls below `[exit] score_below`. Entries are ranked by `[entry]
+//! rank` (an expression, e.g. `ROC(20)`; default: the score).
+
+pub mod expr;
+pub mod file;
+
+use quant_core::Instrument;
+
+use crate::book::Rules;
+use crate::context::SeriesView;
+use crate::error::{Error, Result};
+use expr::{Condition, Expr, Node, NodeValues};
+
+/// Weighted conditions, a threshold and exit conditions over shared
+/// indicator nodes.
+pub struct ConfluenceRules {
+    name: String,
+    nodes: Vec<Node>,
+    signals: Vec<(Condition, f64)>,
+    entry_all: Vec<Condition>,
+    threshold: f64,
+    exits: Vec<Condition>,
+    score_below: Option<f64>,
+    rank: Option<Expr>,
+    state: Vec<Inst>,
+}
+
+struct Inst {
+    values: NodeValues,
+    score: f64,
+    entry_ok: bool,
+    exit: bool,
+    rank: f64,
+}
+
+impl ConfluenceRules {
+    /// Rules from parsed parts; `nodes` are those the conditions index.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        name: String,
+        nodes: Vec<Node>,
+        signals: Vec<(Condition, f64)>,
+        entry_all: Vec<Condition>,
+        threshold: f64,
+        exits: Vec<Condition>,
+        score_below: Option<f64>,
+        rank: Option<Expr>,
+    ) -> Self {
+        Self {
+            name,
+            nodes,
+            signals,
+            entry_all,
+            threshold,
+            exits,
+            score_below,
+            rank,
+            state: Vec::new(),
+        }
+    }
+
+    /// Today's confluence score of instrument `i` (0 before its first bar).
+    pub fn score(&self, i: usize) -> f64 {
+        self.state.get(i).map_or(0.0, |s| s.score)
+    }
+}
+
+impl Rules for ConfluenceRules {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
+        self.state = Vec::with_capacity(instruments.len());
+        for _ in instruments {
+            let values = NodeValues::new(&self.nodes).map_err(|e| Error::Config {
+                strategy: self.name.clone(),
+                message: e.to_string(),
+            })?;
+            self.state.push(Inst {
+                values,
+                score: 0.0,
+                entry_ok: false,
+                exit: false,
+                rank: f64::NAN,
+            });
+        }
+        Ok(())
+    }
+
+    fn update(&mut self, i: usize, s: SeriesView<'_>) {
+        let Some(st) = self.state.get_mut(i) else {
+            return;
+        };
+        st.values.update(&s);
+        let v = &st.values;
+        st.score = self
+            .signals
+            .iter()
+            .filter(|(c, _)| c.holds(v, &s))
+            .map(|(_, w)| w)
+            .sum();
+        st.entry_ok = self.entry_all.iter().all(|c| c.holds(v, &s));
+        st.exit = self.exits.iter().any(|c| c.holds(v, &s))
+            || self.score_below.is_some_and(|b| st.score < b);
+        st.rank = match &self.rank {
+            Some(e) => e.value(v, &s),
+            None => st.score,
+        };
+    }
+
+    fn entry(&self, i: usize) -> Option<f64> {
+        let st = self.state.get(i)?;
+        (st.score >= self.threshold && st.entry_ok && !st.rank.is_nan()).then_some(st.rank)
+    }
+
+    fn exit(&self, i: usize) -> bool {
+        self.state.get(i).is_some_and(|s| s.exit)
+    }
+}
