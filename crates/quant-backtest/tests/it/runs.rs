@@ -217,30 +217,129 @@ fn config_errors_name_the_file_and_key() {
     assert!(e.contains("unknown strategy `sma_crosss`"), "{e}");
 }
 
+fn check_runs(cfg: &BacktestConfig, what: &Path) -> quant_backtest::BacktestResult {
+    let res = run_backtest(cfg, |_, _| {}).unwrap_or_else(|e| panic!("{}: {e}", what.display()));
+    let m = &res.metrics;
+    assert!(m.num_trades > 0, "{} made no trade", what.display());
+    assert!(
+        m.cagr.is_finite() && m.sharpe.is_finite(),
+        "{}",
+        what.display()
+    );
+    res
+}
+
+fn toml_files(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && !p.ends_with("data.toml"))
+        .collect();
+    v.sort();
+    v
+}
+
 #[test]
 fn every_shipped_config_runs() {
     // every run config under config/ (data.toml is the providers' file)
     let mut n = 0;
-    for dir in ["config", "config/examples", "config/strategies"] {
-        for e in std::fs::read_dir(root().join(dir)).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_none_or(|x| x != "toml") || p.ends_with("data.toml") {
-                continue;
-            }
-            let cfg = BacktestConfig::load(&p).unwrap();
-            let res =
-                run_backtest(&cfg, |_, _| {}).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            let m = &res.metrics;
-            assert!(m.num_trades > 0, "{} made no trade", p.display());
-            assert!(
-                m.cagr.is_finite() && m.sharpe.is_finite(),
-                "{}",
-                p.display()
-            );
+    for dir in ["config", "config/examples"] {
+        for p in toml_files(dir) {
+            check_runs(&BacktestConfig::load(&p).unwrap(), &p);
             n += 1;
         }
     }
-    assert!(n >= 6, "{n} configs");
+    assert!(n >= 9, "{n} configs");
+}
+
+/// Positions held at once, replayed from the fills, at their largest.
+fn most_held(fills: &[quant_core::Fill]) -> usize {
+    let mut held: std::collections::BTreeMap<&str, rust_decimal::Decimal> = Default::default();
+    let mut most = 0;
+    let mut day = None;
+    for f in fills {
+        if day != Some(f.date) {
+            most = most.max(held.len());
+            day = Some(f.date);
+        }
+        let q = held.entry(f.symbol.as_str()).or_default();
+        match f.side {
+            quant_core::Side::Buy => *q += f.quantity.0,
+            quant_core::Side::Sell => *q -= f.quantity.0,
+        }
+        held.retain(|_, q| !q.is_zero());
+    }
+    most.max(held.len())
+}
+
+#[test]
+fn every_shipped_strategy_file_runs_within_its_slots() {
+    let files = toml_files("config/strategies");
+    assert!(files.len() >= 3, "{files:?}");
+    for p in files {
+        let mut cfg = load("config/backtest.toml");
+        cfg.strategy.name.clear();
+        cfg.strategy.params.clear();
+        cfg.use_strategy_file(&p).unwrap();
+        let slots = cfg
+            .strategy
+            .loaded
+            .as_ref()
+            .unwrap()
+            .spec
+            .entry
+            .max_positions;
+        let res = check_runs(&cfg, &p);
+        let sells = res
+            .record
+            .fills
+            .iter()
+            .filter(|f| f.side == quant_core::Side::Sell)
+            .count();
+        assert!(sells > 0, "{}: never sold", p.display());
+        let most = most_held(&res.record.fills);
+        assert!(most <= slots, "{}: {most} positions > {slots}", p.display());
+        // a strategy file's [risk] reaches the engine
+        let has_risk = cfg.strategy.loaded.as_ref().unwrap().risk().is_some();
+        assert_eq!(cfg.risk.is_some(), has_risk, "{}", p.display());
+    }
+}
+
+#[test]
+fn strategy_file_settings_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(root().join("config/backtest.toml")).unwrap();
+    let data_root = root().join("fixtures");
+    let base = base.replace("\"../fixtures\"", &format!("{:?}", data_root.display().to_string()));
+    let strategy_at = base.find("[strategy]").unwrap();
+    let head = &base[..strategy_at];
+    let cfg_path = dir.path().join("run.toml");
+    let write = |tail: &str| {
+        std::fs::write(&cfg_path, format!("{head}{tail}")).unwrap();
+        BacktestConfig::load(&cfg_path)
+    };
+    // missing file: named
+    let e = write("[strategy]\nfile = \"nope.toml\"\n").unwrap_err().to_string();
+    assert!(e.contains("nope.toml"), "{e}");
+    // name and file together
+    let e = write("[strategy]\nname = \"sma_cross\"\nfile = \"x.toml\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("either `name`"), "{e}");
+    // a bad strategy file: file, line and key
+    let shipped = std::fs::read_to_string(root().join("config/strategies/trend-adx.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("s.toml"),
+        shipped.replace("ADX(14) > 25", "ADX(1) > 25"),
+    )
+    .unwrap();
+    let e = write("[strategy]\nfile = \"s.toml\"\n").unwrap_err().to_string();
+    assert!(e.contains("s.toml:26: signals[3].when: "), "{e}");
+    assert!(e.contains("ADX"), "{e}");
+    // the good one runs from a config
+    std::fs::write(dir.path().join("s.toml"), &shipped).unwrap();
+    let cfg = write("[strategy]\nfile = \"s.toml\"\n").unwrap();
+    assert_eq!(cfg.strategy.name, "trend-adx");
 }
 
 #[test]
