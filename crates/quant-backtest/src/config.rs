@@ -198,6 +198,12 @@ pub struct DataSection {
     /// Optional instrument master (CSV with `symbol`, `board`, optional
     /// `list_date` and `st` columns), path under `root`.
     pub instruments: Option<String>,
+    /// Optional point-in-time fundamentals (CSV, path under `root`): one
+    /// row per symbol and date with any of `pe` (or `pe_ttm`), `pb`, `roe`
+    /// (fraction), `total_mv` (or `total_mcap`), `float_mv` (or
+    /// `float_mcap`, `circ_mv`); market values in quote currency. A
+    /// strategy sees the newest row dated on or before each day.
+    pub fundamentals: Option<String>,
 }
 
 fn default_format() -> DataFormat {

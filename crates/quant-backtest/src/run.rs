@@ -44,6 +44,9 @@ pub struct Prepared {
     /// Symbol → industry from `data.instruments` (for the risk gate's
     /// sector limit).
     pub sectors: std::collections::BTreeMap<String, String>,
+    /// Fundamentals per instrument from `data.fundamentals` (empty lists
+    /// without one).
+    pub fundamentals: Vec<Vec<quant_strategy::Fundamentals>>,
 }
 
 fn ext(format: DataFormat) -> &'static str {
@@ -176,6 +179,66 @@ fn apply_master(
     Ok(sectors)
 }
 
+/// One row of `data.fundamentals`.
+#[derive(Debug, serde::Deserialize)]
+struct FundamentalsRow {
+    date: String,
+    symbol: String,
+    #[serde(default, alias = "pe_ttm")]
+    pe: Option<f64>,
+    #[serde(default)]
+    pb: Option<f64>,
+    #[serde(default)]
+    roe: Option<f64>,
+    #[serde(default, alias = "total_mcap")]
+    total_mv: Option<f64>,
+    #[serde(default, alias = "float_mcap", alias = "circ_mv")]
+    float_mv: Option<f64>,
+}
+
+/// Reads `data.fundamentals` into one list per instrument (rows of other
+/// symbols are skipped; empty cells are unknown).
+fn load_fundamentals(
+    cfg: &BacktestConfig,
+    path: &Path,
+    instruments: &[Instrument],
+) -> Result<Vec<Vec<quant_strategy::Fundamentals>>> {
+    let index: std::collections::HashMap<&str, usize> = instruments
+        .iter()
+        .enumerate()
+        .map(|(i, inst)| (inst.symbol.as_str(), i))
+        .collect();
+    let mut out = vec![Vec::new(); instruments.len()];
+    let at = |line: usize, e: &dyn std::fmt::Display| {
+        cfg_err(
+            cfg,
+            format!("data.fundamentals: {}:{line}: {e}", path.display()),
+        )
+    };
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| at(1, &e))?;
+    for (n, row) in rdr.deserialize::<FundamentalsRow>().enumerate() {
+        let line = n + 2;
+        let row = row.map_err(|e| at(line, &e))?;
+        let Some(&i) = index.get(row.symbol.as_str()) else {
+            continue;
+        };
+        let date = row
+            .date
+            .parse::<NaiveDate>()
+            .map_err(|e| at(line, &format!("date `{}`: {e}", row.date)))?;
+        let v = |x: Option<f64>| x.unwrap_or(f64::NAN);
+        out[i].push(quant_strategy::Fundamentals {
+            date,
+            pe: v(row.pe),
+            pb: v(row.pb),
+            roe: v(row.roe),
+            total_mv: v(row.total_mv),
+            float_mv: v(row.float_mv),
+        });
+    }
+    Ok(out)
+}
+
 /// Loads the instruments, bars, benchmark and calendar of a config.
 ///
 /// # Errors
@@ -231,12 +294,17 @@ pub fn prepare(cfg: &BacktestConfig) -> Result<Prepared> {
     if calendar.len() < 2 {
         return Err(cfg_err(cfg, "the calendar holds fewer than two trading days between backtest.start and backtest.end".into()));
     }
+    let fundamentals = match &cfg.data.fundamentals {
+        Some(f) => load_fundamentals(cfg, &cfg.data_path(f), &instruments)?,
+        None => vec![Vec::new(); instruments.len()],
+    };
     Ok(Prepared {
         instruments,
         series,
         benchmark,
         calendar,
         sectors,
+        fundamentals,
     })
 }
 
@@ -339,7 +407,8 @@ pub fn run_prepared(
         prepared.benchmark,
         cfg.backtest.signal_prices,
         &prepared.calendar,
-    );
+    )
+    .with_fundamentals(prepared.fundamentals);
     let mut venue = SimulatedVenue::new(sim);
     let engine = Engine::new(EngineConfig {
         initial_cash: Cash(cfg.backtest.initial_cash),

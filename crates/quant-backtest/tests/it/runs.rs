@@ -310,7 +310,10 @@ fn strategy_file_settings_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let base = std::fs::read_to_string(root().join("config/backtest.toml")).unwrap();
     let data_root = root().join("fixtures");
-    let base = base.replace("\"../fixtures\"", &format!("{:?}", data_root.display().to_string()));
+    let base = base.replace(
+        "\"../fixtures\"",
+        &format!("{:?}", data_root.display().to_string()),
+    );
     let strategy_at = base.find("[strategy]").unwrap();
     let head = &base[..strategy_at];
     let cfg_path = dir.path().join("run.toml");
@@ -319,7 +322,9 @@ fn strategy_file_settings_are_checked() {
         BacktestConfig::load(&cfg_path)
     };
     // missing file: named
-    let e = write("[strategy]\nfile = \"nope.toml\"\n").unwrap_err().to_string();
+    let e = write("[strategy]\nfile = \"nope.toml\"\n")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("nope.toml"), "{e}");
     // name and file together
     let e = write("[strategy]\nname = \"sma_cross\"\nfile = \"x.toml\"\n")
@@ -333,7 +338,9 @@ fn strategy_file_settings_are_checked() {
         shipped.replace("ADX(14) > 25", "ADX(1) > 25"),
     )
     .unwrap();
-    let e = write("[strategy]\nfile = \"s.toml\"\n").unwrap_err().to_string();
+    let e = write("[strategy]\nfile = \"s.toml\"\n")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("s.toml:26: signals[3].when: "), "{e}");
     assert!(e.contains("ADX"), "{e}");
     // the good one runs from a config
@@ -482,4 +489,65 @@ fn dual_momentum_holds_one_asset_at_a_time() {
         bought.contains("511010.SH") && bought.len() >= 2,
         "{bought:?}"
     );
+}
+
+#[test]
+fn the_fundamental_gate_reads_point_in_time_market_values() {
+    let shipped =
+        std::fs::read_to_string(root().join("config/strategies/bollinger-reversion.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |gate: &str, with_source: bool| {
+        let text = shipped.replace(
+            "total_mv = { min = 100000000000 }  # ≥ 100 billion CNY market value",
+            gate,
+        );
+        let p = dir.path().join("s.toml");
+        std::fs::write(&p, text).unwrap();
+        let mut cfg = load("config/backtest.toml");
+        if !with_source {
+            cfg.data.fundamentals = None;
+        }
+        cfg.strategy.name.clear();
+        cfg.strategy.params.clear();
+        cfg.use_strategy_file(&p).unwrap();
+        let res = run_backtest(&cfg, |_, _| {}).unwrap();
+        res.record
+            .fills
+            .iter()
+            .filter(|f| f.side == quant_core::Side::Buy)
+            .map(|f| (f.date, f.symbol.to_string()))
+            .collect::<Vec<_>>()
+    };
+    // no name is worth 10 trillion CNY: nothing is bought
+    assert!(run("total_mv = { min = 1e13 }", true).is_empty());
+    // without a fundamentals source every figure is unknown and passes
+    assert!(!run("total_mv = { min = 1e13 }", false).is_empty());
+    // under 300 billion: each buy's latest month-end market value before
+    // the signal day was under 300 billion
+    let buys = run("total_mv = { max = 3e11 }", true);
+    assert!(!buys.is_empty());
+    let caps =
+        std::fs::read_to_string(root().join("fixtures/cn/fundamentals/market_cap_monthly.csv"))
+            .unwrap();
+    let rows: Vec<(chrono::NaiveDate, &str, f64)> = caps
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[0].parse().unwrap(), c[1], c[3].parse().unwrap())
+        })
+        .collect();
+    for (fill_day, sym) in &buys {
+        // the decision was at the close before the fill day
+        let known = rows
+            .iter()
+            .filter(|(d, s, _)| *s == sym.as_str() && d < fill_day)
+            .max_by_key(|(d, _, _)| *d)
+            .unwrap();
+        assert!(
+            known.2 <= 3e11,
+            "{sym} bought {fill_day} at a market value of {}",
+            known.2
+        );
+    }
 }
