@@ -14,8 +14,10 @@
 
 use crate::error::{Error, Result};
 
-/// A construction method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A construction method (`equal_weight`, `inverse_volatility`,
+/// `risk_parity`, `minimum_variance` in config files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Method {
     /// `1/n` each.
     EqualWeight,

@@ -9,7 +9,8 @@
 //! Built-ins ([`registry::build`] makes them from a name and a TOML table):
 //! [`sma_cross::SmaCross`], [`momentum::MomentumRotation`],
 //! [`buy_and_hold::BuyAndHold`], [`dual_momentum::DualMomentum`], and the
-//! signal strategies of [`library`] (`momentum_breakout`, `mean_reversion`,
+//! [`multi_factor::MultiFactor`] (z-scored factor ranking with portfolio
+//! construction), and the signal strategies of [`library`] (`momentum_breakout`, `mean_reversion`,
 //! `trend_following`) run by a [`book::Book`] that adds universe filters,
 //! a fundamental gate, position slots, sizing and protective exits.
 //! [`construction`]: equal-weight, inverse volatility, risk parity and
@@ -24,6 +25,7 @@ pub mod dual_momentum;
 pub mod error;
 pub mod library;
 pub mod momentum;
+pub mod multi_factor;
 pub mod registry;
 pub mod rules;
 pub mod sma_cross;

@@ -10,7 +10,7 @@ use crate::momentum::{MomentumParams, MomentumRotation};
 use crate::sma_cross::{SmaCross, SmaCrossParams};
 
 /// Names of the built-in strategies.
-pub const BUILTINS: [&str; 7] = [
+pub const BUILTINS: [&str; 8] = [
     "sma_cross",
     "momentum_rotation",
     "buy_and_hold",
@@ -18,6 +18,7 @@ pub const BUILTINS: [&str; 7] = [
     "momentum_breakout",
     "mean_reversion",
     "trend_following",
+    "multi_factor",
 ];
 
 fn params<T: serde::de::DeserializeOwned>(name: &str, table: toml::Table) -> Result<T> {
@@ -64,6 +65,7 @@ pub fn build(name: &str, table: toml::Table) -> Result<Box<dyn Strategy>> {
                 book,
             )?)
         }
+        "multi_factor" => Box::new(crate::multi_factor::MultiFactor::new(params(name, table)?)?),
         other => {
             return Err(Error::UnknownStrategy {
                 name: other.to_string(),

@@ -551,3 +551,48 @@ fn the_fundamental_gate_reads_point_in_time_market_values() {
         );
     }
 }
+
+#[test]
+fn multi_factor_holds_its_top_k_stocks_by_risk_parity() {
+    let mut cfg = load("config/examples/multi-factor.toml");
+    // with the turnover cap a dropped name is sold over several months, so
+    // more than top_k can be held for a while; without it, only a sell the
+    // market refused (a suspension) leaves a sixth name
+    let capped = run_backtest(&cfg, |_, _| {}).unwrap();
+    assert!(most_held(&capped.record.fills) <= 10);
+    cfg.strategy
+        .params
+        .insert("max_turnover".into(), toml::Value::Float(1.0));
+    let free = run_backtest(&cfg, |_, _| {}).unwrap();
+    let refused = free
+        .record
+        .orders
+        .iter()
+        .filter(|o| o.side == quant_core::Side::Sell && o.filled.is_zero())
+        .count();
+    assert!(most_held(&free.record.fills) <= 5 + refused);
+    let res = capped;
+    let names: std::collections::BTreeSet<&str> =
+        res.record.fills.iter().map(|f| f.symbol.as_str()).collect();
+    assert!(names.len() > 5, "{names:?}");
+    // nothing trades before the 250-bar momentum window and the first
+    // monthly rebalance after it (the fixtures start 2015-01-05)
+    let first = res.record.fills.first().unwrap().date;
+    assert!(first >= "2016-01-05".parse().unwrap(), "{first}");
+    // a month's rebalance moves at most half the book (max_turnover 0.5)
+    let eq: std::collections::BTreeMap<chrono::NaiveDate, f64> = res
+        .record
+        .equity
+        .iter()
+        .map(|p| (p.date, p.equity))
+        .collect();
+    let mut traded: std::collections::BTreeMap<chrono::NaiveDate, f64> = Default::default();
+    for f in &res.record.fills {
+        *traded.entry(f.date).or_default() += f.value().to_f64();
+    }
+    for (day, value) in traded {
+        let before = eq.range(..day).next_back().map_or(1e6, |(_, e)| *e);
+        // buys and sells both count: one-way turnover ≤ 0.5 → two-way ≤ 1.0, plus price moves
+        assert!(value / before <= 1.1, "{day}: traded {value} of {before}");
+    }
+}
