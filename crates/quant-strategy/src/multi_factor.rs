@@ -461,10 +461,10 @@ mod tests {
         let ey = [0.10, 0.05, 0.02];
         let by = [0.50, 0.25, 0.20];
         let q = [0.20, 0.10, 0.15];
-        for k in 0..3 {
+        for (k, got) in c.iter().take(3).enumerate() {
             let value = (z(ey, k) + z(by, k)) / 2.0;
             let want = (z(mom, k) + z(vol, k) + value + z(q, k)) / 4.0;
-            assert!((c[k] - want).abs() < 1e-12, "{k}: {} vs {want}", c[k]);
+            assert!((got - want).abs() < 1e-12, "{k}: {got} vs {want}");
         }
         assert!(c[3].is_nan());
         // momentum weighted 3×, low vol only: names need 2 factors
