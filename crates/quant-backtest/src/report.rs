@@ -207,15 +207,25 @@ pub fn corporate_actions_csv(res: &BacktestResult) -> String {
     s
 }
 
-/// The goals panel: each target against this run and a Monte Carlo of its
-/// daily returns (`[goals]`); `None` without goals.
+/// The goals panel: each target against the in-sample figures (a plain
+/// run's own), the out-of-sample figures when there are any (a
+/// walk-forward's stitched curve), and a Monte Carlo of daily returns
+/// (`[goals]`).
 #[derive(Debug, Clone, Serialize)]
 pub struct GoalsPanel {
     /// Monte Carlo paths.
     pub paths: usize,
     /// Block length in days.
     pub block: usize,
-    /// Rows: goal, target, this run, MC p5, p50, p95, P(met), met by the run.
+    /// What the first figure column is (`This run`, `In sample (mean of
+    /// 6 windows)`).
+    pub run_label: String,
+    /// Whose daily returns the Monte Carlo resamples.
+    pub mc_of: String,
+    /// Whether rows carry out-of-sample figures.
+    pub has_oos: bool,
+    /// Rows: goal, in-sample and out-of-sample figures, MC p5, p50, p95,
+    /// P(met).
     pub rows: Vec<GoalRow>,
     /// Chance that a path meets both goals.
     pub p_both: String,
@@ -226,10 +236,14 @@ pub struct GoalsPanel {
 pub struct GoalRow {
     /// `CAGR ≥ 20.00%`.
     pub goal: String,
-    /// The run's own figure.
+    /// The run's (in-sample) figure.
     pub run: String,
-    /// Whether the run meets it.
+    /// Whether it meets the goal.
     pub met: bool,
+    /// The out-of-sample figure, if any.
+    pub oos: Option<String>,
+    /// Whether that meets the goal.
+    pub oos_met: Option<bool>,
     /// Monte Carlo 5th percentile.
     pub p5: String,
     /// Median.
@@ -240,18 +254,36 @@ pub struct GoalRow {
     pub chance: String,
 }
 
-/// Computes the goals panel of `res` (a seeded Monte Carlo of its daily
-/// returns; see [`crate::montecarlo`]).
+/// CAGR and maximum drawdown (positive fraction) of one set of figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GoalFigures {
+    /// Compound annual growth rate, fraction.
+    pub cagr: f64,
+    /// Maximum drawdown, positive fraction.
+    pub max_drawdown: f64,
+}
+
+/// Builds a goals panel: `run` (labelled `run_label`) and optional `oos`
+/// figures against `g`, with a seeded Monte Carlo of the daily returns of
+/// `mc_equity` (described as `mc_of`).
 ///
 /// # Errors
-/// [`Error::Config`] for Monte Carlo settings it refuses.
-pub fn goals_rows(res: &BacktestResult) -> Result<Option<GoalsPanel>> {
+/// [`Error::Config`] for Monte Carlo settings it refuses or a curve too
+/// short to resample.
+pub fn goals_panel(
+    g: &crate::config::GoalsSection,
+    run: GoalFigures,
+    run_label: &str,
+    oos: Option<GoalFigures>,
+    mc_equity: &[f64],
+    mc_of: &str,
+) -> Result<GoalsPanel> {
     use crate::montecarlo::{McConfig, Method, RunData, monte_carlo};
-    let Some(g) = res.config.goals else {
-        return Ok(None);
-    };
     let mc = monte_carlo(
-        &RunData::from_record(&res.record),
+        &RunData {
+            equity: mc_equity.to_vec(),
+            round_trips: Vec::new(),
+        },
         McConfig {
             method: Method::Returns { block: g.mc_block },
             paths: g.mc_paths,
@@ -261,15 +293,21 @@ pub fn goals_rows(res: &BacktestResult) -> Result<Option<GoalsPanel>> {
         },
     )?;
     let pct = |x: f64| format!("{:.2}%", x * 100.0);
-    let m = &res.metrics;
-    Ok(Some(GoalsPanel {
+    let cagr_met = |f: GoalFigures| f.cagr >= g.cagr;
+    let dd_met = |f: GoalFigures| f.max_drawdown <= g.max_drawdown;
+    Ok(GoalsPanel {
         paths: g.mc_paths,
         block: g.mc_block,
+        run_label: run_label.to_string(),
+        mc_of: mc_of.to_string(),
+        has_oos: oos.is_some(),
         rows: vec![
             GoalRow {
                 goal: format!("CAGR ≥ {}", pct(g.cagr)),
-                run: pct(m.cagr),
-                met: m.cagr >= g.cagr,
+                run: pct(run.cagr),
+                met: cagr_met(run),
+                oos: oos.map(|o| pct(o.cagr)),
+                oos_met: oos.map(cagr_met),
                 p5: pct(mc.cagr.p5),
                 p50: pct(mc.cagr.p50),
                 p95: pct(mc.cagr.p95),
@@ -277,8 +315,10 @@ pub fn goals_rows(res: &BacktestResult) -> Result<Option<GoalsPanel>> {
             },
             GoalRow {
                 goal: format!("max drawdown ≤ {}", pct(g.max_drawdown)),
-                run: pct(m.max_drawdown),
-                met: m.max_drawdown <= g.max_drawdown,
+                run: pct(run.max_drawdown),
+                met: dd_met(run),
+                oos: oos.map(|o| pct(o.max_drawdown)),
+                oos_met: oos.map(dd_met),
                 p5: pct(mc.max_drawdown.p5),
                 p50: pct(mc.max_drawdown.p50),
                 p95: pct(mc.max_drawdown.p95),
@@ -286,7 +326,33 @@ pub fn goals_rows(res: &BacktestResult) -> Result<Option<GoalsPanel>> {
             },
         ],
         p_both: pct(mc.p_both),
-    }))
+    })
+}
+
+/// Computes the goals panel of `res`: the run's figures and a seeded
+/// Monte Carlo of its daily returns (see [`crate::montecarlo`]); `None`
+/// without `[goals]`.
+///
+/// # Errors
+/// As [`goals_panel`].
+pub fn goals_rows(res: &BacktestResult) -> Result<Option<GoalsPanel>> {
+    let Some(g) = res.config.goals else {
+        return Ok(None);
+    };
+    let m = &res.metrics;
+    let equity: Vec<f64> = res.record.equity.iter().map(|p| p.equity).collect();
+    goals_panel(
+        &g,
+        GoalFigures {
+            cagr: m.cagr,
+            max_drawdown: m.max_drawdown,
+        },
+        "This run",
+        None,
+        &equity,
+        "this run's daily returns",
+    )
+    .map(Some)
 }
 
 /// `date,kind,symbol,order_id,rule,value,limit,detail`: every order the
@@ -311,7 +377,7 @@ pub fn risk_events_csv(res: &BacktestResult) -> String {
     s
 }
 
-fn chart_err(e: impl std::fmt::Display) -> Error {
+pub(crate) fn chart_err(e: impl std::fmt::Display) -> Error {
     Error::Output {
         path: PathBuf::from("report.html"),
         message: format!("chart: {e}"),
@@ -320,7 +386,7 @@ fn chart_err(e: impl std::fmt::Display) -> Error {
 
 /// An SVG line chart of one or two series against trading-day index, with
 /// date labels on the x axis.
-fn line_chart(
+pub(crate) fn line_chart(
     title: &str,
     dates: &[String],
     series: &[(&str, RGBColor, Vec<f64>)],
@@ -403,6 +469,8 @@ struct MonthRow {
 }
 
 const TEMPLATE: &str = include_str!("report.html.j2");
+/// The goals panel, shared by the run and walk-forward reports.
+pub(crate) const GOALS_TEMPLATE: &str = include_str!("goals.html.j2");
 
 /// Renders the self-contained HTML report (inline SVG charts and CSS, no
 /// scripts, no network).
@@ -520,12 +588,33 @@ pub fn report_html(res: &BacktestResult) -> Result<String> {
             ]
         })
         .collect();
+    let risk_events: Vec<Vec<String>> = res
+        .record
+        .risk_events
+        .iter()
+        .map(|e| {
+            vec![
+                e.date.to_string(),
+                e.kind.as_str().to_string(),
+                e.symbol
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                e.rule.clone(),
+                format!("{:.4}", e.value),
+                format!("{:.4}", e.limit),
+                e.detail.clone(),
+            ]
+        })
+        .collect();
     let m = &res.metrics;
     let goals = goals_rows(res)?;
     let mut env = Environment::new();
     env.add_filter("pct", |x: Option<f64>| {
         x.map_or(String::new(), |x| format!("{:.2}%", x * 100.0))
     });
+    env.add_template("goals.html", GOALS_TEMPLATE)
+        .map_err(chart_err)?;
     env.add_template("report.html", TEMPLATE)
         .map_err(chart_err)?;
     let tmpl = env.get_template("report.html").map_err(chart_err)?;
@@ -549,6 +638,8 @@ pub fn report_html(res: &BacktestResult) -> Result<String> {
         metric_rows => Value::from(Serde(&metric_rows)),
         trades => Value::from(Serde(&trades)),
         rejected => Value::from(Serde(&rejected)),
+        risk_configured => res.config.risk.is_some(),
+        risk_events => Value::from(Serde(&risk_events)),
         goals => goals.map(|g| Value::from(Serde(g))),
     })
     .map_err(chart_err)

@@ -74,6 +74,10 @@ pub struct WalkForward {
     pub stitched: Vec<(NaiveDate, f64)>,
     /// Metrics of the stitched curve.
     pub oos: Metrics,
+    /// The config's strategy name (for the report).
+    pub strategy: String,
+    /// The config's `[goals]`, for the report's goals panel.
+    pub goals: Option<crate::config::GoalsSection>,
 }
 
 /// Runs the analysis of `cfg` over `grid`.
@@ -189,6 +193,8 @@ pub fn walk_forward(
         windows,
         stitched,
         oos,
+        strategy: cfg.strategy.name.clone(),
+        goals: cfg.goals,
     })
 }
 
@@ -202,8 +208,11 @@ fn cell(v: Option<&toml::Value>) -> String {
 
 /// Writes `walk_forward.csv` (a row per window: dates, chosen parameters,
 /// in- and out-of-sample CAGR, Sharpe and maximum drawdown),
-/// `oos_equity.csv` (the stitched curve) and `walk_forward.json` (the
-/// stitched out-of-sample metrics beside the in-sample means) into `dir`.
+/// `oos_equity.csv` (the stitched curve), `walk_forward.json` (the
+/// stitched out-of-sample metrics beside the in-sample means) and
+/// `walk_forward.html` (the comparison, the goals panel with in-sample,
+/// out-of-sample and Monte Carlo figures when the config has `[goals]`,
+/// the windows and the stitched curve) into `dir`.
 ///
 /// # Errors
 /// [`Error::Output`] naming the file.
@@ -249,7 +258,98 @@ pub fn write_walk_forward(wf: &WalkForward, params: &[String], dir: &Path) -> Re
     let p3 = dir.join("walk_forward.json");
     let json = serde_json::to_string_pretty(&side_by_side(wf)).map_err(|x| err(&p3, &x))?;
     std::fs::write(&p3, json + "\n").map_err(|x| err(&p3, &x))?;
-    Ok(vec![p1, p2, p3])
+    let p4 = dir.join("walk_forward.html");
+    std::fs::write(&p4, render_html(wf, params)?).map_err(|x| err(&p4, &x))?;
+    Ok(vec![p1, p2, p3, p4])
+}
+
+const TEMPLATE: &str = include_str!("walk_forward.html.j2");
+
+/// The walk-forward report page.
+fn render_html(wf: &WalkForward, params: &[String]) -> Result<String> {
+    use crate::report::{GoalFigures, chart_err, goals_panel, line_chart};
+    let sbs = side_by_side(wf);
+    let pct = |x: f64| format!("{:.2}%", x * 100.0);
+    let goals = match &wf.goals {
+        Some(g) => Some(goals_panel(
+            g,
+            GoalFigures {
+                cagr: sbs.is_cagr,
+                max_drawdown: sbs.is_max_drawdown,
+            },
+            &format!("In sample (mean of {} windows)", sbs.windows),
+            Some(GoalFigures {
+                cagr: sbs.oos_cagr,
+                max_drawdown: sbs.oos_max_drawdown,
+            }),
+            &wf.stitched.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+            "the stitched out-of-sample daily returns",
+        )?),
+        None => None,
+    };
+    let dates: Vec<String> = wf.stitched.iter().map(|(d, _)| d.to_string()).collect();
+    let curve = line_chart(
+        "Stitched out-of-sample equity",
+        &dates,
+        &[(
+            "out of sample",
+            plotters::style::RGBColor(31, 119, 180),
+            wf.stitched.iter().map(|(_, v)| *v).collect(),
+        )],
+        false,
+    )?;
+    let windows: Vec<Vec<String>> = wf
+        .windows
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let mut row = vec![
+                (i + 1).to_string(),
+                format!("{} .. {}", w.is_start, w.is_end),
+                format!("{} .. {}", w.oos_start, w.oos_end),
+            ];
+            row.extend(params.iter().map(|p| cell(w.chosen.get(p))));
+            row.extend([
+                pct(w.is_metrics.cagr),
+                pct(w.oos_metrics.cagr),
+                pct(w.is_metrics.max_drawdown),
+                pct(w.oos_metrics.max_drawdown),
+                format!("{:.2}", w.is_metrics.sharpe),
+                format!("{:.2}", w.oos_metrics.sharpe),
+            ]);
+            row
+        })
+        .collect();
+    let side = vec![
+        ("CAGR", pct(sbs.is_cagr), pct(sbs.oos_cagr)),
+        (
+            "max drawdown",
+            pct(sbs.is_max_drawdown),
+            pct(sbs.oos_max_drawdown),
+        ),
+        (
+            "Sharpe",
+            format!("{:.2}", sbs.is_sharpe),
+            format!("{:.2}", sbs.oos_sharpe),
+        ),
+    ];
+    let mut env = minijinja::Environment::new();
+    env.add_template("goals.html", crate::report::GOALS_TEMPLATE)
+        .map_err(chart_err)?;
+    env.add_template("walk_forward.html", TEMPLATE)
+        .map_err(chart_err)?;
+    let tmpl = env.get_template("walk_forward.html").map_err(chart_err)?;
+    tmpl.render(minijinja::context! {
+        strategy => wf.strategy.clone(),
+        start => wf.stitched.first().map(|(d, _)| d.to_string()).unwrap_or_default(),
+        end => wf.stitched.last().map(|(d, _)| d.to_string()).unwrap_or_default(),
+        side => minijinja::Value::from(minijinja::value::Serde(&side)),
+        params => minijinja::Value::from(minijinja::value::Serde(params)),
+        windows => minijinja::Value::from(minijinja::value::Serde(&windows)),
+        curve_svg => minijinja::Value::from_safe_string(curve),
+        goals => goals.map(|g| minijinja::Value::from(minijinja::value::Serde(&g))),
+    })
+    .map_err(chart_err)
 }
 
 /// In-sample means and out-of-sample figures, side by side.

@@ -13,7 +13,10 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("quant-providers", vec!["quant-core", "quant-data"]),
         ("quant-catalog", vec!["quant-core", "quant-data"]),
         ("quant-risk", vec!["quant-core"]),
-        ("quant-strategy", vec!["quant-core", "quant-indicators"]),
+        (
+            "quant-strategy",
+            vec!["quant-core", "quant-indicators", "quant-risk"],
+        ),
         (
             "quant-exec",
             vec!["quant-core", "quant-strategy", "quant-risk"],

@@ -385,6 +385,17 @@ fn the_risk_example_records_blocked_orders_and_trips() {
         summary.contains(&format!("\"risk_blocked_orders\": {}", blocked.len())),
         "{summary}"
     );
+    // the report lists every event with its numbers
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains(&format!(
+        "<h2>Risk events ({})</h2>",
+        res.record.risk_events.len()
+    )));
+    let first = &res.record.risk_events[0];
+    assert!(html.contains(&format!(
+        "<td class=\"l\">{}</td><td>{:.4}</td><td>{:.4}</td>",
+        first.rule, first.value, first.limit
+    )));
 
     // a run without [risk] writes the file with its header only and no
     // risk fields in the summary
@@ -397,6 +408,8 @@ fn the_risk_example_records_blocked_orders_and_trips() {
     );
     let summary = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
     assert!(!summary.contains("risk_blocked_orders"));
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(!html.contains("Risk events"));
 }
 
 #[test]

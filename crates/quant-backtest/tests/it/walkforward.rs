@@ -32,7 +32,8 @@ fn wf(anchored: bool) -> WalkForwardConfig {
 
 #[test]
 fn out_of_sample_windows_use_only_earlier_choices() {
-    let cfg = BacktestConfig::load(&root().join("config/examples/sma-600036.toml")).unwrap();
+    let mut cfg = BacktestConfig::load(&root().join("config/examples/sma-600036.toml")).unwrap();
+    cfg.goals = Some(toml::from_str("cagr = 0.2\nmax_drawdown = 0.2\nmc_paths = 200").unwrap());
     let g = grid();
     let res = walk_forward(&cfg, &g, &wf(false)).unwrap();
     // 1,709 days: windows start every 250 days while one more OOS day fits
@@ -70,7 +71,27 @@ fn out_of_sample_windows_use_only_earlier_choices() {
 
     let dir = tempfile::tempdir().unwrap();
     let files = write_walk_forward(&res, &["fast".into(), "slow".into()], dir.path()).unwrap();
-    assert_eq!(files.len(), 3);
+    assert_eq!(files.len(), 4);
+    // the report: in-sample means, the stitched out-of-sample figures and
+    // a Monte Carlo of the stitched curve, against the goals
+    let html = std::fs::read_to_string(dir.path().join("walk_forward.html")).unwrap();
+    let pct = |x: f64| format!("{:.2}%", x * 100.0);
+    for needle in [
+        "<h2>Goals</h2>".to_string(),
+        format!("In sample (mean of {} windows)", res.windows.len()),
+        "Out of sample</th>".to_string(),
+        "200 Monte Carlo paths of the stitched out-of-sample daily returns".to_string(),
+        format!("<td>{}</td>", pct(s.oos_cagr)),
+        format!("<td>{}</td>", pct(s.is_cagr)),
+        format!("<td>{}</td>", pct(s.oos_max_drawdown)),
+    ] {
+        assert!(html.contains(&needle), "{needle} missing");
+    }
+    assert_eq!(
+        html.matches("<tr><td>").count(),
+        res.windows.len(),
+        "one row per window"
+    );
     let csv = std::fs::read_to_string(dir.path().join("walk_forward.csv")).unwrap();
     assert_eq!(csv.lines().count(), res.windows.len() + 1);
     assert!(csv.starts_with("window,is_start,is_end,oos_start,oos_end,fast,slow,is_cagr"));
