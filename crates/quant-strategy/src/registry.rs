@@ -28,6 +28,21 @@ fn params<T: serde::de::DeserializeOwned>(name: &str, table: toml::Table) -> Res
     })
 }
 
+/// A library signal strategy: the book's keys of `table` for the
+/// [`Book`], the rest for the rules' own parameters.
+fn book<P, R>(
+    name: &str,
+    table: toml::Table,
+    rules: impl FnOnce(P) -> Result<R>,
+) -> Result<Box<dyn Strategy>>
+where
+    P: serde::de::DeserializeOwned,
+    R: crate::book::Rules + 'static,
+{
+    let (book, own) = BookParams::split(name, table)?;
+    Ok(Box::new(Book::new(rules(params(name, own)?)?, book)?))
+}
+
 /// Builds the strategy `name` with parameters `table` (the TOML
 /// `[strategy.params]` table; unknown keys are errors).
 ///
@@ -44,27 +59,9 @@ pub fn build(name: &str, table: toml::Table) -> Result<Box<dyn Strategy>> {
         "dual_momentum" => Box::new(DualMomentum::new(params::<DualMomentumParams>(
             name, table,
         )?)?),
-        "momentum_breakout" => {
-            let (book, own) = BookParams::split(name, table)?;
-            Box::new(Book::new(
-                breakout::Breakout::new(params(name, own)?)?,
-                book,
-            )?)
-        }
-        "mean_reversion" => {
-            let (book, own) = BookParams::split(name, table)?;
-            Box::new(Book::new(
-                mean_reversion::MeanReversion::new(params(name, own)?)?,
-                book,
-            )?)
-        }
-        "trend_following" => {
-            let (book, own) = BookParams::split(name, table)?;
-            Box::new(Book::new(
-                trend::TrendFollowing::new(params(name, own)?)?,
-                book,
-            )?)
-        }
+        "momentum_breakout" => book(name, table, breakout::Breakout::new)?,
+        "mean_reversion" => book(name, table, mean_reversion::MeanReversion::new)?,
+        "trend_following" => book(name, table, trend::TrendFollowing::new)?,
         "multi_factor" => Box::new(crate::multi_factor::MultiFactor::new(params(name, table)?)?),
         other => {
             return Err(Error::UnknownStrategy {

@@ -20,7 +20,7 @@ use quant_indicators::overlap::Sma;
 use quant_indicators::volatility::Donchian;
 use serde::Deserialize;
 
-use super::param_error;
+use super::{indicator_error, param_error};
 use crate::book::{Rules, new_rows, ohlcv};
 use crate::context::SeriesView;
 use crate::error::Result;
@@ -135,7 +135,7 @@ impl Rules for Breakout {
 
     fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
         let p = &self.params;
-        let e = |k: &'static str| move |e: quant_indicators::Error| param_error(NAME, k, e);
+        let e = |key| indicator_error(NAME, key);
         let state = State {
             fed: 0,
             entry: Donchian::new(p.entry_days).map_err(e("entry_days"))?,

@@ -21,7 +21,7 @@ use quant_indicators::momentum::Rsi;
 use quant_indicators::overlap::{Bbands, MaType, Sma};
 use serde::Deserialize;
 
-use super::param_error;
+use super::{indicator_error, param_error};
 use crate::book::{Rules, new_rows};
 use crate::context::SeriesView;
 use crate::error::Result;
@@ -138,7 +138,7 @@ impl Rules for MeanReversion {
 
     fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
         let p = &self.params;
-        let e = |k: &'static str| move |e: quant_indicators::Error| param_error(NAME, k, e);
+        let e = |key| indicator_error(NAME, key);
         let state = State {
             fed: 0,
             rsi: Rsi::new(p.rsi_days).map_err(e("rsi_days"))?,

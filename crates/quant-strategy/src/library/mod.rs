@@ -24,3 +24,11 @@ pub(crate) fn param_error(strategy: &str, key: &str, what: impl std::fmt::Displa
         message: format!("params.{key}: {what}"),
     }
 }
+
+/// Maps an indicator's refusal to [`Error::Config`] naming `params.{key}`.
+pub(crate) fn indicator_error(
+    strategy: &'static str,
+    key: &'static str,
+) -> impl Fn(quant_indicators::Error) -> Error {
+    move |e| param_error(strategy, key, e)
+}

@@ -21,7 +21,7 @@ use quant_indicators::overlap::Ema;
 use quant_indicators::trend::{Adx, MinusDi, PlusDi};
 use serde::Deserialize;
 
-use super::param_error;
+use super::{indicator_error, param_error};
 use crate::book::{Rules, new_rows, ohlcv};
 use crate::context::SeriesView;
 use crate::error::Result;
@@ -124,7 +124,7 @@ impl Rules for TrendFollowing {
 
     fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
         let p = &self.params;
-        let e = |k: &'static str| move |e: quant_indicators::Error| param_error(NAME, k, e);
+        let e = |key| indicator_error(NAME, key);
         let state = State {
             fed: 0,
             emas: [

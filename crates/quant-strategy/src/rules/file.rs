@@ -323,16 +323,17 @@ impl StrategyFile {
                 format!("must be in (0, {total}], got {b}"),
             ));
         }
-        Ok(ConfluenceRules::new(
-            s.strategy.name.clone(),
-            parser.nodes,
+        Ok(ConfluenceRules {
+            name: s.strategy.name.clone(),
+            nodes: parser.nodes,
             signals,
             entry_all,
             threshold,
             exits,
-            s.exit.score_below,
+            score_below: s.exit.score_below,
             rank,
-        ))
+            state: Vec::new(),
+        })
     }
 
     fn book_params(&self) -> Result<BookParams> {

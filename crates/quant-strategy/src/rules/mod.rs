@@ -23,18 +23,19 @@ use expr::{Condition, Expr, Node, NodeValues};
 /// Weighted conditions, a threshold and exit conditions over shared
 /// indicator nodes.
 pub struct ConfluenceRules {
-    name: String,
-    nodes: Vec<Node>,
-    signals: Vec<(Condition, f64)>,
-    entry_all: Vec<Condition>,
-    threshold: f64,
-    exits: Vec<Condition>,
-    score_below: Option<f64>,
-    rank: Option<Expr>,
-    state: Vec<Inst>,
+    pub(crate) name: String,
+    /// Indicator nodes the conditions index.
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) signals: Vec<(Condition, f64)>,
+    pub(crate) entry_all: Vec<Condition>,
+    pub(crate) threshold: f64,
+    pub(crate) exits: Vec<Condition>,
+    pub(crate) score_below: Option<f64>,
+    pub(crate) rank: Option<Expr>,
+    pub(crate) state: Vec<Inst>,
 }
 
-struct Inst {
+pub(crate) struct Inst {
     values: NodeValues,
     score: f64,
     entry_ok: bool,
@@ -43,31 +44,6 @@ struct Inst {
 }
 
 impl ConfluenceRules {
-    /// Rules from parsed parts; `nodes` are those the conditions index.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        name: String,
-        nodes: Vec<Node>,
-        signals: Vec<(Condition, f64)>,
-        entry_all: Vec<Condition>,
-        threshold: f64,
-        exits: Vec<Condition>,
-        score_below: Option<f64>,
-        rank: Option<Expr>,
-    ) -> Self {
-        Self {
-            name,
-            nodes,
-            signals,
-            entry_all,
-            threshold,
-            exits,
-            score_below,
-            rank,
-            state: Vec::new(),
-        }
-    }
-
     /// Today's confluence score of instrument `i` (0 before its first bar).
     pub fn score(&self, i: usize) -> f64 {
         self.state.get(i).map_or(0.0, |s| s.score)
