@@ -766,4 +766,55 @@ mod tests {
         );
         assert_eq!(nv.rows(), 5);
     }
+
+    proptest::proptest! {
+        /// Streaming conditions equal the same conditions read off the
+        /// batch indicator columns, bar by bar.
+        #[test]
+        fn streaming_equals_batch(
+            steps in proptest::collection::vec((-0.05f64..0.05, 0.0f64..0.03, 1.0f64..1e6), 30..120)
+        ) {
+            let mut close = 10.0;
+            let (mut o, mut h, mut l, mut c, mut v) = (vec![], vec![], vec![], vec![], vec![]);
+            for (r, range, vol) in steps {
+                let open = close;
+                close *= 1.0 + r;
+                o.push(open);
+                h.push(open.max(close) * (1.0 + range));
+                l.push(open.min(close) * (1.0 - range));
+                c.push(close);
+                v.push(vol);
+            }
+            let mut p = Parser::default();
+            let cross = p.condition("EMA(5) crosses above SMA(10)").unwrap();
+            let band = p.condition("RSI(6) between 40 and 60").unwrap();
+            let surge = p.condition("volume > 1.2 * SMA(volume, 8)").unwrap();
+            let adx = p.condition("ADX(5) >= 20").unwrap();
+            let mut nv = NodeValues::new(&p.nodes).unwrap();
+            let cols = quant_indicators::spec::Columns {
+                open: Some(&o), high: Some(&h), low: Some(&l), close: Some(&c), volume: Some(&v),
+            };
+            let batch = |spec: &str, input: &[f64]| {
+                let s = parse_spec(spec).unwrap();
+                let cols = quant_indicators::spec::Columns { close: Some(input), ..cols };
+                s.compute(&cols).unwrap().remove(0).1
+            };
+            let (ema, sma, rsi, vsma, adxv) = (
+                batch("EMA(5)", &c), batch("SMA(10)", &c), batch("RSI(6)", &c),
+                batch("SMA(8)", &v), batch("ADX(5)", &c),
+            );
+            for k in 0..c.len() {
+                let s = SeriesView {
+                    open: &o[..=k], high: &h[..=k], low: &l[..=k], close: &c[..=k],
+                    volume: &v[..=k], amount: &v[..=k],
+                };
+                nv.update(&s);
+                let want_cross = k > 0 && ema[k] > sma[k] && ema[k - 1] <= sma[k - 1];
+                proptest::prop_assert_eq!(cross.holds(&nv, &s), want_cross, "bar {}", k);
+                proptest::prop_assert_eq!(band.holds(&nv, &s), rsi[k] >= 40.0 && rsi[k] <= 60.0);
+                proptest::prop_assert_eq!(surge.holds(&nv, &s), v[k] > 1.2 * vsma[k]);
+                proptest::prop_assert_eq!(adx.holds(&nv, &s), adxv[k] >= 20.0);
+            }
+        }
+    }
 }
