@@ -2,8 +2,10 @@
 //! TA-Lib's C speed measured on the same machine (docs/PERFORMANCE.md).
 //!
 //! `cargo bench -p quant-indicators --bench indicators`; set `IND_POINTS`
-//! for another size. Each iteration allocates its output, as TA-Lib's
-//! Python wrapper does.
+//! for another size. Three groups: each iteration allocating its output
+//! (as TA-Lib's Python wrapper does); into buffers allocated once (`Vec`,
+//! 4 KiB pages); and into buffers allocated once in anonymous maps advised
+//! for transparent huge pages (as numpy allocates TA-Lib's buffers).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -102,5 +104,56 @@ fn bench(cr: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// A copy of `src` in an anonymous map advised for transparent huge pages
+/// (Linux; elsewhere plain pages).
+fn huge(src: &[f64]) -> memmap2::MmapMut {
+    let mut m = memmap2::MmapMut::map_anon(std::mem::size_of_val(src)).expect("anonymous map");
+    #[cfg(target_os = "linux")]
+    let _ = m.advise(memmap2::Advice::HugePage);
+    bytemuck::cast_slice_mut::<u8, f64>(&mut m[..]).copy_from_slice(src);
+    m
+}
+
+fn f64s(m: &memmap2::MmapMut) -> &[f64] {
+    bytemuck::cast_slice(&m[..])
+}
+
+fn bench_huge(cr: &mut Criterion) {
+    let n: usize = std::env::var("IND_POINTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    let (h, l, c) = market(n);
+    let (h, l, c) = (huge(&h), huge(&l), huge(&c));
+    let mut out = huge(&vec![0.0; n]);
+    let mut g = cr.benchmark_group("indicators_10m_into_hugepages");
+    g.throughput(Throughput::Elements(n as u64));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(3));
+    g.warm_up_time(Duration::from_secs(1));
+    let (hs, ls, cs) = (f64s(&h), f64s(&l), f64s(&c));
+    g.bench_function("SMA(20)", |b| {
+        b.iter(|| overlap::sma_into(black_box(cs), 20, bytemuck::cast_slice_mut(&mut out[..])))
+    });
+    g.bench_function("EMA(20)", |b| {
+        b.iter(|| overlap::ema_into(black_box(cs), 20, bytemuck::cast_slice_mut(&mut out[..])))
+    });
+    g.bench_function("RSI(14)", |b| {
+        b.iter(|| momentum::rsi_into(black_box(cs), 14, bytemuck::cast_slice_mut(&mut out[..])))
+    });
+    g.bench_function("ATR(14)", |b| {
+        b.iter(|| {
+            volatility::atr_into(
+                black_box(hs),
+                black_box(ls),
+                black_box(cs),
+                14,
+                bytemuck::cast_slice_mut(&mut out[..]),
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_huge);
 criterion_main!(benches);
