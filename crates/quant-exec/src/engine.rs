@@ -296,6 +296,13 @@ impl Engine {
                         qty,
                         order_type,
                     } => {
+                        // a losing streak scales new buys down, as for rebalances
+                        let factor = gate.as_ref().map_or(1.0, |g| g.size_factor());
+                        let qty = if side == Side::Buy && factor < 1.0 {
+                            scale_buy(qty, factor, &instruments[instrument.get()])
+                        } else {
+                            qty
+                        };
                         let o = Self::new_order(
                             &mut record.orders,
                             &instruments,
@@ -563,5 +570,24 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+/// A buy's quantity scaled by a breaker's size `factor` (< 1): values
+/// scaled to the cent, units rounded down to whole lots; all-cash buys are
+/// left as asked.
+fn scale_buy(qty: OrderQty, factor: f64, inst: &quant_core::Instrument) -> OrderQty {
+    match qty {
+        OrderQty::Value(v) => {
+            Cash::from_f64_cents(v.to_f64() * factor).map_or(qty, OrderQty::Value)
+        }
+        OrderQty::Units(q) => {
+            let lots = Decimal::from_f64(
+                (q.to_f64() * factor / quant_core::money::decimal_to_f64(inst.lot_size)).floor(),
+            )
+            .unwrap_or_default();
+            OrderQty::Units(Quantity(lots * inst.lot_size))
+        }
+        other => other,
     }
 }

@@ -193,3 +193,42 @@ fn the_sector_limit_uses_the_runners_sectors() {
     // 3,000 × 5 = 15 % more → 45 %: passes
     assert_eq!(rec.orders[2].status, OrderStatus::Filled);
 }
+
+#[test]
+fn a_losing_streak_halves_explicit_buys_too() {
+    // bought at the day-2 open of 10, sold at the day-3 open of 9.5: one
+    // losing round trip trips `losing_streak = 1`; later buys are halved
+    let mut feed = flat_feed([10.0, 10.0, 9.5, 9.5, 9.5, 9.5]);
+    let risk = RiskConfig {
+        breakers: BreakerConfig {
+            losing_streak: Some(1),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let value = |v: i64| OrderQty::Value(quant_core::Cash(v.into()));
+    let mut script = Script(vec![
+        (d(DAYS[0]), 0, Side::Buy, units(1000)),
+        (d(DAYS[1]), 0, Side::Sell, units(1000)),
+        (d(DAYS[2]), 0, Side::Buy, units(1000)),
+        (d(DAYS[3]), 0, Side::Buy, value(9500)),
+    ]);
+    let rec = run_100k(&mut feed, Some(risk), &mut script);
+    assert!(
+        rec.risk_events
+            .iter()
+            .any(|e| e.kind == RiskEventKind::Trip && e.rule == "losing_streak"),
+        "{:?}",
+        rec.risk_events
+    );
+    // 1,000 units → 500 (whole lots); 9,500 CNY → 4,750 CNY = 500 at 9.5
+    assert_eq!(rec.orders[2].requested, units(500));
+    assert_eq!(rec.orders[3].requested, value(4750));
+    let bought: Vec<String> = rec
+        .fills
+        .iter()
+        .filter(|f| f.side == Side::Buy)
+        .map(|f| f.quantity.to_string())
+        .collect();
+    assert_eq!(bought, ["1000", "500", "500"]);
+}
