@@ -48,6 +48,51 @@ enum Cmd {
     MonteCarlo(McArgs),
     /// Optimise in sample, trade out of sample, roll forward; stitch the out-of-sample curve.
     WalkForward(WfArgs),
+    /// Check strategy files (docs/strategy-files.md) without running them;
+    /// exit 1 when one is bad.
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    /// Strategy files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
+    let mut bad = 0;
+    for f in &a.files {
+        match quant_backtest::StrategyFile::load(f).and_then(|s| {
+            let inds = s.indicators()?;
+            Ok((s, inds))
+        }) {
+            Ok((s, inds)) => {
+                let spec = &s.spec;
+                println!(
+                    "ok {}: `{}`, {} signals (threshold {} of {}), {} entry and {} exit conditions, up to {} positions; indicators: {}",
+                    f.display(),
+                    s.name(),
+                    spec.signals.len(),
+                    spec.entry.threshold.get_ref(),
+                    spec.signals.iter().map(|x| x.weight.get_ref()).sum::<f64>(),
+                    spec.entry.when.len(),
+                    spec.exit.when.len(),
+                    spec.entry.max_positions,
+                    inds.join(", ")
+                );
+            }
+            Err(e) => {
+                bad += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 #[derive(clap::Args, Debug)]
@@ -482,6 +527,7 @@ fn main() -> ExitCode {
         Some(Cmd::Sweep(a)) => sweep(a),
         Some(Cmd::MonteCarlo(a)) => monte_carlo(a),
         Some(Cmd::WalkForward(a)) => walk_forward(a),
+        Some(Cmd::Check(a)) => check(a),
         None => run(RunArgs::default()),
     };
     match result {

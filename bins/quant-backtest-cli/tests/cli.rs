@@ -255,3 +255,36 @@ fn walk_forward_prints_in_and_out_of_sample_side_by_side() {
         assert!(out.path().join(f).is_file(), "{f}");
     }
 }
+
+#[test]
+fn check_reads_strategy_files_and_names_the_fault() {
+    let o = bin()
+        .args(["check", "config/strategies/ema-rsi-confluence.toml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("`ema-rsi-confluence`, 4 signals (threshold 3 of 5)")
+            && stdout.contains("SMA_20(volume)"),
+        "{stdout}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    let text =
+        std::fs::read_to_string(root().join("config/strategies/ema-rsi-confluence.toml")).unwrap();
+    std::fs::write(&bad, text.replace("RSI(14) between", "RSI(0) between")).unwrap();
+    let o = bin()
+        .arg("check")
+        .arg("config/strategies/trend-adx.toml")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("bad.toml:27: signals[1].when: "),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ok config/strategies/trend-adx.toml"));
+}

@@ -29,4 +29,6 @@ pub mod walkforward;
 pub use config::BacktestConfig;
 pub use error::{Error, Result};
 pub use metrics::{Metrics, compute_metrics};
+/// A declarative strategy file (`docs/strategy-files.md`), as runs load it.
+pub use quant_strategy::rules::file::StrategyFile;
 pub use run::{BacktestResult, run_backtest};

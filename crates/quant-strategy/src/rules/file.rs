@@ -207,6 +207,26 @@ impl StrategyFile {
         self.spec.risk.as_ref()
     }
 
+    /// The indicator series the file's conditions read, deduplicated, as
+    /// column names (`EMA_9`, `SMA_20` of `volume` → `SMA_20(volume)`).
+    ///
+    /// # Errors
+    /// As [`StrategyFile::load`].
+    pub fn indicators(&self) -> Result<Vec<String>> {
+        Ok(self
+            .build_rules()?
+            .nodes
+            .iter()
+            .map(|n| {
+                let col = n.spec.columns().remove(0);
+                match n.source {
+                    Some(f) => format!("{col}({})", format!("{f:?}").to_lowercase()),
+                    None => col,
+                }
+            })
+            .collect())
+    }
+
     /// Builds the strategy: a [`Book`] of [`ConfluenceRules`].
     ///
     /// # Errors
@@ -454,6 +474,10 @@ schedule = "weekly"
         assert_eq!(b.max_positions, 4);
         assert_eq!(b.rebalance, Rebalance::Weekly);
         assert_eq!(b.exits.stop_loss, Some(0.08));
+        assert_eq!(
+            f.indicators().unwrap(),
+            ["EMA_9", "EMA_21", "RSI_14", "SMA_20(volume)"]
+        );
     }
 
     #[test]
