@@ -13,15 +13,14 @@
 //! Source: Richard Donchian's four-week rule; the 55/20-day pair is the
 //! Turtle traders' System 2 (Curtis Faith, *Way of the Turtle*, 2007).
 
-use quant_core::Instrument;
 use quant_indicators::Indicator;
 use quant_indicators::momentum::Roc;
 use quant_indicators::overlap::Sma;
 use quant_indicators::volatility::Donchian;
 use serde::Deserialize;
 
-use super::{indicator_error, param_error};
-use crate::book::{Rules, new_rows, ohlcv};
+use super::{Kind, Library, indicator_error, param_error};
+use crate::book::ohlcv;
 use crate::context::SeriesView;
 use crate::error::Result;
 
@@ -64,9 +63,9 @@ fn default_momentum() -> usize {
     120
 }
 
+/// One instrument's channels, volume average and momentum.
 #[derive(Debug, Clone)]
-struct State {
-    fed: usize,
+pub struct State {
     entry: Donchian,
     exit: Donchian,
     volume: Sma,
@@ -84,20 +83,21 @@ struct State {
     volume_now: f64,
 }
 
-/// Momentum breakout rules; see the module docs.
-#[derive(Debug, Clone)]
-pub struct Breakout {
-    params: BreakoutParams,
-    state: Vec<State>,
-}
+/// The momentum-breakout logic; see the module docs.
+#[derive(Debug, Clone, Copy)]
+pub struct BreakoutKind;
 
-impl Breakout {
-    /// Builds the rules.
-    ///
-    /// # Errors
-    /// [`crate::Error::Config`] naming the key: a window of 0, `exit_days`
-    /// above `entry_days`, a negative or non-finite `volume_ratio`.
-    pub fn new(params: BreakoutParams) -> Result<Self> {
+/// Momentum breakout rules; see the module docs.
+pub type Breakout = Library<BreakoutKind>;
+
+impl Kind for BreakoutKind {
+    const NAME: &'static str = NAME;
+    type Params = BreakoutParams;
+    type State = State;
+
+    /// A window of 0, `exit_days` above `entry_days`, a negative or
+    /// non-finite `volume_ratio` are refused.
+    fn check(params: &BreakoutParams) -> Result<()> {
         for (key, v) in [
             ("entry_days", params.entry_days),
             ("exit_days", params.exit_days),
@@ -121,23 +121,12 @@ impl Breakout {
         if !(params.volume_ratio.is_finite() && params.volume_ratio >= 0.0) {
             return Err(param_error(NAME, "volume_ratio", "must be a number ≥ 0"));
         }
-        Ok(Self {
-            params,
-            state: Vec::new(),
-        })
-    }
-}
-
-impl Rules for Breakout {
-    fn name(&self) -> &str {
-        NAME
+        Ok(())
     }
 
-    fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
-        let p = &self.params;
+    fn fresh(p: &BreakoutParams) -> Result<State> {
         let e = |key| indicator_error(NAME, key);
-        let state = State {
-            fed: 0,
+        Ok(State {
             entry: Donchian::new(p.entry_days).map_err(e("entry_days"))?,
             exit: Donchian::new(p.exit_days).map_err(e("exit_days"))?,
             volume: Sma::new(p.volume_days).map_err(e("volume_days"))?,
@@ -151,40 +140,33 @@ impl Rules for Breakout {
             momentum: None,
             close: f64::NAN,
             volume_now: f64::NAN,
-        };
-        self.state = vec![state; instruments.len()];
-        Ok(())
+        })
     }
 
-    fn update(&mut self, i: usize, s: SeriesView<'_>) {
-        let st = &mut self.state[i];
-        for r in new_rows(&mut st.fed, &s) {
-            let Some(bar) = ohlcv(&s, r) else { continue };
-            st.prev_entry_upper = st.entry_upper;
-            st.prev_exit_lower = st.exit_lower;
-            st.prev_volume = st.avg_volume;
-            st.entry_upper = st.entry.update(bar).map(|c| c.upper);
-            st.exit_lower = st.exit.update(bar).map(|c| c.lower);
-            st.avg_volume = st.volume.update(s.volume[r]);
-            st.momentum = st.roc.update(s.close[r]);
-            st.close = s.close[r];
-            st.volume_now = s.volume[r];
-        }
+    fn step(st: &mut State, s: &SeriesView<'_>, r: usize) {
+        let Some(bar) = ohlcv(s, r) else { return };
+        st.prev_entry_upper = st.entry_upper;
+        st.prev_exit_lower = st.exit_lower;
+        st.prev_volume = st.avg_volume;
+        st.entry_upper = st.entry.update(bar).map(|c| c.upper);
+        st.exit_lower = st.exit.update(bar).map(|c| c.lower);
+        st.avg_volume = st.volume.update(s.volume[r]);
+        st.momentum = st.roc.update(s.close[r]);
+        st.close = s.close[r];
+        st.volume_now = s.volume[r];
     }
 
-    fn entry(&self, i: usize) -> Option<f64> {
-        let st = &self.state[i];
+    fn entry(p: &BreakoutParams, st: &State) -> Option<f64> {
         let upper = st.prev_entry_upper?;
         let momentum = st.momentum?;
-        let volume_ok = self.params.volume_ratio == 0.0
+        let volume_ok = p.volume_ratio == 0.0
             || st
                 .prev_volume
-                .is_some_and(|v| st.volume_now >= self.params.volume_ratio * v);
+                .is_some_and(|v| st.volume_now >= p.volume_ratio * v);
         (st.close > upper && momentum > 0.0 && volume_ok).then_some(momentum)
     }
 
-    fn exit(&self, i: usize) -> bool {
-        let st = &self.state[i];
+    fn exit(_: &BreakoutParams, st: &State) -> bool {
         st.prev_exit_lower.is_some_and(|lower| st.close < lower)
     }
 }
@@ -192,6 +174,7 @@ impl Rules for Breakout {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::book::Rules;
 
     fn view<'a>(c: &'a [f64], h: &'a [f64], l: &'a [f64], v: &'a [f64]) -> SeriesView<'a> {
         SeriesView {

@@ -15,14 +15,12 @@
 //! That Work* (2009), the RSI(2) rule with the 200-day trend filter; John
 //! Bollinger, *Bollinger on Bollinger Bands* (2001).
 
-use quant_core::Instrument;
 use quant_indicators::Indicator;
 use quant_indicators::momentum::Rsi;
 use quant_indicators::overlap::{Bbands, MaType, Sma};
 use serde::Deserialize;
 
-use super::{indicator_error, param_error};
-use crate::book::{Rules, new_rows};
+use super::{Kind, Library, indicator_error, param_error};
 use crate::context::SeriesView;
 use crate::error::Result;
 
@@ -71,9 +69,9 @@ fn default_trend_days() -> usize {
     200
 }
 
+/// One instrument's RSI, bands and trend average.
 #[derive(Debug, Clone)]
-struct State {
-    fed: usize,
+pub struct State {
     rsi: Rsi,
     bands: Bbands,
     trend: Option<Sma>,
@@ -84,22 +82,21 @@ struct State {
     close: f64,
 }
 
-/// Mean-reversion rules; see the module docs.
-#[derive(Debug, Clone)]
-pub struct MeanReversion {
-    params: MeanReversionParams,
-    state: Vec<State>,
-}
+/// The mean-reversion logic; see the module docs.
+#[derive(Debug, Clone, Copy)]
+pub struct MeanReversionKind;
 
-impl MeanReversion {
-    /// Builds the rules.
-    ///
-    /// # Errors
-    /// [`crate::Error::Config`] naming the key: an RSI or Bollinger window
-    /// below 2, RSI levels outside [0, 100] or `exit_rsi` ≤ `oversold`, a
-    /// band width ≤ 0.
-    pub fn new(params: MeanReversionParams) -> Result<Self> {
-        let p = &params;
+/// Mean-reversion rules; see the module docs.
+pub type MeanReversion = Library<MeanReversionKind>;
+
+impl Kind for MeanReversionKind {
+    const NAME: &'static str = NAME;
+    type Params = MeanReversionParams;
+    type State = State;
+
+    /// An RSI or Bollinger window below 2, RSI levels outside [0, 100] or
+    /// `exit_rsi` ≤ `oversold`, a band width ≤ 0 are refused.
+    fn check(p: &MeanReversionParams) -> Result<()> {
         if p.rsi_days < 2 {
             return Err(param_error(NAME, "rsi_days", "must be ≥ 2"));
         }
@@ -124,23 +121,12 @@ impl MeanReversion {
         if !(p.bb_width.is_finite() && p.bb_width > 0.0) {
             return Err(param_error(NAME, "bb_width", "must be > 0"));
         }
-        Ok(Self {
-            params,
-            state: Vec::new(),
-        })
-    }
-}
-
-impl Rules for MeanReversion {
-    fn name(&self) -> &str {
-        NAME
+        Ok(())
     }
 
-    fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
-        let p = &self.params;
+    fn fresh(p: &MeanReversionParams) -> Result<State> {
         let e = |key| indicator_error(NAME, key);
-        let state = State {
-            fed: 0,
+        Ok(State {
             rsi: Rsi::new(p.rsi_days).map_err(e("rsi_days"))?,
             bands: Bbands::new(p.bb_days, p.bb_width, p.bb_width, MaType::Sma)
                 .map_err(e("bb_days"))?,
@@ -153,44 +139,37 @@ impl Rules for MeanReversion {
             middle: None,
             trend_ma: None,
             close: f64::NAN,
-        };
-        self.state = vec![state; instruments.len()];
-        Ok(())
+        })
     }
 
-    fn update(&mut self, i: usize, s: SeriesView<'_>) {
-        let st = &mut self.state[i];
-        for r in new_rows(&mut st.fed, &s) {
-            let c = s.close[r];
-            st.last_rsi = st.rsi.update(c);
-            let b = st.bands.update(c);
-            st.lower = b.map(|b| b.lower);
-            st.middle = b.map(|b| b.middle);
-            if let Some(t) = &mut st.trend {
-                st.trend_ma = t.update(c);
-            }
-            st.close = c;
+    fn step(st: &mut State, s: &SeriesView<'_>, r: usize) {
+        let c = s.close[r];
+        st.last_rsi = st.rsi.update(c);
+        let b = st.bands.update(c);
+        st.lower = b.map(|b| b.lower);
+        st.middle = b.map(|b| b.middle);
+        if let Some(t) = &mut st.trend {
+            st.trend_ma = t.update(c);
         }
+        st.close = c;
     }
 
-    fn entry(&self, i: usize) -> Option<f64> {
-        let st = &self.state[i];
+    fn entry(p: &MeanReversionParams, st: &State) -> Option<f64> {
         let rsi = st.last_rsi?;
         let lower = st.lower?;
-        let uptrend = self.params.trend_days == 0 || st.trend_ma.is_some_and(|m| st.close > m);
-        (rsi < self.params.oversold && st.close < lower && uptrend).then_some(-rsi)
+        let uptrend = p.trend_days == 0 || st.trend_ma.is_some_and(|m| st.close > m);
+        (rsi < p.oversold && st.close < lower && uptrend).then_some(-rsi)
     }
 
-    fn exit(&self, i: usize) -> bool {
-        let st = &self.state[i];
-        st.last_rsi.is_some_and(|r| r > self.params.exit_rsi)
-            || st.middle.is_some_and(|m| st.close >= m)
+    fn exit(p: &MeanReversionParams, st: &State) -> bool {
+        st.last_rsi.is_some_and(|r| r > p.exit_rsi) || st.middle.is_some_and(|m| st.close >= m)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::book::Rules;
 
     fn params() -> MeanReversionParams {
         MeanReversionParams {

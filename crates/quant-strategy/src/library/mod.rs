@@ -15,7 +15,106 @@ pub mod breakout;
 pub mod mean_reversion;
 pub mod trend;
 
-use crate::error::Error;
+use quant_core::Instrument;
+
+use crate::book::{Rules, new_rows};
+use crate::context::SeriesView;
+use crate::error::{Error, Result};
+
+/// The per-instrument logic of one library strategy; [`Library`] runs it
+/// over every instrument as [`Rules`].
+pub trait Kind: Send + 'static {
+    /// Registry name (`momentum_breakout`).
+    const NAME: &'static str;
+    /// The strategy's own parameters.
+    type Params: Clone + Send;
+    /// One instrument's indicator state.
+    type State: Clone + Send;
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming `params.{key}`.
+    fn check(p: &Self::Params) -> Result<()>;
+    /// A fresh state.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a window the indicators refuse.
+    fn fresh(p: &Self::Params) -> Result<Self::State>;
+    /// Consumes row `r` of `s`.
+    fn step(st: &mut Self::State, s: &SeriesView<'_>, r: usize);
+    /// `Some(score)` when the newest row says buy.
+    fn entry(p: &Self::Params, st: &Self::State) -> Option<f64>;
+    /// True when the newest row says sell.
+    fn exit(p: &Self::Params, st: &Self::State) -> bool;
+}
+
+/// A library strategy's rules over a run's instruments.
+pub struct Library<K: Kind> {
+    pub(crate) params: K::Params,
+    fed: Vec<usize>,
+    pub(crate) state: Vec<K::State>,
+}
+
+impl<K: Kind> Clone for Library<K> {
+    fn clone(&self) -> Self {
+        Self {
+            params: self.params.clone(),
+            fed: self.fed.clone(),
+            state: self.state.clone(),
+        }
+    }
+}
+
+impl<K: Kind> std::fmt::Debug for Library<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(K::NAME)
+            .field("instruments", &self.state.len())
+            .finish()
+    }
+}
+
+impl<K: Kind> Library<K> {
+    /// Builds the rules.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the bad `params.{key}` (see each kind).
+    pub fn new(params: K::Params) -> Result<Self> {
+        K::check(&params)?;
+        Ok(Self {
+            params,
+            fed: Vec::new(),
+            state: Vec::new(),
+        })
+    }
+}
+
+impl<K: Kind> Rules for Library<K> {
+    fn name(&self) -> &str {
+        K::NAME
+    }
+
+    fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
+        let fresh = K::fresh(&self.params)?;
+        self.state = vec![fresh; instruments.len()];
+        self.fed = vec![0; instruments.len()];
+        Ok(())
+    }
+
+    fn update(&mut self, i: usize, s: SeriesView<'_>) {
+        let st = &mut self.state[i];
+        for r in new_rows(&mut self.fed[i], &s) {
+            K::step(st, &s, r);
+        }
+    }
+
+    fn entry(&self, i: usize) -> Option<f64> {
+        K::entry(&self.params, &self.state[i])
+    }
+
+    fn exit(&self, i: usize) -> bool {
+        K::exit(&self.params, &self.state[i])
+    }
+}
 
 /// [`Error::Config`] for `strategy` whose message names `params.{key}`.
 pub(crate) fn param_error(strategy: &str, key: &str, what: impl std::fmt::Display) -> Error {

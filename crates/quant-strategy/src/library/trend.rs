@@ -15,14 +15,13 @@
 //! marks a trending market; moving-average alignment as in Alexander Elder,
 //! *Trading for a Living* (1993).
 
-use quant_core::Instrument;
 use quant_indicators::Indicator;
 use quant_indicators::overlap::Ema;
 use quant_indicators::trend::{Adx, MinusDi, PlusDi};
 use serde::Deserialize;
 
-use super::{indicator_error, param_error};
-use crate::book::{Rules, new_rows, ohlcv};
+use super::{Kind, Library, indicator_error, param_error};
+use crate::book::ohlcv;
 use crate::context::SeriesView;
 use crate::error::Result;
 
@@ -65,9 +64,9 @@ fn default_adx_min() -> f64 {
     25.0
 }
 
+/// One instrument's moving averages and directional indicators.
 #[derive(Debug, Clone)]
-struct State {
-    fed: usize,
+pub struct State {
     emas: [Ema; 3],
     adx: Adx,
     plus: PlusDi,
@@ -78,22 +77,21 @@ struct State {
     close: f64,
 }
 
-/// Trend-following rules; see the module docs.
-#[derive(Debug, Clone)]
-pub struct TrendFollowing {
-    params: TrendParams,
-    state: Vec<State>,
-}
+/// The trend-following logic; see the module docs.
+#[derive(Debug, Clone, Copy)]
+pub struct TrendKind;
 
-impl TrendFollowing {
-    /// Builds the rules.
-    ///
-    /// # Errors
-    /// [`crate::Error::Config`] naming the key: windows not in the order
-    /// `fast < mid < slow`, an ADX window below 2, `adx_min` outside
-    /// [0, 100].
-    pub fn new(params: TrendParams) -> Result<Self> {
-        let p = &params;
+/// Trend-following rules; see the module docs.
+pub type TrendFollowing = Library<TrendKind>;
+
+impl Kind for TrendKind {
+    const NAME: &'static str = NAME;
+    type Params = TrendParams;
+    type State = State;
+
+    /// Windows not in the order `fast < mid < slow`, an ADX window below 2,
+    /// `adx_min` outside [0, 100] are refused.
+    fn check(p: &TrendParams) -> Result<()> {
         if !(p.fast >= 1 && p.fast < p.mid && p.mid < p.slow) {
             return Err(param_error(
                 NAME,
@@ -110,23 +108,12 @@ impl TrendFollowing {
         if !(0.0..=100.0).contains(&p.adx_min) {
             return Err(param_error(NAME, "adx_min", "must be in [0, 100]"));
         }
-        Ok(Self {
-            params,
-            state: Vec::new(),
-        })
-    }
-}
-
-impl Rules for TrendFollowing {
-    fn name(&self) -> &str {
-        NAME
+        Ok(())
     }
 
-    fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
-        let p = &self.params;
+    fn fresh(p: &TrendParams) -> Result<State> {
         let e = |key| indicator_error(NAME, key);
-        let state = State {
-            fed: 0,
+        Ok(State {
             emas: [
                 Ema::new(p.fast).map_err(e("fast"))?,
                 Ema::new(p.mid).map_err(e("mid"))?,
@@ -139,28 +126,22 @@ impl Rules for TrendFollowing {
             last_adx: None,
             di: (None, None),
             close: f64::NAN,
-        };
-        self.state = vec![state; instruments.len()];
-        Ok(())
+        })
     }
 
-    fn update(&mut self, i: usize, s: SeriesView<'_>) {
-        let st = &mut self.state[i];
-        for r in new_rows(&mut st.fed, &s) {
-            let c = s.close[r];
-            for (ma, ema) in st.ma.iter_mut().zip(&mut st.emas) {
-                *ma = ema.update(c);
-            }
-            if let Some(bar) = ohlcv(&s, r) {
-                st.last_adx = st.adx.update(bar);
-                st.di = (st.plus.update(bar), st.minus.update(bar));
-            }
-            st.close = c;
+    fn step(st: &mut State, s: &SeriesView<'_>, r: usize) {
+        let c = s.close[r];
+        for (ma, ema) in st.ma.iter_mut().zip(&mut st.emas) {
+            *ma = ema.update(c);
         }
+        if let Some(bar) = ohlcv(s, r) {
+            st.last_adx = st.adx.update(bar);
+            st.di = (st.plus.update(bar), st.minus.update(bar));
+        }
+        st.close = c;
     }
 
-    fn entry(&self, i: usize) -> Option<f64> {
-        let st = &self.state[i];
+    fn entry(p: &TrendParams, st: &State) -> Option<f64> {
         let [Some(f), Some(m), Some(s)] = st.ma else {
             return None;
         };
@@ -168,17 +149,18 @@ impl Rules for TrendFollowing {
         let (Some(plus), Some(minus)) = st.di else {
             return None;
         };
-        (f > m && m > s && st.close > f && adx > self.params.adx_min && plus > minus).then_some(adx)
+        (f > m && m > s && st.close > f && adx > p.adx_min && plus > minus).then_some(adx)
     }
 
-    fn exit(&self, i: usize) -> bool {
-        matches!(self.state[i].ma, [Some(f), Some(m), _] if f < m)
+    fn exit(_: &TrendParams, st: &State) -> bool {
+        matches!(st.ma, [Some(f), Some(m), _] if f < m)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::book::Rules;
 
     #[test]
     fn steady_uptrend_enters_and_a_reversal_exits() {
