@@ -137,15 +137,8 @@ fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len() as f64
 }
 
-fn std_dev(xs: &[f64], ddof: usize) -> f64 {
-    let m = mean(xs);
-    (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - ddof) as f64).sqrt()
-}
-
-/// Simple returns of a series.
-pub fn simple_returns(values: &[f64]) -> Vec<f64> {
-    values.windows(2).map(|w| w[1] / w[0] - 1.0).collect()
-}
+use quant_risk::figures::sample_std;
+pub use quant_risk::figures::simple_returns;
 
 /// (max drawdown as positive fraction, peak index, trough index) of a value series.
 pub fn max_drawdown(values: &[f64]) -> (f64, usize, usize) {
@@ -264,8 +257,8 @@ pub fn compute_metrics(record: &RunRecord, rf: f64) -> Metrics {
     let rf_d = rf / PERIODS_PER_YEAR;
     let adj: Vec<f64> = r.iter().map(|x| x - rf_d).collect();
     let ann = PERIODS_PER_YEAR.sqrt();
-    let vol = std_dev(&r, 1) * ann;
-    let sharpe = mean(&adj) / std_dev(&adj, 1) * ann;
+    let vol = sample_std(&r) * ann;
+    let sharpe = mean(&adj) / sample_std(&adj) * ann;
     let downside =
         (adj.iter().map(|x| x.min(0.0).powi(2)).sum::<f64>() / adj.len() as f64).sqrt() * ann;
     let sortino = mean(&adj) * PERIODS_PER_YEAR / downside;
@@ -298,7 +291,7 @@ pub fn compute_metrics(record: &RunRecord, rf: f64) -> Metrics {
         alpha = Some((1.0 + mean(&a)).powf(PERIODS_PER_YEAR) - 1.0);
         beta = Some(b);
         let active: Vec<f64> = rs.iter().zip(&bs).map(|(x, y)| x - y).collect();
-        let sd = std_dev(&active, 1);
+        let sd = sample_std(&active);
         ir = Some(mean(&active) / sd);
         ir_ann = Some(mean(&active) / sd * ann);
         te = Some(sd * ann);

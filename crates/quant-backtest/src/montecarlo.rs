@@ -247,7 +247,7 @@ pub fn monte_carlo(run: &RunData, cfg: McConfig) -> Result<McResult> {
     let eq = &run.equity;
     let n = eq.len() - 1;
     let start = eq[0];
-    let returns: Vec<f64> = eq.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+    let returns = crate::metrics::simple_returns(eq);
     let mut observed = Drawdown::new(start);
     for &v in &eq[1..] {
         observed.step(v);

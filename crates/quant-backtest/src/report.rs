@@ -293,8 +293,23 @@ pub fn goals_panel(
         },
     )?;
     let pct = |x: f64| format!("{:.2}%", x * 100.0);
-    let cagr_met = |f: GoalFigures| f.cagr >= g.cagr;
-    let dd_met = |f: GoalFigures| f.max_drawdown <= g.max_drawdown;
+    // one row per goal: its figure, whether a value meets it, the Monte
+    // Carlo distribution of that figure and the share of paths meeting it
+    let row = |goal: String,
+               figure: fn(&GoalFigures) -> f64,
+               met: &dyn Fn(f64) -> bool,
+               dist: &crate::montecarlo::Distribution,
+               chance: f64| GoalRow {
+        goal,
+        run: pct(figure(&run)),
+        met: met(figure(&run)),
+        oos: oos.as_ref().map(|o| pct(figure(o))),
+        oos_met: oos.as_ref().map(|o| met(figure(o))),
+        p5: pct(dist.p5),
+        p50: pct(dist.p50),
+        p95: pct(dist.p95),
+        chance: pct(chance),
+    };
     Ok(GoalsPanel {
         paths: g.mc_paths,
         block: g.mc_block,
@@ -302,28 +317,20 @@ pub fn goals_panel(
         mc_of: mc_of.to_string(),
         has_oos: oos.is_some(),
         rows: vec![
-            GoalRow {
-                goal: format!("CAGR ≥ {}", pct(g.cagr)),
-                run: pct(run.cagr),
-                met: cagr_met(run),
-                oos: oos.map(|o| pct(o.cagr)),
-                oos_met: oos.map(cagr_met),
-                p5: pct(mc.cagr.p5),
-                p50: pct(mc.cagr.p50),
-                p95: pct(mc.cagr.p95),
-                chance: pct(mc.p_cagr),
-            },
-            GoalRow {
-                goal: format!("max drawdown ≤ {}", pct(g.max_drawdown)),
-                run: pct(run.max_drawdown),
-                met: dd_met(run),
-                oos: oos.map(|o| pct(o.max_drawdown)),
-                oos_met: oos.map(dd_met),
-                p5: pct(mc.max_drawdown.p5),
-                p50: pct(mc.max_drawdown.p50),
-                p95: pct(mc.max_drawdown.p95),
-                chance: pct(mc.p_drawdown),
-            },
+            row(
+                format!("CAGR ≥ {}", pct(g.cagr)),
+                |f| f.cagr,
+                &|x| x >= g.cagr,
+                &mc.cagr,
+                mc.p_cagr,
+            ),
+            row(
+                format!("max drawdown ≤ {}", pct(g.max_drawdown)),
+                |f| f.max_drawdown,
+                &|x| x <= g.max_drawdown,
+                &mc.max_drawdown,
+                mc.p_drawdown,
+            ),
         ],
         p_both: pct(mc.p_both),
     })

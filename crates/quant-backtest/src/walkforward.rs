@@ -270,6 +270,7 @@ fn render_html(wf: &WalkForward, params: &[String]) -> Result<String> {
     use crate::report::{GoalFigures, chart_err, goals_panel, line_chart};
     let sbs = side_by_side(wf);
     let pct = |x: f64| format!("{:.2}%", x * 100.0);
+    let curve: Vec<f64> = wf.stitched.iter().map(|(_, v)| *v).collect();
     let goals = match &wf.goals {
         Some(g) => Some(goals_panel(
             g,
@@ -282,19 +283,19 @@ fn render_html(wf: &WalkForward, params: &[String]) -> Result<String> {
                 cagr: sbs.oos_cagr,
                 max_drawdown: sbs.oos_max_drawdown,
             }),
-            &wf.stitched.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+            &curve,
             "the stitched out-of-sample daily returns",
         )?),
         None => None,
     };
     let dates: Vec<String> = wf.stitched.iter().map(|(d, _)| d.to_string()).collect();
-    let curve = line_chart(
+    let curve_svg = line_chart(
         "Stitched out-of-sample equity",
         &dates,
         &[(
             "out of sample",
             plotters::style::RGBColor(31, 119, 180),
-            wf.stitched.iter().map(|(_, v)| *v).collect(),
+            curve,
         )],
         false,
     )?;
@@ -346,7 +347,7 @@ fn render_html(wf: &WalkForward, params: &[String]) -> Result<String> {
         side => minijinja::Value::from(minijinja::value::Serde(&side)),
         params => minijinja::Value::from(minijinja::value::Serde(params)),
         windows => minijinja::Value::from(minijinja::value::Serde(&windows)),
-        curve_svg => minijinja::Value::from_safe_string(curve),
+        curve_svg => minijinja::Value::from_safe_string(curve_svg),
         goals => goals.map(|g| minijinja::Value::from(minijinja::value::Serde(&g))),
     })
     .map_err(chart_err)

@@ -74,11 +74,25 @@ pub fn historical_cvar(returns: &[f64], a: f64) -> Result<f64> {
     Ok(mean(&s[..=k]))
 }
 
+/// Simple returns `v[t] / v[t−1] − 1` of a value series (prices or
+/// equity), one fewer than the values; fractions per period.
+pub fn simple_returns(values: &[f64]) -> Vec<f64> {
+    values.windows(2).map(|w| w[1] / w[0] - 1.0).collect()
+}
+
+/// Sample standard deviation (ddof 1) of `xs`, in the units of `xs`:
+/// `√(Σ(x − x̄)² / (n − 1))`; NaN for fewer than two values.
+pub fn sample_std(xs: &[f64]) -> f64 {
+    if xs.len() < 2 {
+        return f64::NAN;
+    }
+    let m = mean(xs);
+    (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64).sqrt()
+}
+
 /// Mean and sample standard deviation (ddof 1).
 fn mean_sd(xs: &[f64]) -> (f64, f64) {
-    let m = mean(xs);
-    let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64;
-    (m, v.sqrt())
+    (mean(xs), sample_std(xs))
 }
 
 fn std_normal() -> Normal {

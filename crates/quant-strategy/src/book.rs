@@ -61,11 +61,12 @@ pub trait Rules: Send {
     fn exit(&self, i: usize) -> bool;
 }
 
-/// The rows of `s` not consumed yet (`*fed` onwards); marks them consumed.
-pub(crate) fn new_rows(fed: &mut usize, s: &SeriesView<'_>) -> std::ops::Range<usize> {
-    let from = (*fed).min(s.len());
-    *fed = s.len();
-    from..s.len()
+/// The rows of a history of `len` rows not consumed yet (`*fed`
+/// onwards); marks them consumed.
+pub(crate) fn new_rows(fed: &mut usize, len: usize) -> std::ops::Range<usize> {
+    let from = (*fed).min(len);
+    *fed = len;
+    from..len
 }
 
 /// Row `r` of `s` as an indicator bar; `None` for a row the indicators
@@ -476,7 +477,7 @@ impl<R: Rules> Book<R> {
 
     fn feed(&mut self, i: usize, s: SeriesView<'_>) {
         let slot = &mut self.slots[i];
-        for r in new_rows(&mut slot.fed, &s) {
+        for r in new_rows(&mut slot.fed, s.len()) {
             if let Some(bar) = ohlcv(&s, r) {
                 slot.last_atr = slot.atr.update(bar);
             }

@@ -135,10 +135,9 @@ impl<I: Indicator<Input = f64, Output = f64>> Fed<I> {
 
     /// Feeds the values of `history` not seen yet.
     pub(crate) fn catch_up(&mut self, history: &[f64]) {
-        for &x in &history[self.fed.min(history.len())..] {
-            self.last = self.ind.update(x);
+        for r in crate::book::new_rows(&mut self.fed, history.len()) {
+            self.last = self.ind.update(history[r]);
         }
-        self.fed = history.len();
     }
 }
 

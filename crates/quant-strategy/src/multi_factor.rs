@@ -33,6 +33,7 @@
 //! for quality; z-score composites as in MSCI's multi-factor indexes.
 
 use quant_core::{AssetClass, Instrument, InstrumentIndex};
+use quant_risk::figures::{sample_std, simple_returns};
 use serde::Deserialize;
 
 use crate::Strategy;
@@ -298,7 +299,7 @@ impl MultiFactor {
             f64::NAN
         };
         let low_vol = if n > p.vol_days {
-            -sample_sd(&returns(&c[n - 1 - p.vol_days..]))
+            -sample_std(&simple_returns(&c[n - 1 - p.vol_days..]))
         } else {
             f64::NAN
         };
@@ -312,19 +313,6 @@ impl MultiFactor {
             f.map_or(f64::NAN, |f| f.roe),
         ]
     }
-}
-
-fn returns(c: &[f64]) -> Vec<f64> {
-    c.windows(2).map(|w| w[1] / w[0] - 1.0).collect()
-}
-
-fn sample_sd(x: &[f64]) -> f64 {
-    let n = x.len() as f64;
-    if x.len() < 2 {
-        return f64::NAN;
-    }
-    let m = x.iter().sum::<f64>() / n;
-    (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
 }
 
 impl Strategy for MultiFactor {
@@ -378,7 +366,7 @@ impl Strategy for MultiFactor {
             .iter()
             .map(|&i| {
                 let c = ctx.history.closes(InstrumentIndex(i as u32));
-                returns(&c[c.len() - 1 - p.cov_days..])
+                simple_returns(&c[c.len() - 1 - p.cov_days..])
             })
             .collect();
         let Ok(w) = covariance(&rets).and_then(|cov| weights(p.construction, &cov)) else {

@@ -520,9 +520,8 @@ pub struct NodeValues {
     select: Vec<IndicatorSpec>,
     now: Vec<f64>,
     prev: Vec<f64>,
-    fed: usize,
     /// Rows consumed so far.
-    rows: usize,
+    fed: usize,
 }
 
 impl NodeValues {
@@ -542,13 +541,12 @@ impl NodeValues {
             now: vec![f64::NAN; nodes.len()],
             prev: vec![f64::NAN; nodes.len()],
             fed: 0,
-            rows: 0,
         })
     }
 
     /// Feeds the rows of `s` not seen yet.
     pub fn update(&mut self, s: &SeriesView<'_>) {
-        for r in crate::book::new_rows(&mut self.fed, s) {
+        for r in crate::book::new_rows(&mut self.fed, s.len()) {
             let whole = crate::book::ohlcv(s, r);
             for k in 0..self.inds.len() {
                 let bar = match self.sources[k] {
@@ -564,13 +562,12 @@ impl NodeValues {
                 self.prev[k] = self.now[k];
                 self.now[k] = v;
             }
-            self.rows += 1;
         }
     }
 
     /// Rows consumed.
     pub fn rows(&self) -> usize {
-        self.rows
+        self.fed
     }
 }
 
