@@ -4,8 +4,8 @@ Calls the C functions of the `ta-lib` wheel (0.8.2, C library 0.8.1)
 through ctypes with input and output buffers allocated once, so the time is
 the C computation alone; and, for comparison, through the Python wrapper
 (which allocates fresh numpy output arrays each call), once with numpy's
-transparent huge pages and once with 4 KiB pages. Best of 7 runs over
-10 million points. Not part of the project's build or tests:
+transparent huge pages and once with 4 KiB pages. Best, median and mean of
+15 runs over 10 million points. Not part of the project's build or tests:
 
     pip install ta-lib==0.8.2 numpy
     python3 crates/quant-indicators/benches/talib_reference.py
@@ -53,17 +53,20 @@ def calls():
     return c_calls, py_calls, (c, h, l, outs)
 
 
-def best(f, reps=7):
+def timings(f, reps=15):
+    """(best, median, mean) seconds over `reps` calls; criterion reports a
+    mean, so compare ours with the mean, and with the best when generous."""
     ts = []
     for _ in range(reps):
         t = time.perf_counter()
         rc = f()
         ts.append(time.perf_counter() - t)
         assert not isinstance(rc, int) or rc == 0, rc
-    return min(ts)
+    ts.sort()
+    return ts[0], ts[len(ts) // 2], sum(ts) / len(ts)
 
 
-print(f"TA-Lib {talib.__version__} (C {talib.__ta_version__.decode()}), {N:,} points, best of 7")
+print(f"TA-Lib {talib.__version__} (C {talib.__ta_version__.decode()}), {N:,} points, 15 runs each")
 # numpy asks for transparent huge pages on large arrays (madvise); a Rust
 # Vec gets 4 KiB pages unless THP is "always". Both are shown: the 4 KiB
 # column is the like-for-like one for our criterion figures.
@@ -71,7 +74,7 @@ for huge in (True, False):
     np._core.multiarray._set_madvise_hugepage(huge)
     c_calls, py_calls, keep = calls()
     print(f"\n{'huge pages' if huge else '4 KiB pages'}")
-    print(f"{'indicator':16s} {'C, warm buffers':>18s} {'Python wrapper':>18s}")
+    print(f"{'indicator':16s} {'C, warm buffers: best / median / mean':>40s} {'Python wrapper, best':>22s}")
     for k in c_calls:
-        tc, tp = best(c_calls[k]), best(py_calls[k])
-        print(f"{k:16s} {tc*1e3:10.1f} ms {N/tc/1e6:5.0f}M/s {tp*1e3:10.1f} ms {N/tp/1e6:5.0f}M/s")
+        (cb, cm, ca), (pb, _, _) = timings(c_calls[k]), timings(py_calls[k])
+        print(f"{k:16s} {cb*1e3:10.1f} / {cm*1e3:6.1f} / {ca*1e3:6.1f} ms {N/cb/1e6:5.0f}M/s {pb*1e3:12.1f} ms")
