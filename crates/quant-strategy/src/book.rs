@@ -315,30 +315,43 @@ impl BookParams {
     /// # Errors
     /// [`Error::Config`] naming the key.
     pub fn validate(&self, strategy: &str) -> Result<()> {
-        let err = |message: String| {
-            Err(Error::Config {
-                strategy: strategy.to_string(),
+        self.check().map_err(|bad| Error::Config {
+            strategy: strategy.to_string(),
+            message: bad.message,
+        })
+    }
+
+    /// [`BookParams::validate`] with the key at fault kept apart from the
+    /// message, for callers that name it in their own terms (a strategy
+    /// file's `[entry]`/`[exit]` tables).
+    pub(crate) fn check(&self) -> std::result::Result<(), Invalid> {
+        let bad = |key: &str, message: String| {
+            Err(Invalid {
+                key: key.to_string(),
                 message,
             })
         };
         if self.max_positions == 0 {
-            return err("max_positions must be ≥ 1".into());
+            return bad("max_positions", "max_positions must be ≥ 1".into());
         }
         if !(self.max_weight > 0.0 && self.max_weight <= 1.0) {
-            return err(format!(
-                "max_weight must be in (0, 1], got {}",
-                self.max_weight
-            ));
+            return bad(
+                "max_weight",
+                format!("max_weight must be in (0, 1], got {}", self.max_weight),
+            );
         }
         if self.atr_period == 0 {
-            return err("atr_period must be ≥ 1".into());
+            return bad("atr_period", "atr_period must be ≥ 1".into());
         }
         if self.universe.liquidity_days == 0 {
-            return err("universe.liquidity_days must be ≥ 1".into());
+            return bad(
+                "universe.liquidity_days",
+                "universe.liquidity_days must be ≥ 1".into(),
+            );
         }
         for b in self.universe.boards.iter().flatten() {
             if let Err(e) = Board::parse(b) {
-                return err(format!("universe.boards: {e}"));
+                return bad("universe.boards", format!("universe.boards: {e}"));
             }
         }
         for (key, v) in [
@@ -349,16 +362,16 @@ impl BookParams {
             if let Some(x) = v
                 && !(x.is_finite() && x >= 0.0)
             {
-                return err(format!("{key} must be a number ≥ 0, got {x}"));
+                return bad(key, format!("{key} must be a number ≥ 0, got {x}"));
             }
         }
         if let Some(g) = &self.fundamentals {
             for (key, r) in [
-                ("pe", g.pe),
-                ("pb", g.pb),
-                ("roe", g.roe),
-                ("total_mv", g.total_mv),
-                ("float_mv", g.float_mv),
+                ("fundamentals.pe", g.pe),
+                ("fundamentals.pb", g.pb),
+                ("fundamentals.roe", g.roe),
+                ("fundamentals.total_mv", g.total_mv),
+                ("fundamentals.float_mv", g.float_mv),
             ] {
                 if let Some(Range {
                     min: Some(lo),
@@ -366,17 +379,25 @@ impl BookParams {
                 }) = r
                     && lo > hi
                 {
-                    return err(format!("fundamentals.{key}: min {lo} is above max {hi}"));
+                    return bad(key, format!("{key}: min {lo} is above max {hi}"));
                 }
             }
         }
+        // quant-risk names its own keys (`sizing.fraction`, `exits.stop_loss`)
+        let risk = |table: &str, e: quant_risk::Error| {
+            let key = match &e {
+                quant_risk::Error::Setting { key, .. } => (*key).to_string(),
+                _ => table.to_string(),
+            };
+            bad(&key, e.to_string())
+        };
         if let Some(s) = &self.sizing
             && let Err(e) = s.validate()
         {
-            return err(e.to_string());
+            return risk("sizing", e);
         }
         if let Err(e) = self.exits.validate() {
-            return err(e.to_string());
+            return risk("exits", e);
         }
         Ok(())
     }
@@ -386,6 +407,15 @@ impl BookParams {
             positions: u32::try_from(self.max_positions).unwrap_or(u32::MAX),
         })
     }
+}
+
+/// A book parameter out of range: its key in the book's own terms
+/// (`max_positions`, `universe.min_price`, `sizing.fraction`,
+/// `exits.stop_loss`…) and the message naming it.
+#[derive(Debug, Clone)]
+pub(crate) struct Invalid {
+    pub(crate) key: String,
+    pub(crate) message: String,
 }
 
 /// Per-instrument state of the book.

@@ -378,39 +378,25 @@ impl StrategyFile {
             universe: s.universe.clone(),
             fundamentals: s.fundamentals.clone(),
         };
-        params.validate(&s.strategy.name).map_err(|err| {
-            let message = match &err {
-                Error::Config { message, .. } => message.clone(),
-                other => other.to_string(),
-            };
+        params.check().map_err(|bad| {
             // name the file's own key for the book's
-            let key = book_key(&message);
-            self.key_error(&[key.as_str(), key_table(&key)], &key, message)
+            let key = file_key(&bad.key);
+            self.key_error(&[key.as_str(), key_table(&key)], &key, bad.message)
         })?;
         Ok(params)
     }
 }
 
-/// The strategy file's key for a book error message (`max_positions must
-/// be ≥ 1` → `entry.max_positions`; `exits.stop_loss …` → `exit.stop_loss`;
-/// `sizing.fraction` and `universe.x`, `fundamentals.x` unchanged).
-fn book_key(message: &str) -> String {
-    let word: String = message
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
-        .collect();
-    match word.as_str() {
-        "max_positions" | "max_weight" => format!("entry.{word}"),
+/// The strategy file's key for a book key: `max_positions` and
+/// `max_weight` live in `[entry]`, `atr_period` and `exits.*` in `[exit]`;
+/// `sizing.*`, `universe.*` and `fundamentals.*` are the same.
+fn file_key(book: &str) -> String {
+    match book {
+        "max_positions" | "max_weight" => format!("entry.{book}"),
         "atr_period" => "exit.atr_period".into(),
-        w if w.starts_with("exits.") => format!("exit.{}", &w[6..]),
-        w if w.contains('.') => w.to_string(),
-        _ => {
-            // quant-risk's messages name the key after a prefix
-            message
-                .split(|c: char| c.is_whitespace() || c == '`' || c == ':')
-                .find(|t| t.starts_with("sizing.") || t.starts_with("exits."))
-                .map_or_else(|| "entry".to_string(), |t| t.replace("exits.", "exit."))
-        }
+        _ => book
+            .strip_prefix("exits")
+            .map_or_else(|| book.to_string(), |rest| format!("exit{rest}")),
     }
 }
 
@@ -513,5 +499,40 @@ schedule = "weekly"
         );
         let e = err(&GOOD.replace("weight = 2", "weight = -1"));
         assert!(e.starts_with("s.toml:11: signals[0].weight: "), "{e}");
+    }
+
+    /// The book's own checks come back under the file's keys and lines.
+    #[test]
+    fn book_errors_name_the_file_key() {
+        let cases = [
+            (
+                "max_positions = 4",
+                "max_positions = 4\nmax_weight = 2",
+                "s.toml:22: entry.max_weight: ",
+            ),
+            (
+                "stop_loss = 0.08",
+                "stop_loss = 0.08\natr_period = 0",
+                "s.toml:26: exit.atr_period: ",
+            ),
+            (
+                "stop_loss = 0.08",
+                "stop_loss = 0.08\nchandelier_atr = -2",
+                "s.toml:26: exit.chandelier_atr: ",
+            ),
+            (
+                "min_price = 3",
+                "min_price = -1",
+                "s.toml:7: universe.min_price: ",
+            ),
+        ];
+        for (from, to, want) in cases {
+            let e = err(&GOOD.replace(from, to));
+            assert!(e.starts_with(want), "{to}: {e}");
+        }
+        assert_eq!(file_key("exits.time_stop_bars"), "exit.time_stop_bars");
+        assert_eq!(file_key("sizing.multiple"), "sizing.multiple");
+        assert_eq!(file_key("fundamentals.pe"), "fundamentals.pe");
+        assert_eq!(file_key("max_weight"), "entry.max_weight");
     }
 }
