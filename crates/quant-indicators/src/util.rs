@@ -108,13 +108,19 @@ pub(crate) fn check_lengths(
 pub(crate) fn hlc_clean(high: &[f64], low: &[f64], close: &[f64]) -> bool {
     let mut bad = false;
     for ((&h, &l), &c) in high.iter().zip(low).zip(close) {
-        // `!(h >= l)` is one comparison that is also true when h or l is
-        // NaN; `|`, not `||`: no branches, so the loop vectorises
-        #[allow(clippy::neg_cmp_op_on_partial_ord)]
-        let bad_row = !(h >= l) | c.is_nan();
-        bad |= bad_row;
+        bad |= hlc_bad(h, l, c);
     }
     !bad
+}
+
+/// One row of [`hlc_clean`]: high < low or a `NaN` in high, low or close.
+/// `!(h >= l)` is one comparison that is also true when h or l is `NaN`;
+/// `|`, not `||`: no branches, so loops over rows vectorise.
+#[inline(always)]
+pub(crate) fn hlc_bad(high: f64, low: f64, close: f64) -> bool {
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+    let bad = !(high >= low) | close.is_nan();
+    bad
 }
 
 /// Checks named input slices: equal lengths (the first sets it), high ≥ low

@@ -4,7 +4,7 @@
 use crate::overlap::{Ema, check_hlc};
 use crate::util::{
     BarSlices, RollingMax, RollingMin, Row, batch_bars, check_lengths, check_min, check_real,
-    ensure_enough, hlc_clean, is_zero, one,
+    ensure_enough, hlc_bad, hlc_clean, is_zero, one,
 };
 use crate::{Indicator, Ohlcv, Result};
 
@@ -326,11 +326,7 @@ fn atr_block(
 ) -> bool {
     let mut bad = false;
     for (((o, &h), &l), &yc) in out.iter_mut().zip(high).zip(low).zip(prev_close) {
-        // `!(h >= l)` is also true when h or l is NaN; `|`, not `||`: no
-        // branches, so the loop vectorises
-        #[allow(clippy::neg_cmp_op_on_partial_ord)]
-        let bad_row = !(h >= l) | yc.is_nan();
-        bad |= bad_row;
+        bad |= hlc_bad(h, l, yc);
         *o = true_range(h, l, yc) * w.inv;
     }
     if bad {
