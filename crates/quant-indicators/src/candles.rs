@@ -433,8 +433,8 @@ impl Candle {
     /// A detector for `pattern`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for a negative or non-finite
-    /// penetration.
+    /// [`crate::Error::InvalidParameter`] for a penetration outside
+    /// [`crate::FRACTION_RANGE`] (or not finite).
     pub fn new(pattern: Pattern) -> Result<Self> {
         if let Pattern::MorningStar { penetration } | Pattern::EveningStar { penetration } = pattern
         {
@@ -442,8 +442,7 @@ impl Candle {
                 pattern.name(),
                 "penetration",
                 penetration,
-                penetration >= 0.0,
-                "a number ≥ 0",
+                crate::FRACTION_RANGE,
             )?;
         }
         let lookback = pattern.lookback();

@@ -8,7 +8,7 @@
 //! of them exactly.
 
 use crate::Indicator;
-use crate::util::{Ring, check_min};
+use crate::util::{Ring, check_period};
 use crate::volume::RunningSum;
 
 /// An exact running sum of `f64` values: adding and removing values loses
@@ -189,9 +189,10 @@ impl ExactSma {
     /// A mean over the last `period ≥ 1` values.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period` is 0.
+    /// [`crate::Error::InvalidParameter`] when `period` is 0 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> crate::Result<Self> {
-        check_min("SMA", "timeperiod", period, 1)?;
+        check_period("SMA", "timeperiod", period, 1)?;
         Ok(Self {
             period,
             ring: Ring::new(period),

@@ -17,9 +17,13 @@
 //! `MACD(12,26,9).hist`) through [`spec`].
 //!
 //! # Bad input
-//! A period of 0 (or below TA-Lib's minimum), fewer usable rows than the
-//! lookback + 1, slices of different lengths and a high below its low are
-//! [`Error`]s, never garbage output.
+//! A period of 0 (or below TA-Lib's minimum) or above [`MAX_PERIOD`], a
+//! multiplier outside [`MULTIPLIER_RANGE`] or a fraction outside
+//! [`FRACTION_RANGE`], fewer usable rows than the lookback + 1, slices of
+//! different lengths and a high below its low are [`Error`]s, never
+//! garbage output or a panic. The limits are checked by every constructor
+//! of a streaming type and so by every batch function and spec, whatever
+//! the source of the numbers (a strategy file, a command line).
 //!
 //! # NaN inside the input
 //! A row with `NaN` in any field the indicator reads is a **missing bar**
@@ -43,6 +47,23 @@ pub mod volatility;
 pub mod volume;
 
 pub use error::{Error, Result};
+
+/// Largest period (window length, in bars) of any indicator parameter:
+/// 100,000 bars, four centuries of daily bars or more than a year of
+/// one-minute A-share bars. Larger values are refused with
+/// [`Error::InvalidParameter`] (they could only exhaust memory: a window
+/// holds its values).
+pub const MAX_PERIOD: usize = 100_000;
+
+/// Allowed range of the standard-deviation and ATR multipliers
+/// (`BBANDS` `nbdevup`/`nbdevdn`, `STDDEV` `nbdev`, `KELTNER` `mult`):
+/// `[0, 100]`. TA-Lib accepts any real; a band 100 standard deviations
+/// wide, or one inverted by a negative multiplier, is a typo.
+pub const MULTIPLIER_RANGE: (f64, f64) = (0.0, 100.0);
+
+/// Allowed range of fractional parameters (`SAR` `acceleration` and
+/// `maximum`, the candlestick `penetration`): `[0, 1]`.
+pub const FRACTION_RANGE: (f64, f64) = (0.0, 1.0);
 pub use exact::{ExactSma, ExactSum};
 pub use spec::{IndicatorSpec, available, parse_spec};
 

@@ -3,7 +3,8 @@
 
 use crate::overlap::{Ema, Ma, MaType};
 use crate::util::{
-    BarSlices, Ring, RollingMax, RollingMin, Row, batch_bars, batch_real, check_min, is_zero, one,
+    BarSlices, Ring, RollingMax, RollingMin, Row, batch_bars, batch_real, check_period, is_zero,
+    one,
 };
 use crate::{Indicator, Ohlcv, Result};
 
@@ -30,9 +31,10 @@ impl Rsi {
     /// An `RSI(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("RSI", "timeperiod", period, 2)?;
+        check_period("RSI", "timeperiod", period, 2)?;
         Ok(Self {
             period,
             seen: 0,
@@ -237,12 +239,12 @@ impl Macd {
     /// A `MACD(fast, slow, signal)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for a fast or slow period below 2
-    /// or a signal period of 0.
+    /// [`crate::Error::InvalidParameter`] for a fast or slow period below 2,
+    /// a signal period of 0, or any above [`crate::MAX_PERIOD`].
     pub fn new(fast: usize, slow: usize, signal: usize) -> Result<Self> {
-        check_min("MACD", "fastperiod", fast, 2)?;
-        check_min("MACD", "slowperiod", slow, 2)?;
-        check_min("MACD", "signalperiod", signal, 1)?;
+        check_period("MACD", "fastperiod", fast, 2)?;
+        check_period("MACD", "slowperiod", slow, 2)?;
+        check_period("MACD", "signalperiod", signal, 1)?;
         let (fast, slow) = if slow < fast {
             (slow, fast)
         } else {
@@ -456,7 +458,8 @@ impl Stoch {
     /// A `STOCH(fastk, slowk, slowk_matype, slowd, slowd_matype)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for a period of 0.
+    /// [`crate::Error::InvalidParameter`] for a period of 0 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(
         fastk: usize,
         slowk: usize,
@@ -464,9 +467,9 @@ impl Stoch {
         slowd: usize,
         slowd_matype: MaType,
     ) -> Result<Self> {
-        check_min("STOCH", "fastk_period", fastk, 1)?;
-        check_min("STOCH", "slowk_period", slowk, 1)?;
-        check_min("STOCH", "slowd_period", slowd, 1)?;
+        check_period("STOCH", "fastk_period", fastk, 1)?;
+        check_period("STOCH", "slowk_period", slowk, 1)?;
+        check_period("STOCH", "slowd_period", slowd, 1)?;
         Ok(Self {
             hh: RollingMax::new(fastk),
             ll: RollingMin::new(fastk),
@@ -581,16 +584,17 @@ impl StochRsi {
     /// A `STOCHRSI(timeperiod, fastk, fastd, fastd_matype)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for `timeperiod < 2` or a period of 0.
+    /// [`crate::Error::InvalidParameter`] for `timeperiod < 2`, a period of
+    /// 0, or any above [`crate::MAX_PERIOD`].
     pub fn new(
         timeperiod: usize,
         fastk: usize,
         fastd: usize,
         fastd_matype: MaType,
     ) -> Result<Self> {
-        check_min("STOCHRSI", "timeperiod", timeperiod, 2)?;
-        check_min("STOCHRSI", "fastk_period", fastk, 1)?;
-        check_min("STOCHRSI", "fastd_period", fastd, 1)?;
+        check_period("STOCHRSI", "timeperiod", timeperiod, 2)?;
+        check_period("STOCHRSI", "fastk_period", fastk, 1)?;
+        check_period("STOCHRSI", "fastd_period", fastd, 1)?;
         Ok(Self {
             rsi: Rsi::new(timeperiod)?,
             hh: RollingMax::new(fastk),
@@ -671,9 +675,10 @@ impl Willr {
     /// A `WILLR(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("WILLR", "timeperiod", period, 2)?;
+        check_period("WILLR", "timeperiod", period, 2)?;
         Ok(Self {
             hh: RollingMax::new(period),
             ll: RollingMin::new(period),
@@ -737,9 +742,10 @@ impl Roc {
     /// A `ROC(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period` is 0.
+    /// [`crate::Error::InvalidParameter`] when `period` is 0 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("ROC", "timeperiod", period, 1)?;
+        check_period("ROC", "timeperiod", period, 1)?;
         Ok(Self {
             ring: Ring::new(period + 1),
             period,
@@ -797,9 +803,10 @@ impl Mom {
     /// A `MOM(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period` is 0.
+    /// [`crate::Error::InvalidParameter`] when `period` is 0 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("MOM", "timeperiod", period, 1)?;
+        check_period("MOM", "timeperiod", period, 1)?;
         Ok(Self {
             ring: Ring::new(period + 1),
             period,
@@ -855,9 +862,10 @@ impl Cci {
     /// A `CCI(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("CCI", "timeperiod", period, 2)?;
+        check_period("CCI", "timeperiod", period, 2)?;
         Ok(Self {
             ring: Ring::new(period),
             period,
@@ -932,9 +940,10 @@ impl Mfi {
     /// An `MFI(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("MFI", "timeperiod", period, 2)?;
+        check_period("MFI", "timeperiod", period, 2)?;
         Ok(Self {
             period,
             seen: 0,
@@ -1052,11 +1061,12 @@ impl Ultosc {
     /// An `ULTOSC(p1, p2, p3)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for a period of 0.
+    /// [`crate::Error::InvalidParameter`] for a period of 0 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(p1: usize, p2: usize, p3: usize) -> Result<Self> {
-        check_min("ULTOSC", "timeperiod1", p1, 1)?;
-        check_min("ULTOSC", "timeperiod2", p2, 1)?;
-        check_min("ULTOSC", "timeperiod3", p3, 1)?;
+        check_period("ULTOSC", "timeperiod1", p1, 1)?;
+        check_period("ULTOSC", "timeperiod2", p2, 1)?;
+        check_period("ULTOSC", "timeperiod3", p3, 1)?;
         let mut periods = [p1, p2, p3];
         periods.sort_unstable();
         Ok(Self {
@@ -1189,9 +1199,10 @@ impl Aroon {
     /// An `AROON(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("AROON", "timeperiod", period, 2)?;
+        check_period("AROON", "timeperiod", period, 2)?;
         Ok(Self {
             hh: RollingMax::new(period + 1),
             ll: RollingMin::new(period + 1),

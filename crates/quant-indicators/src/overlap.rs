@@ -2,7 +2,7 @@
 //! parabolic SAR.
 
 use crate::util::{
-    BarSlices, Ring, Row, batch_bars, batch_real, check_min, check_real, is_zero, one,
+    BarSlices, Ring, Row, batch_bars, batch_real, check_period, check_real, is_zero, one,
 };
 use crate::{Indicator, Ohlcv, Result};
 
@@ -28,9 +28,10 @@ impl Sma {
     /// An `SMA(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("SMA", "timeperiod", period, 2)?;
+        check_period("SMA", "timeperiod", period, 2)?;
         Ok(Self::unchecked(period))
     }
 
@@ -177,9 +178,10 @@ impl Ema {
     /// An `EMA(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("EMA", "timeperiod", period, 2)?;
+        check_period("EMA", "timeperiod", period, 2)?;
         Ok(Self::unchecked(period))
     }
 
@@ -292,9 +294,10 @@ impl Wma {
     /// A `WMA(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("WMA", "timeperiod", period, 2)?;
+        check_period("WMA", "timeperiod", period, 2)?;
         Ok(Self::unchecked(period))
     }
 
@@ -365,9 +368,10 @@ impl Dema {
     /// A `DEMA(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("DEMA", "timeperiod", period, 2)?;
+        check_period("DEMA", "timeperiod", period, 2)?;
         Ok(Self {
             e1: Ema::unchecked(period),
             e2: Ema::unchecked(period),
@@ -417,9 +421,10 @@ impl Tema {
     /// A `TEMA(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("TEMA", "timeperiod", period, 2)?;
+        check_period("TEMA", "timeperiod", period, 2)?;
         Ok(Self {
             e1: Ema::unchecked(period),
             e2: Ema::unchecked(period),
@@ -480,9 +485,10 @@ impl Kama {
     /// A `KAMA(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("KAMA", "timeperiod", period, 2)?;
+        check_period("KAMA", "timeperiod", period, 2)?;
         Ok(Self {
             period,
             ring: Ring::new(period + 1),
@@ -625,9 +631,10 @@ impl Ma {
     /// A moving average of `kind` over `period ≥ 1` values.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period` is 0.
+    /// [`crate::Error::InvalidParameter`] when `period` is 0 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(kind: MaType, period: usize) -> Result<Self> {
-        check_min("MA", "timeperiod", period, 1)?;
+        check_period("MA", "timeperiod", period, 1)?;
         if period == 1 {
             return Ok(Self::Identity);
         }
@@ -862,12 +869,13 @@ impl Bbands {
     /// A `BBANDS(period, nbdevup, nbdevdn, matype)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for `period < 2` or a non-finite
-    /// deviation multiplier.
+    /// [`crate::Error::InvalidParameter`] for a period outside `[2,
+    /// MAX_PERIOD]` or a deviation multiplier outside
+    /// [`crate::MULTIPLIER_RANGE`].
     pub fn new(period: usize, nbdevup: f64, nbdevdn: f64, matype: MaType) -> Result<Self> {
-        check_min("BBANDS", "timeperiod", period, 2)?;
-        check_real("BBANDS", "nbdevup", nbdevup, true, "a finite number")?;
-        check_real("BBANDS", "nbdevdn", nbdevdn, true, "a finite number")?;
+        check_period("BBANDS", "timeperiod", period, 2)?;
+        check_real("BBANDS", "nbdevup", nbdevup, crate::MULTIPLIER_RANGE)?;
+        check_real("BBANDS", "nbdevdn", nbdevdn, crate::MULTIPLIER_RANGE)?;
         Ok(Self {
             ma: Ma::new(matype, period)?,
             var: RollingVar::new(period),
@@ -1055,16 +1063,11 @@ impl Sar {
     /// is cut to it (TA-Lib).
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for a negative or non-finite value.
+    /// [`crate::Error::InvalidParameter`] for a value outside
+    /// [`crate::FRACTION_RANGE`] (or not finite).
     pub fn new(acceleration: f64, maximum: f64) -> Result<Self> {
-        check_real(
-            "SAR",
-            "acceleration",
-            acceleration,
-            acceleration >= 0.0,
-            "a number ≥ 0",
-        )?;
-        check_real("SAR", "maximum", maximum, maximum >= 0.0, "a number ≥ 0")?;
+        check_real("SAR", "acceleration", acceleration, crate::FRACTION_RANGE)?;
+        check_real("SAR", "maximum", maximum, crate::FRACTION_RANGE)?;
         let accel = acceleration.min(maximum);
         Ok(Self {
             accel,

@@ -569,14 +569,38 @@ impl std::fmt::Debug for IndicatorSpec {
     }
 }
 
+/// Longest spec text [`parse_spec`] reads: 256 bytes (`BBANDS(20, 2, 2,
+/// 0).upper` is 24). Longer text is an [`Error::Spec`] before any parsing.
+pub const MAX_SPEC_LEN: usize = 256;
+
 /// Parses `NAME`, `NAME(p, …)`, optionally followed by `.output`.
+///
+/// Any text is answered with a spec or an error, never a panic: text
+/// longer than [`MAX_SPEC_LEN`], non-ASCII, empty or unbalanced
+/// parentheses, numbers that are not finite or out of range are errors.
 ///
 /// # Errors
 /// [`Error::UnknownIndicator`] (listing every name), [`Error::UnknownOutput`]
-/// (listing the outputs), [`Error::Spec`] for syntax, a wrong parameter
-/// count or a non-integer period, and [`Error::InvalidParameter`] for a
-/// value the indicator refuses (checked by building it once).
+/// (listing the outputs), [`Error::Spec`] for text longer than
+/// [`MAX_SPEC_LEN`], syntax, a wrong parameter count, a non-integer period
+/// or one above [`crate::MAX_PERIOD`], and [`Error::InvalidParameter`]
+/// naming the parameter, the value and the allowed range for a value the
+/// indicator refuses (checked by building it once).
 pub fn parse_spec(text: &str) -> Result<IndicatorSpec> {
+    if text.len() > MAX_SPEC_LEN {
+        // quote only the start of an oversized spec
+        let cut = (0..=48)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        return Err(Error::Spec {
+            spec: format!("{}…", &text[..cut]),
+            reason: format!(
+                "{} bytes long; a spec has at most {MAX_SPEC_LEN}",
+                text.len()
+            ),
+        });
+    }
     let spec_err = |reason: String| Error::Spec {
         spec: text.to_string(),
         reason,
@@ -650,11 +674,19 @@ pub fn parse_spec(text: &str) -> Result<IndicatorSpec> {
                     }
                 )));
             }
+            // periods (and MA type codes) above the limit are refused here,
+            // as written, before a conversion to an integer could saturate
+            if *kind == Kind::Int && v > crate::MAX_PERIOD as f64 {
+                return Err(spec_err(format!(
+                    "parameter `{pname}` = `{a}` is out of range: periods are integers ≤ {}",
+                    crate::MAX_PERIOD
+                )));
+            }
             params.push(v);
         }
     }
     let written = params.len();
-    params.extend(def.params[written..].iter().map(|(_, _, d)| *d));
+    params.extend(def.params.iter().skip(written).map(|(_, _, d)| *d));
     let output = match output {
         None => None,
         Some(o) => {
@@ -746,7 +778,7 @@ impl IndicatorSpec {
             self.written
         };
         let mut base = self.def.name.to_string();
-        for v in &self.params[..shown] {
+        for v in self.params.iter().take(shown) {
             base.push('_');
             base.push_str(&fmt_num(*v));
         }
@@ -758,7 +790,11 @@ impl IndicatorSpec {
         let base = self.stem();
         match (self.def.outputs, self.output) {
             ([], _) => vec![base],
-            (outs, Some(i)) => vec![format!("{base}_{}", outs[i])],
+            (outs, Some(i)) => outs
+                .get(i)
+                .map(|o| format!("{base}_{o}"))
+                .into_iter()
+                .collect(),
             (outs, None) => outs.iter().map(|o| format!("{base}_{o}")).collect(),
         }
     }
@@ -776,7 +812,7 @@ impl IndicatorSpec {
     /// or the selected output.
     pub fn select<'v>(&self, values: &'v Values) -> &'v [f64] {
         match self.output {
-            Some(i) => &values.as_slice()[i..=i],
+            Some(i) => values.as_slice().get(i..=i).unwrap_or_default(),
             None => values.as_slice(),
         }
     }
@@ -804,7 +840,7 @@ impl IndicatorSpec {
         ensure_enough(self.def.name, usable, ind.lookback())?;
         let names = self.columns();
         let mut out = vec![vec![f64::NAN; n]; names.len()];
-        let g = |s: Option<&[f64]>, i: usize| s.map_or(f64::NAN, |s| s[i]);
+        let g = |s: Option<&[f64]>, i: usize| s.and_then(|s| s.get(i)).copied().unwrap_or(f64::NAN);
         let used = |k: &str| self.def.inputs.contains(&k);
         let pick = |k: &str, i: usize| if used(k) { g(cols.get(k), i) } else { f64::NAN };
         for i in 0..n {
@@ -817,7 +853,9 @@ impl IndicatorSpec {
             );
             if let Some(v) = ind.update(bar) {
                 for (col, x) in out.iter_mut().zip(self.select(&v)) {
-                    col[i] = *x;
+                    if let Some(c) = col.get_mut(i) {
+                        *c = *x;
+                    }
                 }
             }
         }

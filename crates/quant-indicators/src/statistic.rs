@@ -2,7 +2,7 @@
 //! z-score.
 
 use crate::overlap::RollingVar;
-use crate::util::{Ring, batch_real, check_min, check_real, one};
+use crate::util::{Ring, batch_real, check_period, check_real, one};
 use crate::{Indicator, Result};
 
 /// Standard deviation, TA-Lib `STDDEV(real, timeperiod=5, nbdev=1)`:
@@ -20,10 +20,11 @@ impl StdDev {
     /// A `STDDEV(period, nbdev)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for `period < 2` or a non-finite `nbdev`.
+    /// [`crate::Error::InvalidParameter`] for a period outside
+    /// `[2, MAX_PERIOD]` or an `nbdev` outside [`crate::MULTIPLIER_RANGE`].
     pub fn new(period: usize, nbdev: f64) -> Result<Self> {
-        check_min("STDDEV", "timeperiod", period, 2)?;
-        check_real("STDDEV", "nbdev", nbdev, true, "a finite number")?;
+        check_period("STDDEV", "timeperiod", period, 2)?;
+        check_real("STDDEV", "nbdev", nbdev, crate::MULTIPLIER_RANGE)?;
         Ok(Self {
             var: RollingVar::new(period),
             period,
@@ -80,9 +81,10 @@ impl LinearRegSlope {
     /// A `LINEARREG_SLOPE(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("LINEARREG_SLOPE", "timeperiod", period, 2)?;
+        check_period("LINEARREG_SLOPE", "timeperiod", period, 2)?;
         Ok(Self {
             ring: Ring::new(period),
             period,
@@ -149,9 +151,10 @@ impl ZScore {
     /// A `ZSCORE(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("ZSCORE", "timeperiod", period, 2)?;
+        check_period("ZSCORE", "timeperiod", period, 2)?;
         Ok(Self {
             var: RollingVar::new(period),
             ring: Ring::new(period),

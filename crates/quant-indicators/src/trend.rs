@@ -1,7 +1,7 @@
 //! Directional movement (TA-Lib's PLUS_DI, MINUS_DI, ADX) and the Ichimoku
 //! cloud.
 
-use crate::util::{BarSlices, RollingMax, RollingMin, Row, batch_bars, check_min, is_zero, one};
+use crate::util::{BarSlices, RollingMax, RollingMin, Row, batch_bars, check_period, is_zero, one};
 use crate::volatility::true_range;
 use crate::{Indicator, Ohlcv, Result};
 
@@ -100,9 +100,10 @@ impl PlusDi {
     /// A `PLUS_DI(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("PLUS_DI", "timeperiod", period, 2)?;
+        check_period("PLUS_DI", "timeperiod", period, 2)?;
         Ok(Self {
             sums: DmSums::new(period),
         })
@@ -152,9 +153,10 @@ impl MinusDi {
     /// A `MINUS_DI(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("MINUS_DI", "timeperiod", period, 2)?;
+        check_period("MINUS_DI", "timeperiod", period, 2)?;
         Ok(Self {
             sums: DmSums::new(period),
         })
@@ -210,9 +212,10 @@ impl Adx {
     /// An `ADX(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period < 2`.
+    /// [`crate::Error::InvalidParameter`] when `period` is below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("ADX", "timeperiod", period, 2)?;
+        check_period("ADX", "timeperiod", period, 2)?;
         Ok(Self {
             sums: DmSums::new(period),
             dx_seen: 0,
@@ -328,11 +331,12 @@ impl Ichimoku {
     /// An `ICHIMOKU(tenkan, kijun, senkou)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for a period of 0.
+    /// [`crate::Error::InvalidParameter`] for a period of 0 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(tenkan: usize, kijun: usize, senkou: usize) -> Result<Self> {
-        check_min("ICHIMOKU", "tenkan", tenkan, 1)?;
-        check_min("ICHIMOKU", "kijun", kijun, 1)?;
-        check_min("ICHIMOKU", "senkou", senkou, 1)?;
+        check_period("ICHIMOKU", "tenkan", tenkan, 1)?;
+        check_period("ICHIMOKU", "kijun", kijun, 1)?;
+        check_period("ICHIMOKU", "senkou", senkou, 1)?;
         Ok(Self {
             t_hi: RollingMax::new(tenkan),
             t_lo: RollingMin::new(tenkan),

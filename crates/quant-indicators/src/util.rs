@@ -1,7 +1,7 @@
 //! Shared plumbing: parameter and input checks, the batch driver over a
 //! streaming type, a ring buffer and rolling extremes.
 
-use crate::{Error, Indicator, Ohlcv, Result};
+use crate::{Error, Indicator, MAX_PERIOD, Ohlcv, Result};
 
 /// TA-Lib's "is zero" test (`TA_IS_ZERO`): |x| < 1e-14.
 #[inline]
@@ -9,38 +9,45 @@ pub(crate) fn is_zero(x: f64) -> bool {
     x.abs() < 1e-14
 }
 
-/// A period-like parameter must be at least `min`.
-pub(crate) fn check_min(
+/// A period-like parameter must lie in `[min, MAX_PERIOD]`.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming the indicator, the parameter, the
+/// value and the allowed range.
+pub(crate) fn check_period(
     indicator: &'static str,
     param: &'static str,
     value: usize,
     min: usize,
 ) -> Result<()> {
-    if value < min {
+    if !(min..=MAX_PERIOD).contains(&value) {
         return Err(Error::InvalidParameter {
             indicator,
             param,
             value: value.to_string(),
-            expected: format!("an integer ≥ {min}"),
+            expected: format!("an integer ≥ {min} and ≤ {MAX_PERIOD}"),
         });
     }
     Ok(())
 }
 
-/// A real parameter must be finite and satisfy `ok`.
+/// A real parameter must be finite and lie in `[lo, hi]`.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming the indicator, the parameter, the
+/// value and the allowed range.
 pub(crate) fn check_real(
     indicator: &'static str,
     param: &'static str,
     value: f64,
-    ok: bool,
-    expected: &str,
+    (lo, hi): (f64, f64),
 ) -> Result<()> {
-    if !value.is_finite() || !ok {
+    if !(value.is_finite() && value >= lo && value <= hi) {
         return Err(Error::InvalidParameter {
             indicator,
             param,
             value: value.to_string(),
-            expected: expected.to_string(),
+            expected: format!("a number in [{lo}, {hi}]"),
         });
     }
     Ok(())

@@ -3,7 +3,7 @@
 
 use crate::overlap::{Ema, check_hlc};
 use crate::util::{
-    BarSlices, RollingMax, RollingMin, Row, batch_bars, check_lengths, check_min, check_real,
+    BarSlices, RollingMax, RollingMin, Row, batch_bars, check_lengths, check_period, check_real,
     ensure_enough, hlc_bad, hlc_clean, is_zero, one,
 };
 use crate::{Indicator, Ohlcv, Result};
@@ -139,9 +139,10 @@ impl Atr {
     /// An `ATR(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period` is 0.
+    /// [`crate::Error::InvalidParameter`] when `period` is 0 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("ATR", "timeperiod", period, 1)?;
+        check_period("ATR", "timeperiod", period, 1)?;
         Ok(Self {
             period,
             coeffs: Wilder::new(period),
@@ -354,9 +355,10 @@ impl Natr {
     /// An `NATR(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period` is 0.
+    /// [`crate::Error::InvalidParameter`] when `period` is 0 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("NATR", "timeperiod", period, 1)?;
+        check_period("NATR", "timeperiod", period, 1)?;
         Ok(Self {
             atr: Atr::new(period)?,
         })
@@ -447,9 +449,10 @@ impl Donchian {
     /// A `DONCHIAN(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period` is 0.
+    /// [`crate::Error::InvalidParameter`] when `period` is 0 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("DONCHIAN", "timeperiod", period, 1)?;
+        check_period("DONCHIAN", "timeperiod", period, 1)?;
         Ok(Self {
             hh: RollingMax::new(period),
             ll: RollingMin::new(period),
@@ -515,11 +518,13 @@ impl Keltner {
     /// A `KELTNER(period, mult, atr_period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for a bad period or multiplier.
+    /// [`crate::Error::InvalidParameter`] for a period outside `[2,
+    /// MAX_PERIOD]` (`atr_period`: `[1, MAX_PERIOD]`) or a multiplier
+    /// outside [`crate::MULTIPLIER_RANGE`].
     pub fn new(period: usize, mult: f64, atr_period: usize) -> Result<Self> {
-        check_min("KELTNER", "timeperiod", period, 2)?;
-        check_min("KELTNER", "atr_period", atr_period, 1)?;
-        check_real("KELTNER", "mult", mult, mult >= 0.0, "a number ≥ 0")?;
+        check_period("KELTNER", "timeperiod", period, 2)?;
+        check_period("KELTNER", "atr_period", atr_period, 1)?;
+        check_real("KELTNER", "mult", mult, crate::MULTIPLIER_RANGE)?;
         Ok(Self {
             ema: Ema::new(period)?,
             atr: Atr::new(atr_period)?,

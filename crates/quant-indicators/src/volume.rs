@@ -1,6 +1,6 @@
 //! Volume indicators: OBV, AD, ADOSC (TA-Lib) and a rolling VWAP.
 
-use crate::util::{BarSlices, Ring, batch_bars, check_min, one};
+use crate::util::{BarSlices, Ring, batch_bars, check_period, one};
 use crate::{Indicator, Ohlcv, Result};
 
 fn hlcv<'a>(high: &'a [f64], low: &'a [f64], close: &'a [f64], volume: &'a [f64]) -> BarSlices<'a> {
@@ -147,10 +147,11 @@ impl Adosc {
     /// An `ADOSC(fast, slow)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for a period below 2.
+    /// [`crate::Error::InvalidParameter`] for a period below 2 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(fast: usize, slow: usize) -> Result<Self> {
-        check_min("ADOSC", "fastperiod", fast, 2)?;
-        check_min("ADOSC", "slowperiod", slow, 2)?;
+        check_period("ADOSC", "fastperiod", fast, 2)?;
+        check_period("ADOSC", "slowperiod", slow, 2)?;
         Ok(Self {
             fast_k: 2.0 / (fast + 1) as f64,
             slow_k: 2.0 / (slow + 1) as f64,
@@ -257,9 +258,10 @@ impl Vwap {
     /// A `VWAP(period)`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] when `period` is 0.
+    /// [`crate::Error::InvalidParameter`] when `period` is 0 or above
+    /// [`crate::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self> {
-        check_min("VWAP", "timeperiod", period, 1)?;
+        check_period("VWAP", "timeperiod", period, 1)?;
         Ok(Self {
             pv: Ring::new(period),
             v: Ring::new(period),
