@@ -25,7 +25,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{Rule, Violation};
-use crate::error::{Result, at_least_one, in_range};
+use crate::error::{Result, count_in, in_range};
+use crate::{MAX_DAYS, MAX_STREAK};
 
 /// Breaker settings (the `[risk.breakers]` table); all optional.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,9 +75,10 @@ impl BreakerConfig {
     /// Checks the ranges.
     ///
     /// # Errors
-    /// [`crate::Error::Setting`] naming the key: limits in (0, 1],
-    /// `resume_drawdown` in [0, `max_drawdown`), `streak_size_factor` in
-    /// (0, 1], `losing_streak` ≥ 1.
+    /// [`crate::Error::Setting`] naming the key, the value and the range:
+    /// limits in (0, 1], `resume_drawdown` in [0, `max_drawdown`),
+    /// `streak_size_factor` in (0, 1], `cooldown_days` in [1,
+    /// [`MAX_DAYS`]], `losing_streak` in [1, [`MAX_STREAK`]].
     pub fn validate(&self) -> Result<()> {
         if let Some(x) = self.daily_loss_limit {
             in_range("daily_loss_limit", x, f64::MIN_POSITIVE, 1.0)?;
@@ -93,8 +95,12 @@ impl BreakerConfig {
             f64::MIN_POSITIVE,
             1.0,
         )?;
-        at_least_one("cooldown_days", self.cooldown_days.map(u64::from))?;
-        at_least_one("losing_streak", self.losing_streak.map(u64::from))?;
+        count_in("cooldown_days", self.cooldown_days.map(u64::from), MAX_DAYS)?;
+        count_in(
+            "losing_streak",
+            self.losing_streak.map(u64::from),
+            MAX_STREAK,
+        )?;
         Ok(())
     }
 }
@@ -175,7 +181,8 @@ impl Breakers {
         self.day_open = equity;
         self.daily_halt = false;
         if self.drawdown_halt {
-            self.halted_days += 1;
+            // saturates: a halt longer than u32::MAX days stays halted
+            self.halted_days = self.halted_days.saturating_add(1);
         }
     }
 
@@ -272,7 +279,7 @@ impl Breakers {
             return;
         };
         if pnl < 0.0 {
-            self.streak += 1;
+            self.streak = self.streak.saturating_add(1);
             if self.streak == n {
                 self.trips.push(Trip {
                     date,

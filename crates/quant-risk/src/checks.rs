@@ -19,7 +19,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use quant_core::Side;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, at_least_one, in_range};
+use crate::error::{Result, count_in, in_range};
+use crate::{MAX_ORDERS_PER_DAY, MAX_POSITIONS};
 
 /// The limits of a strategy or account (the `[risk]` table of a config;
 /// every limit optional). Fractions, not percent.
@@ -55,9 +56,10 @@ impl RiskLimits {
     /// Checks every limit's range.
     ///
     /// # Errors
-    /// [`crate::Error::Setting`] naming the key: weights and fractions in
-    /// (0, 1] (gross exposure in (0, 10]), `max_positions` ≥ 1, a symbol
-    /// both allowed and blocked.
+    /// [`crate::Error::Setting`] naming the key, the value and the range:
+    /// weights and fractions in (0, 1] (gross exposure in (0, 10]),
+    /// `max_positions` in [1, [`MAX_POSITIONS`]], `max_orders_per_day` in
+    /// [1, [`MAX_ORDERS_PER_DAY`]], a symbol both allowed and blocked.
     pub fn validate(&self) -> Result<()> {
         let unit =
             |key, v: Option<f64>| v.map_or(Ok(()), |x| in_range(key, x, f64::MIN_POSITIVE, 1.0));
@@ -68,8 +70,17 @@ impl RiskLimits {
         if let Some(g) = self.max_gross_exposure {
             in_range("max_gross_exposure", g, f64::MIN_POSITIVE, 10.0)?;
         }
-        at_least_one("max_positions", self.max_positions.map(|n| n as u64))?;
-        at_least_one("max_orders_per_day", self.max_orders_per_day.map(u64::from))?;
+        count_in(
+            "max_positions",
+            self.max_positions
+                .map(|n| u64::try_from(n).unwrap_or(u64::MAX)),
+            MAX_POSITIONS,
+        )?;
+        count_in(
+            "max_orders_per_day",
+            self.max_orders_per_day.map(u64::from),
+            MAX_ORDERS_PER_DAY,
+        )?;
         if let Some(both) = self
             .allowed
             .as_ref()
@@ -231,7 +242,7 @@ pub fn check(
 ) -> Result<(), Violation> {
     let sym = order.symbol;
     if let Some(max) = limits.max_orders_per_day {
-        let n = portfolio.orders_today + 1;
+        let n = portfolio.orders_today.saturating_add(1);
         if n > max {
             return Err(violation(
                 Rule::OrdersPerDay,

@@ -69,16 +69,16 @@ pub(crate) fn in_range(key: &'static str, value: f64, lo: f64, hi: f64) -> Resul
     }
 }
 
-/// `Ok` unless a count setting is `Some(0)`, else [`Error::Setting`]
-/// naming `key` (counts of positions, orders, days, trades start at 1).
-pub(crate) fn at_least_one(key: &'static str, value: Option<u64>) -> Result<()> {
-    if value == Some(0) {
-        Err(Error::Setting {
+/// `Ok` unless a count setting (of positions, orders, days, trades) is
+/// set outside `[1, hi]`, else [`Error::Setting`] naming `key`, the value
+/// and the range.
+pub(crate) fn count_in(key: &'static str, value: Option<u64>, hi: u64) -> Result<()> {
+    match value {
+        Some(v) if !(1..=hi).contains(&v) => Err(Error::Setting {
             key,
-            value: "0".into(),
-            expected: "must be at least 1".into(),
-        })
-    } else {
-        Ok(())
+            value: v.to_string(),
+            expected: format!("must be an integer in [1, {hi}]"),
+        }),
+        _ => Ok(()),
     }
 }

@@ -17,7 +17,8 @@
 
 use serde::Deserialize;
 
-use crate::error::{Result, at_least_one, in_range};
+use crate::error::{Result, count_in, in_range};
+use crate::{MAX_DAYS, MAX_MULTIPLE};
 
 /// Exit settings (the `[exits]` table); all optional.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -41,9 +42,10 @@ impl ExitRules {
     /// Checks the ranges.
     ///
     /// # Errors
-    /// [`crate::Error::Setting`] naming the key: stop-loss in (0, 1),
-    /// multiples and take-profit > 0, `r_multiple` only with `stop_loss`,
-    /// time stop ≥ 1 bar.
+    /// [`crate::Error::Setting`] naming the key, the value and the range:
+    /// stop-loss in (0, 1), multiples and take-profit in (0,
+    /// [`MAX_MULTIPLE`]], `r_multiple` only with `stop_loss`, time stop in
+    /// [1, [`MAX_DAYS`]] bars.
     pub fn validate(&self) -> Result<()> {
         if let Some(s) = self.stop_loss {
             in_range("exits.stop_loss", s, f64::MIN_POSITIVE, 1.0 - f64::EPSILON)?;
@@ -54,7 +56,7 @@ impl ExitRules {
             ("exits.chandelier_atr", self.chandelier_atr),
         ] {
             if let Some(x) = v {
-                in_range(key, x, f64::MIN_POSITIVE, f64::INFINITY)?;
+                in_range(key, x, f64::MIN_POSITIVE, MAX_MULTIPLE)?;
             }
         }
         if self.r_multiple.is_some() && self.stop_loss.is_none() {
@@ -64,7 +66,11 @@ impl ExitRules {
                 expected: "needs exits.stop_loss to define the initial risk R".into(),
             });
         }
-        at_least_one("exits.time_stop_bars", self.time_stop_bars.map(u64::from))?;
+        count_in(
+            "exits.time_stop_bars",
+            self.time_stop_bars.map(u64::from),
+            MAX_DAYS,
+        )?;
         Ok(())
     }
 }
@@ -142,7 +148,7 @@ impl OpenTrade {
         close: f64,
         atr: Option<f64>,
     ) -> Option<ExitSignal> {
-        self.bars_held += 1;
+        self.bars_held = self.bars_held.saturating_add(1);
         self.highest = self.highest.max(high);
         if let (Some(k), Some(atr)) = (rules.chandelier_atr, atr) {
             self.trail = self.trail.max(self.highest - k * atr);

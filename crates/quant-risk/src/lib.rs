@@ -38,6 +38,25 @@ pub use sizing::Sizing;
 
 use serde::{Deserialize, Serialize};
 
+/// Largest count of bars or trading days a setting takes
+/// (`cooldown_days`, `exits.time_stop_bars`): 100,000, four centuries of
+/// daily bars.
+pub const MAX_DAYS: u64 = 100_000;
+
+/// Largest number of positions a setting takes (`max_positions`,
+/// `sizing.positions`): 10,000.
+pub const MAX_POSITIONS: u64 = 10_000;
+
+/// Largest `max_orders_per_day`: 100,000.
+pub const MAX_ORDERS_PER_DAY: u64 = 100_000;
+
+/// Largest `losing_streak`: 1,000 losing round trips in a row.
+pub const MAX_STREAK: u64 = 1_000;
+
+/// Largest multiple a setting takes (`exits.take_profit`, `exits.r_multiple`,
+/// `exits.chandelier_atr`, `sizing.multiple`, `sizing.payoff`): 100.
+pub const MAX_MULTIPLE: f64 = 100.0;
+
 /// The risk settings of a run or account (the `[risk]` table): pre-trade
 /// limits in `[risk.limits]`, circuit breakers in `[risk.breakers]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

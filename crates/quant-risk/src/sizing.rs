@@ -16,7 +16,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 use serde::Deserialize;
 
-use crate::error::{Result, in_range};
+use crate::error::{Result, count_in, in_range};
+use crate::{MAX_MULTIPLE, MAX_POSITIONS};
 
 /// A sizing rule (the `[sizing]` table: `method = "…"` plus its fields).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -59,10 +60,12 @@ pub enum Sizing {
 }
 
 impl Sizing {
-    /// Checks the ranges.
+    /// Checks the ranges: `fraction` and `cap` in (0, 1], `risk_per_trade`
+    /// in (0, 0.2], `win_rate` in (0, 1), `multiple` and `payoff` in (0,
+    /// [`MAX_MULTIPLE`]], `positions` in [1, [`MAX_POSITIONS`]].
     ///
     /// # Errors
-    /// [`crate::Error::Setting`] naming the key.
+    /// [`crate::Error::Setting`] naming the key, the value and the range.
     pub fn validate(&self) -> Result<()> {
         match *self {
             Self::FixedFraction { fraction } => {
@@ -82,12 +85,7 @@ impl Sizing {
                     f64::MIN_POSITIVE,
                     0.2,
                 )?;
-                in_range(
-                    "sizing.multiple",
-                    multiple,
-                    f64::MIN_POSITIVE,
-                    f64::INFINITY,
-                )
+                in_range("sizing.multiple", multiple, f64::MIN_POSITIVE, MAX_MULTIPLE)
             }
             Self::Kelly {
                 win_rate,
@@ -100,12 +98,14 @@ impl Sizing {
                     f64::MIN_POSITIVE,
                     1.0 - f64::EPSILON,
                 )?;
-                in_range("sizing.payoff", payoff, f64::MIN_POSITIVE, f64::INFINITY)?;
+                in_range("sizing.payoff", payoff, f64::MIN_POSITIVE, MAX_MULTIPLE)?;
                 in_range("sizing.cap", cap, f64::MIN_POSITIVE, 1.0)
             }
-            Self::EqualWeight { positions } => {
-                in_range("sizing.positions", f64::from(positions), 1.0, f64::INFINITY)
-            }
+            Self::EqualWeight { positions } => count_in(
+                "sizing.positions",
+                Some(u64::from(positions)),
+                MAX_POSITIONS,
+            ),
         }
     }
 
