@@ -29,7 +29,8 @@
 use chrono::NaiveDate;
 use quant_core::{AssetClass, Board, Cash, Exchange, Instrument, InstrumentIndex, OrderQty};
 use quant_core::{OrderType, Side};
-use quant_indicators::overlap::Sma;
+use quant_indicators::MAX_PERIOD;
+use quant_indicators::overlap::{Ma, MaType};
 use quant_indicators::statistic::StdDev;
 use quant_indicators::volatility::Atr;
 use quant_indicators::{Indicator, Ohlcv};
@@ -70,9 +71,24 @@ pub(crate) fn new_rows(fed: &mut usize, len: usize) -> std::ops::Range<usize> {
 }
 
 /// Row `r` of `s` as an indicator bar; `None` for a row the indicators
-/// refuse (a high below its low).
+/// refuse (a high below its low). A column shorter than the closes (a
+/// feed breaking [`SeriesView`]'s one-length promise) reads as missing
+/// (`NaN`), never out of bounds.
 pub(crate) fn ohlcv(s: &SeriesView<'_>, r: usize) -> Option<Ohlcv> {
-    Ohlcv::new(s.open[r], s.high[r], s.low[r], s.close[r], s.volume[r]).ok()
+    Ohlcv::new(
+        at(s.open, r),
+        at(s.high, r),
+        at(s.low, r),
+        at(s.close, r),
+        at(s.volume, r),
+    )
+    .ok()
+}
+
+/// Row `r` of a history column, `NaN` (missing) past its end.
+#[inline]
+pub(crate) fn at(col: &[f64], r: usize) -> f64 {
+    col.get(r).copied().unwrap_or(f64::NAN)
 }
 
 /// Which market an instrument trades in.
@@ -275,6 +291,9 @@ impl Default for BookParams {
     }
 }
 
+/// Most positions a book holds (`max_positions`): 10,000.
+pub const MAX_POSITIONS: usize = 10_000;
+
 /// The keys of a library strategy's `[strategy.params]` that belong to the
 /// book rather than to the strategy's own parameters.
 pub const BOOK_KEYS: [&str; 8] = [
@@ -310,10 +329,15 @@ impl BookParams {
         Ok((book, table))
     }
 
-    /// Checks ranges and names.
+    /// Checks ranges and names: `max_positions` in [1, [`MAX_POSITIONS`]],
+    /// `max_weight` in (0, 1], `atr_period` and `universe.liquidity_days`
+    /// in [1, [`MAX_PERIOD`]] bars, `universe.min_history` in [0,
+    /// [`MAX_PERIOD`]], the universe's minimums finite and ≥ 0, the
+    /// fundamental ranges not NaN with min ≤ max, sizing and exits as
+    /// `quant-risk` checks them.
     ///
     /// # Errors
-    /// [`Error::Config`] naming the key.
+    /// [`Error::Config`] naming the key, the value and the allowed range.
     pub fn validate(&self, strategy: &str) -> Result<()> {
         self.check().map_err(|bad| Error::Config {
             strategy: strategy.to_string(),
@@ -331,24 +355,33 @@ impl BookParams {
                 message,
             })
         };
-        if self.max_positions == 0 {
-            return bad("max_positions", "max_positions must be ≥ 1".into());
-        }
+        let count = |key: &str, v: usize, lo: usize, hi: usize| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                bad(key, format!("{key} must be in [{lo}, {hi}], got {v}"))
+            }
+        };
+        count("max_positions", self.max_positions, 1, MAX_POSITIONS)?;
         if !(self.max_weight > 0.0 && self.max_weight <= 1.0) {
             return bad(
                 "max_weight",
                 format!("max_weight must be in (0, 1], got {}", self.max_weight),
             );
         }
-        if self.atr_period == 0 {
-            return bad("atr_period", "atr_period must be ≥ 1".into());
-        }
-        if self.universe.liquidity_days == 0 {
-            return bad(
-                "universe.liquidity_days",
-                "universe.liquidity_days must be ≥ 1".into(),
-            );
-        }
+        count("atr_period", self.atr_period, 1, MAX_PERIOD)?;
+        count(
+            "universe.liquidity_days",
+            self.universe.liquidity_days,
+            1,
+            MAX_PERIOD,
+        )?;
+        count(
+            "universe.min_history",
+            self.universe.min_history,
+            0,
+            MAX_PERIOD,
+        )?;
         for b in self.universe.boards.iter().flatten() {
             if let Err(e) = Board::parse(b) {
                 return bad("universe.boards", format!("universe.boards: {e}"));
@@ -373,10 +406,13 @@ impl BookParams {
                 ("fundamentals.total_mv", g.total_mv),
                 ("fundamentals.float_mv", g.float_mv),
             ] {
-                if let Some(Range {
-                    min: Some(lo),
-                    max: Some(hi),
-                }) = r
+                let Some(Range { min, max }) = r else {
+                    continue;
+                };
+                if min.is_some_and(f64::is_nan) || max.is_some_and(f64::is_nan) {
+                    return bad(key, format!("{key}: min and max must be numbers, not NaN"));
+                }
+                if let (Some(lo), Some(hi)) = (min, max)
                     && lo > hi
                 {
                     return bad(key, format!("{key}: min {lo} is above max {hi}"));
@@ -428,9 +464,9 @@ struct Slot {
     ret_sd: StdDev,
     last_sd: Option<f64>,
     prev_close: f64,
-    avg_amount: Sma,
+    avg_amount: Ma,
     last_amount: Option<f64>,
-    avg_volume: Sma,
+    avg_volume: Ma,
     last_volume: Option<f64>,
     /// The open trade the exits track.
     trade: Option<OpenTrade>,
@@ -454,9 +490,9 @@ impl Slot {
             ret_sd: StdDev::new(20, 1.0).map_err(ind)?,
             last_sd: None,
             prev_close: f64::NAN,
-            avg_amount: Sma::new(days).map_err(ind)?,
+            avg_amount: Ma::new(MaType::Sma, days).map_err(ind)?,
             last_amount: None,
-            avg_volume: Sma::new(days).map_err(ind)?,
+            avg_volume: Ma::new(MaType::Sma, days).map_err(ind)?,
             last_volume: None,
             trade: None,
             filled_at: None,
@@ -484,6 +520,9 @@ impl<R: Rules> Book<R> {
     /// [`Error::Config`] from [`BookParams::validate`].
     pub fn new(rules: R, params: BookParams) -> Result<Self> {
         params.validate(rules.name())?;
+        // the indicator windows are built here once, so a window the
+        // indicators refuse is an error now rather than at the run's start
+        Slot::new(&params)?;
         let boards = params
             .universe
             .boards
@@ -511,20 +550,20 @@ impl<R: Rules> Book<R> {
             if let Some(bar) = ohlcv(&s, r) {
                 slot.last_atr = slot.atr.update(bar);
             }
-            let c = s.close[r];
+            let c = at(s.close, r);
             if slot.prev_close > 0.0 {
                 slot.last_sd = slot.ret_sd.update(c / slot.prev_close - 1.0);
             }
             slot.prev_close = c;
-            let amount = if s.amount[r].is_finite() {
-                s.amount[r]
-            } else {
-                s.volume[r] * c
+            let volume = at(s.volume, r);
+            let amount = match at(s.amount, r) {
+                a if a.is_finite() => a,
+                _ => volume * c,
             };
             slot.last_amount = slot.avg_amount.update(amount);
-            slot.last_volume = slot.avg_volume.update(s.volume[r]);
+            slot.last_volume = slot.avg_volume.update(volume);
             if let Some(t) = &mut slot.trade
-                && t.on_bar(&self.params.exits, s.high[r], c, slot.last_atr)
+                && t.on_bar(&self.params.exits, at(s.high, r), c, slot.last_atr)
                     .is_some()
             {
                 slot.exit_fired = true;

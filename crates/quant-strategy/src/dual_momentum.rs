@@ -19,6 +19,7 @@
 //! Source: Gary Antonacci, *Dual Momentum Investing* (2014).
 
 use quant_core::{Instrument, InstrumentIndex};
+use quant_indicators::MAX_PERIOD;
 use quant_indicators::momentum::Roc;
 use serde::Deserialize;
 
@@ -81,8 +82,9 @@ impl DualMomentum {
     ///
     /// # Errors
     /// [`Error::Config`] naming the key: no risky asset, the defensive
-    /// asset among the risky ones, `lookback` or `top_k` 0, `top_k` above
-    /// the number of risky assets, `gross_exposure` outside (0, 1].
+    /// asset among the risky ones, `lookback` outside [1, [`MAX_PERIOD`]],
+    /// `top_k` 0 or above the number of risky assets, `min_return` outside
+    /// [−1, 10], `gross_exposure` outside (0, 1].
     pub fn new(params: DualMomentumParams) -> Result<Self> {
         if params.risky.is_empty() {
             return Err(config("params.risky lists no asset".into()));
@@ -93,8 +95,17 @@ impl DualMomentum {
                 params.defensive
             )));
         }
-        if params.lookback == 0 {
-            return Err(config("params.lookback must be ≥ 1".into()));
+        if !(1..=MAX_PERIOD).contains(&params.lookback) {
+            return Err(config(format!(
+                "params.lookback must be in [1, {MAX_PERIOD}], got {}",
+                params.lookback
+            )));
+        }
+        if !(params.min_return.is_finite() && (-1.0..=10.0).contains(&params.min_return)) {
+            return Err(config(format!(
+                "params.min_return must be in [-1, 10], got {}",
+                params.min_return
+            )));
         }
         if params.top_k == 0 || params.top_k > params.risky.len() {
             return Err(config(format!(

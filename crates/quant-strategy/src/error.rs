@@ -27,8 +27,10 @@ pub enum Error {
         /// The system's reason.
         message: String,
     },
-    /// A strategy file with a fault at a line and key.
-    #[error("{}:{line}: {}{message}", path.display(), if key.is_empty() { String::new() } else { format!("{key}: ") })]
+    /// A strategy file with a fault at a line and key (`file:line: key:
+    /// message`; the line is left out when unknown, the key when the TOML
+    /// itself or the whole file is at fault).
+    #[error("{}{}: {}{message}", path.display(), if *line == 0 { String::new() } else { format!(":{line}") }, if key.is_empty() { String::new() } else { format!("{key}: ") })]
     File {
         /// The file.
         path: std::path::PathBuf,

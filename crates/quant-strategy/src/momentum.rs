@@ -24,10 +24,11 @@ use quant_core::{AssetClass, Instrument, InstrumentIndex};
 use serde::Deserialize;
 
 use crate::Strategy;
+use crate::book::MAX_POSITIONS;
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
 use quant_indicators::momentum::Roc;
-use quant_indicators::{ExactSma, Indicator};
+use quant_indicators::{ExactSma, Indicator, MAX_PERIOD};
 
 /// Rebalance schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -145,8 +146,9 @@ impl MomentumRotation {
     /// Builds the strategy.
     ///
     /// # Errors
-    /// [`Error::Config`] naming the key when `lookback` or `top_k` is 0,
-    /// `trend_ma` is 0 or `gross_exposure` is outside (0, 1].
+    /// [`Error::Config`] naming the key when `lookback` or `trend_ma` is
+    /// outside [1, [`MAX_PERIOD`]] bars, `top_k` outside [1,
+    /// [`MAX_POSITIONS`]] or `gross_exposure` outside (0, 1].
     pub fn new(params: MomentumParams) -> Result<Self> {
         let err = |m: String| {
             Err(Error::Config {
@@ -154,14 +156,16 @@ impl MomentumRotation {
                 message: m,
             })
         };
-        if params.lookback == 0 {
-            return err("params.lookback must be ≥ 1".into());
-        }
-        if params.top_k == 0 {
-            return err("params.top_k must be ≥ 1".into());
-        }
-        if params.trend_ma == Some(0) {
-            return err("params.trend_ma must be ≥ 1".into());
+        for (key, v, hi) in [
+            ("lookback", Some(params.lookback), MAX_PERIOD),
+            ("top_k", Some(params.top_k), MAX_POSITIONS),
+            ("trend_ma", params.trend_ma, MAX_PERIOD),
+        ] {
+            if let Some(v) = v
+                && !(1..=hi).contains(&v)
+            {
+                return err(format!("params.{key} must be in [1, {hi}], got {v}"));
+            }
         }
         check_gross_exposure("momentum_rotation", params.gross_exposure)?;
         Ok(Self {

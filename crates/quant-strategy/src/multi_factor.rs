@@ -33,10 +33,12 @@
 //! for quality; z-score composites as in MSCI's multi-factor indexes.
 
 use quant_core::{AssetClass, Instrument, InstrumentIndex};
+use quant_indicators::MAX_PERIOD;
 use quant_risk::figures::{sample_std, simple_returns};
 use serde::Deserialize;
 
 use crate::Strategy;
+use crate::book::MAX_POSITIONS;
 use crate::construction::{Method, covariance, rebalance, weights};
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
@@ -231,24 +233,29 @@ impl MultiFactor {
     /// Builds the strategy.
     ///
     /// # Errors
-    /// [`Error::Config`] naming the key: `top_k`, windows or `min_factors`
-    /// of 0, `skip` not below `lookback`, a negative factor weight or all
-    /// weights 0, `drift` or `max_turnover` outside [0, 1] (turnover > 0),
-    /// `gross_exposure` outside (0, 1].
+    /// [`Error::Config`] naming the key: `top_k` outside [1,
+    /// [`MAX_POSITIONS`]], `lookback` or `vol_days` outside [1,
+    /// [`MAX_PERIOD`]], `cov_days` outside [2, [`MAX_PERIOD`]],
+    /// `min_factors` outside [1, 4], `skip` not below `lookback`, a factor
+    /// weight outside [0, 1000] or all weights 0, `drift` or
+    /// `max_turnover` outside [0, 1] (turnover > 0), `gross_exposure`
+    /// outside (0, 1].
     pub fn new(params: MultiFactorParams) -> Result<Self> {
         let p = &params;
-        for (key, v) in [
-            ("top_k", p.top_k),
-            ("lookback", p.lookback),
-            ("vol_days", p.vol_days),
-            ("min_factors", p.min_factors),
+        for (key, v, lo, hi) in [
+            ("top_k", p.top_k, 1, MAX_POSITIONS),
+            ("lookback", p.lookback, 1, MAX_PERIOD),
+            ("vol_days", p.vol_days, 1, MAX_PERIOD),
+            ("cov_days", p.cov_days, 2, MAX_PERIOD),
         ] {
-            if v == 0 {
-                return Err(config(format!("params.{key} must be ≥ 1")));
+            if !(lo..=hi).contains(&v) {
+                return Err(config(format!(
+                    "params.{key} must be in [{lo}, {hi}], got {v}"
+                )));
             }
         }
-        if p.cov_days < 2 {
-            return Err(config("params.cov_days must be ≥ 2".into()));
+        if p.min_factors == 0 {
+            return Err(config("params.min_factors must be ≥ 1".into()));
         }
         if p.min_factors > 4 {
             return Err(config(format!(
@@ -264,9 +271,13 @@ impl MultiFactor {
         }
         let w = p.weights;
         let ws = [w.value, w.quality, w.momentum, w.low_volatility];
-        if ws.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || ws.iter().all(|x| *x == 0.0) {
+        if ws
+            .iter()
+            .any(|x| !(x.is_finite() && (0.0..=1000.0).contains(x)))
+            || ws.iter().all(|x| *x == 0.0)
+        {
             return Err(config(
-                "params.weights: each must be ≥ 0 and one > 0".into(),
+                "params.weights: each must be in [0, 1000] and one > 0".into(),
             ));
         }
         if !(0.0..=1.0).contains(&p.drift) {

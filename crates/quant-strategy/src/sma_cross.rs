@@ -121,7 +121,8 @@ impl SmaCross {
     /// Builds the strategy.
     ///
     /// # Errors
-    /// [`Error::Config`] when `fast` is 0 or not below `slow`.
+    /// [`Error::Config`] when `fast` is 0 or not below `slow`, or `slow`
+    /// is above [`quant_indicators::MAX_PERIOD`].
     pub fn new(params: SmaCrossParams) -> Result<Self> {
         if params.fast == 0 || params.fast >= params.slow {
             return Err(Error::Config {
@@ -130,6 +131,13 @@ impl SmaCross {
                     "params.fast ({}) must be ≥ 1 and below params.slow ({})",
                     params.fast, params.slow
                 ),
+            });
+        }
+        let most = quant_indicators::MAX_PERIOD;
+        if params.slow > most {
+            return Err(Error::Config {
+                strategy: "sma_cross".into(),
+                message: format!("params.slow must be in [2, {most}], got {}", params.slow),
             });
         }
         Ok(Self {

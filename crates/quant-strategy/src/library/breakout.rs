@@ -20,7 +20,7 @@ use quant_indicators::volatility::Donchian;
 use serde::Deserialize;
 
 use super::{Kind, Library, indicator_error, param_error};
-use crate::book::ohlcv;
+use crate::book::{at, ohlcv};
 use crate::context::SeriesView;
 use crate::error::Result;
 
@@ -118,8 +118,12 @@ impl Kind for BreakoutKind {
                 ),
             ));
         }
-        if !(params.volume_ratio.is_finite() && params.volume_ratio >= 0.0) {
-            return Err(param_error(NAME, "volume_ratio", "must be a number ≥ 0"));
+        if !(params.volume_ratio.is_finite() && (0.0..=100.0).contains(&params.volume_ratio)) {
+            return Err(param_error(
+                NAME,
+                "volume_ratio",
+                format!("must be in [0, 100], got {}", params.volume_ratio),
+            ));
         }
         Ok(())
     }
@@ -150,10 +154,10 @@ impl Kind for BreakoutKind {
         st.prev_volume = st.avg_volume;
         st.entry_upper = st.entry.update(bar).map(|c| c.upper);
         st.exit_lower = st.exit.update(bar).map(|c| c.lower);
-        st.avg_volume = st.volume.update(s.volume[r]);
-        st.momentum = st.roc.update(s.close[r]);
-        st.close = s.close[r];
-        st.volume_now = s.volume[r];
+        st.avg_volume = st.volume.update(at(s.volume, r));
+        st.momentum = st.roc.update(at(s.close, r));
+        st.close = at(s.close, r);
+        st.volume_now = at(s.volume, r);
     }
 
     fn entry(p: &BreakoutParams, st: &State) -> Option<f64> {

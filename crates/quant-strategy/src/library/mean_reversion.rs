@@ -21,6 +21,7 @@ use quant_indicators::overlap::{Bbands, MaType, Sma};
 use serde::Deserialize;
 
 use super::{Kind, Library, indicator_error, param_error};
+use crate::book::at;
 use crate::context::SeriesView;
 use crate::error::Result;
 
@@ -118,8 +119,13 @@ impl Kind for MeanReversionKind {
                 ),
             ));
         }
-        if !(p.bb_width.is_finite() && p.bb_width > 0.0) {
-            return Err(param_error(NAME, "bb_width", "must be > 0"));
+        let (_, widest) = quant_indicators::MULTIPLIER_RANGE;
+        if !(p.bb_width.is_finite() && p.bb_width > 0.0 && p.bb_width <= widest) {
+            return Err(param_error(
+                NAME,
+                "bb_width",
+                format!("must be in (0, {widest}], got {}", p.bb_width),
+            ));
         }
         Ok(())
     }
@@ -143,7 +149,7 @@ impl Kind for MeanReversionKind {
     }
 
     fn step(st: &mut State, s: &SeriesView<'_>, r: usize) {
-        let c = s.close[r];
+        let c = at(s.close, r);
         st.last_rsi = st.rsi.update(c);
         let b = st.bands.update(c);
         st.lower = b.map(|b| b.lower);

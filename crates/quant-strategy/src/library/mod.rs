@@ -80,6 +80,10 @@ impl<K: Kind> Library<K> {
     /// [`Error::Config`] naming the bad `params.{key}` (see each kind).
     pub fn new(params: K::Params) -> Result<Self> {
         K::check(&params)?;
+        // the indicator windows are built once here, so a window the
+        // indicators refuse (above `quant_indicators::MAX_PERIOD`) is an
+        // error of the configuration, not of the run's start
+        K::fresh(&params)?;
         Ok(Self {
             params,
             fed: Vec::new(),

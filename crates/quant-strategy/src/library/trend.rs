@@ -21,7 +21,7 @@ use quant_indicators::trend::{Adx, MinusDi, PlusDi};
 use serde::Deserialize;
 
 use super::{Kind, Library, indicator_error, param_error};
-use crate::book::ohlcv;
+use crate::book::{at, ohlcv};
 use crate::context::SeriesView;
 use crate::error::Result;
 
@@ -130,7 +130,7 @@ impl Kind for TrendKind {
     }
 
     fn step(st: &mut State, s: &SeriesView<'_>, r: usize) {
-        let c = s.close[r];
+        let c = at(s.close, r);
         for (ma, ema) in st.ma.iter_mut().zip(&mut st.emas) {
             *ma = ema.update(c);
         }

@@ -23,11 +23,36 @@
 //! instrument's previous bar, `a ≤ b`; `above`/`below` are `>`/`<`;
 //! `between` is inclusive. A condition on a value not yet known (an
 //! indicator in its lookback) is false.
+//!
+//! # Limits
+//! Any text gives a condition or an [`ExprError`], never a panic or a
+//! stack overflow: a condition or expression is at most [`MAX_EXPR_LEN`]
+//! characters, nests parentheses and unary minus at most [`MAX_DEPTH`]
+//! deep, has at most [`MAX_TERMS`] terms (numbers, fields, indicators),
+//! and one [`Parser`] reads at most [`MAX_NODES`] distinct indicator
+//! series. Indicator parameters meet `quant-indicators`' own limits
+//! ([`quant_indicators::MAX_PERIOD`]…).
 
 use quant_indicators::spec::DynIndicator;
 use quant_indicators::{IndicatorSpec, parse_spec};
 
 use crate::context::SeriesView;
+
+/// Longest condition or expression text: 4,096 characters.
+pub const MAX_EXPR_LEN: usize = 4096;
+
+/// Deepest nesting of parentheses and unary minus in one condition or
+/// expression: 64 levels (the parser recurses once per level).
+pub const MAX_DEPTH: usize = 64;
+
+/// Most terms (numbers, fields and indicators) in one condition or
+/// expression: 256.
+pub const MAX_TERMS: usize = 256;
+
+/// Most distinct indicator series one [`Parser`] (one strategy file)
+/// reads: 256. Each is kept per instrument, so this bounds the memory of
+/// a run.
+pub const MAX_NODES: usize = 256;
 
 /// A price or volume column of a bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -239,6 +264,10 @@ struct Cursor<'p> {
     pos: usize,
     end: usize,
     parser: &'p mut Parser,
+    /// Nesting of parentheses and unary minus at the current token.
+    depth: usize,
+    /// Terms read so far.
+    terms: usize,
 }
 
 impl Cursor<'_> {
@@ -346,26 +375,56 @@ impl Cursor<'_> {
         }
     }
 
+    /// One more term (a number, a field, an indicator).
+    fn term_seen(&mut self) -> Result<(), ExprError> {
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return self.err(format!(
+                "more than {MAX_TERMS} terms (numbers, fields, indicators); split the condition"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Parses `inner` one nesting level deeper (a parenthesis or a unary
+    /// minus): the recursion is bounded by [`MAX_DEPTH`].
+    fn nested<T>(
+        &mut self,
+        inner: impl FnOnce(&mut Self) -> Result<T, ExprError>,
+    ) -> Result<T, ExprError> {
+        if self.depth >= MAX_DEPTH {
+            return self.err(format!(
+                "nested more than {MAX_DEPTH} levels deep (parentheses and unary minus)"
+            ));
+        }
+        self.depth += 1;
+        let out = inner(self);
+        self.depth -= 1;
+        out
+    }
+
     fn factor(&mut self) -> Result<Expr, ExprError> {
         let start = self.at();
         match self.peek().cloned() {
             Some(Tok::Num(v)) => {
+                self.term_seen()?;
                 self.pos += 1;
                 Ok(Expr::Num(v))
             }
-            Some(Tok::Sym("-")) => {
-                self.pos += 1;
-                Ok(Expr::Neg(Box::new(self.factor()?)))
-            }
-            Some(Tok::Sym("(")) => {
-                self.pos += 1;
-                let e = self.expr()?;
-                if !self.eat_sym(")") {
-                    return self.err("missing `)`");
+            Some(Tok::Sym("-")) => self.nested(|c| {
+                c.pos += 1;
+                Ok(Expr::Neg(Box::new(c.factor()?)))
+            }),
+            Some(Tok::Sym("(")) => self.nested(|c| {
+                c.pos += 1;
+                let e = c.expr()?;
+                if !c.eat_sym(")") {
+                    return c.err("missing `)`");
                 }
                 Ok(e)
-            }
+            }),
             Some(Tok::Word(w)) => {
+                self.term_seen()?;
                 self.pos += 1;
                 let call = self.peek() == Some(&Tok::Sym("("));
                 if !call
@@ -459,6 +518,14 @@ impl Cursor<'_> {
         let nodes = &mut self.parser.nodes;
         let idx = match nodes.iter().position(|n| n.key == key) {
             Some(i) => i,
+            None if nodes.len() >= MAX_NODES => {
+                return Err(ExprError {
+                    at: start,
+                    message: format!(
+                        "more than {MAX_NODES} distinct indicator series in one strategy"
+                    ),
+                });
+            }
             None => {
                 nodes.push(Node { spec, source, key });
                 nodes.len() - 1
@@ -468,28 +535,50 @@ impl Cursor<'_> {
     }
 }
 
+/// `text` when it is at most [`MAX_EXPR_LEN`] characters long.
+fn checked_len(text: &str) -> Result<&str, ExprError> {
+    // bytes ≥ characters: count only when the bytes exceed the limit
+    if text.len() > MAX_EXPR_LEN {
+        let chars = text.chars().count();
+        if chars > MAX_EXPR_LEN {
+            return Err(ExprError {
+                at: 0,
+                message: format!("{chars} characters long; at most {MAX_EXPR_LEN}"),
+            });
+        }
+    }
+    Ok(text)
+}
+
 impl Parser {
+    fn cursor(&mut self, toks: Vec<(usize, Tok)>, text: &str) -> Cursor<'_> {
+        Cursor {
+            toks,
+            pos: 0,
+            end: text.len(),
+            parser: self,
+            depth: 0,
+            terms: 0,
+        }
+    }
+
     /// Parses one condition.
     ///
     /// # Errors
     /// [`ExprError`] with the offset of the fault: syntax, an unknown
     /// indicator (listing the registry), a bad parameter, an unchosen
-    /// output.
+    /// output, text over [`MAX_EXPR_LEN`] characters, nesting over
+    /// [`MAX_DEPTH`], more than [`MAX_TERMS`] terms or [`MAX_NODES`]
+    /// indicator series.
     pub fn condition(&mut self, text: &str) -> Result<Condition, ExprError> {
-        let toks = lex(text)?;
+        let toks = lex(checked_len(text)?)?;
         if toks.is_empty() {
             return Err(ExprError {
                 at: 0,
                 message: "empty condition".into(),
             });
         }
-        Cursor {
-            toks,
-            pos: 0,
-            end: text.len(),
-            parser: self,
-        }
-        .condition()
+        self.cursor(toks, text).condition()
     }
 
     /// Parses one expression (a ranking score).
@@ -497,13 +586,8 @@ impl Parser {
     /// # Errors
     /// As [`Parser::condition`].
     pub fn expression(&mut self, text: &str) -> Result<Expr, ExprError> {
-        let toks = lex(text)?;
-        let mut c = Cursor {
-            toks,
-            pos: 0,
-            end: text.len(),
-            parser: self,
-        };
+        let toks = lex(checked_len(text)?)?;
+        let mut c = self.cursor(toks, text);
         let e = c.expr()?;
         if c.pos < c.toks.len() {
             return c.err("unexpected text after the expression");
@@ -552,7 +636,7 @@ impl NodeValues {
                 let bar = match self.sources[k] {
                     None => whole,
                     Some(f) => {
-                        let v = f.column(s)[r];
+                        let v = f.column(s).get(r).copied().unwrap_or(f64::NAN);
                         quant_indicators::Ohlcv::new(v, v, v, v, 0.0).ok()
                     }
                 };
@@ -584,12 +668,18 @@ fn eval(e: &Expr, v: &NodeValues, s: &SeriesView<'_>, when: When) -> f64 {
         Expr::Num(x) => *x,
         Expr::Field(f) => {
             let col = f.column(s);
-            col.len().checked_sub(1 + back).map_or(f64::NAN, |r| col[r])
+            col.len()
+                .checked_sub(1 + back)
+                .and_then(|r| col.get(r))
+                .copied()
+                .unwrap_or(f64::NAN)
         }
         Expr::Node(k) => match when {
-            When::Now => v.now[*k],
-            When::Prev => v.prev[*k],
-        },
+            When::Now => v.now.get(*k),
+            When::Prev => v.prev.get(*k),
+        }
+        .copied()
+        .unwrap_or(f64::NAN),
         Expr::Neg(a) => -eval(a, v, s, when),
         Expr::Bin(a, op, b) => {
             let (x, y) = (eval(a, v, s, when), eval(b, v, s, when));
@@ -716,6 +806,76 @@ mod tests {
         assert!(e.unwrap_err().message.contains("not a field"));
     }
 
+    /// Deep nesting and long sums: an error naming the limit, never a
+    /// stack overflow (the parser, the evaluator and the drop of the tree
+    /// all recurse over its depth).
+    #[test]
+    fn crafted_conditions_hit_the_limits() {
+        let deep = format!("{}close{} > 1", "(".repeat(100_000), ")".repeat(100_000));
+        let e = parse(&deep).1.unwrap_err();
+        assert!(e.message.contains("at most 4096"), "{}", e.message);
+        let sum = format!("{} > 1", vec!["close"; 100_000].join(" + "));
+        let e = parse(&sum).1.unwrap_err();
+        assert!(e.message.contains("at most 4096"), "{}", e.message);
+        let minus = format!("{}close > 1", "-".repeat(100_000));
+        assert!(parse(&minus).1.is_err());
+        assert!(parse("SMA(1e400) > 1").1.is_err());
+        // within the length: the depth and term limits
+        let nest = |n: usize| format!("{}close{} > 1", "(".repeat(n), ")".repeat(n));
+        assert!(parse(&nest(MAX_DEPTH)).1.is_ok());
+        let e = parse(&nest(MAX_DEPTH + 1)).1.unwrap_err();
+        assert!(e.message.contains("nested more than 64"), "{}", e.message);
+        assert_eq!(e.at, MAX_DEPTH);
+        let negs = |n: usize| format!("close > {}1", "-".repeat(n));
+        assert!(parse(&negs(MAX_DEPTH)).1.is_ok());
+        assert!(
+            parse(&negs(MAX_DEPTH + 1))
+                .1
+                .unwrap_err()
+                .message
+                .contains("nested")
+        );
+        let terms = |n: usize| format!("{} > 1", vec!["1"; n - 1].join("+"));
+        assert!(parse(&terms(MAX_TERMS)).1.is_ok());
+        let e = parse(&terms(MAX_TERMS + 1)).1.unwrap_err();
+        assert!(e.message.contains("more than 256 terms"), "{}", e.message);
+        let mut p = Parser::default();
+        let e = p
+            .expression(&vec!["close"; MAX_TERMS + 1].join("*"))
+            .unwrap_err();
+        assert!(e.message.contains("terms"), "{}", e.message);
+        assert!(p.expression(&"(".repeat(5000)).is_err());
+        // a long condition of multi-byte characters counts characters
+        let e = parse(&"é".repeat(MAX_EXPR_LEN + 1)).1.unwrap_err();
+        assert!(e.message.contains("4097 characters"), "{}", e.message);
+        // indicator periods meet the indicators' limits
+        for text in [
+            "SMA(18446744073709551615) > 1",
+            "SMA(100001) > 1",
+            "SMA(volume, 9223372036854775807) > 1",
+            "MACD(12, 99999999999, 9).hist > 0",
+        ] {
+            let e = parse(text).1.unwrap_err();
+            assert!(e.message.contains("100000"), "{text}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn distinct_indicator_series_are_limited() {
+        let mut p = Parser::default();
+        for n in 2..2 + MAX_NODES {
+            p.condition(&format!("close > SMA({n})")).unwrap();
+        }
+        // a series already read is shared, a new one is refused
+        assert!(p.condition("close > SMA(2)").is_ok());
+        let e = p.condition("close > EMA(5)").unwrap_err();
+        assert!(
+            e.message.contains("more than 256 distinct"),
+            "{}",
+            e.message
+        );
+    }
+
     fn view<'a>(c: &'a [f64], v: &'a [f64]) -> SeriesView<'a> {
         SeriesView {
             open: c,
@@ -762,6 +922,51 @@ mod tests {
             [true, false, false, false, true]
         );
         assert_eq!(nv.rows(), 5);
+    }
+
+    /// Evaluates whatever parsed on a few bars (columns of unequal
+    /// length too).
+    fn run(p: &Parser, conds: &[Condition], exprs: &[Expr]) {
+        let Ok(mut nv) = NodeValues::new(&p.nodes) else {
+            return;
+        };
+        let c = [10.0, 11.0, f64::NAN, 9.0, 12.0, 0.0, -1.0];
+        let v = [100.0, 0.0, 50.0];
+        for k in 0..=c.len() {
+            let s = view(&c[..k], &v[..k.min(v.len())]);
+            nv.update(&s);
+            for cond in conds {
+                let _ = cond.holds(&nv, &s);
+            }
+            for e in exprs {
+                let _ = e.value(&nv, &s);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+        /// Arbitrary text as a condition and as an expression: a parse or
+        /// an error, never a panic; what parses evaluates.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,80}") {
+            let mut p = Parser::default();
+            let c = p.condition(&text);
+            let e = p.expression(&text);
+            run(&p, &c.into_iter().collect::<Vec<_>>(), &e.into_iter().collect::<Vec<_>>());
+        }
+
+        /// Text from the condition alphabet, so that more of it parses.
+        #[test]
+        fn condition_alphabet_never_panics(
+            text in "(close|volume|RSI\\(14\\)|SMA\\(volume, ?[0-9]{1,6}\\)|MACD\\(12,26,9\\)\\.hist|BBANDS\\(20,2,2\\)|[0-9.eE]{1,6}|[-+*/×()<>=]|>=|<=|crosses|above|below|between|and| ){0,40}"
+        ) {
+            let mut p = Parser::default();
+            let c = p.condition(&text);
+            let e = p.expression(&text);
+            run(&p, &c.into_iter().collect::<Vec<_>>(), &e.into_iter().collect::<Vec<_>>());
+        }
     }
 
     proptest::proptest! {

@@ -2,6 +2,12 @@
 //!
 //! Every error names the file, the line and the key at fault:
 //! `config/strategies/x.toml:14: signals[1].when: unknown indicator `RSX`…`.
+//!
+//! Any text gives a strategy or such an error, never a panic: a file is at
+//! most [`MAX_FILE_SIZE`] bytes (checked before it is read whole), its
+//! conditions meet the limits of [`super::expr`] (length, nesting, terms,
+//! indicator series) and its indicator periods those of
+//! `quant-indicators`.
 
 use std::path::{Path, PathBuf};
 
@@ -143,22 +149,64 @@ pub struct StrategyFile {
     text: String,
 }
 
-/// 1-based line of byte offset `at` in `text`.
+/// Largest strategy file read: 1 MiB (the shipped ones are under 2 KiB).
+pub const MAX_FILE_SIZE: usize = 1 << 20;
+
+/// Largest weight of one `[[signals]]` entry: 1,000.
+pub const MAX_WEIGHT: f64 = 1000.0;
+
+/// 1-based line of byte offset `at` in `text` (any offset: counted in
+/// bytes, so one inside a character or past the end is no panic).
 fn line_of(text: &str, at: usize) -> usize {
-    text[..at.min(text.len())].matches('\n').count() + 1
+    let bytes = text.as_bytes();
+    let upto = bytes.get(..at).unwrap_or(bytes);
+    upto.iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// The error of a file over [`MAX_FILE_SIZE`] bytes.
+fn too_big(path: &Path, size: u64) -> Error {
+    Error::File {
+        path: path.to_path_buf(),
+        line: 0,
+        key: String::new(),
+        message: format!(
+            "the file is {size} bytes; a strategy file has at most {MAX_FILE_SIZE} (1 MiB)"
+        ),
+    }
 }
 
 impl StrategyFile {
     /// Reads and checks a strategy file.
     ///
     /// # Errors
-    /// [`Error::Io`] when unreadable; [`Error::File`] naming the line and
-    /// key for malformed TOML, a missing or unknown key, an unknown
-    /// indicator, an impossible parameter or a value out of range.
+    /// [`Error::Io`] when unreadable or not UTF-8; [`Error::File`] for a
+    /// file over [`MAX_FILE_SIZE`] bytes, and naming the line and key for
+    /// malformed TOML, a missing or unknown key, an unknown indicator, an
+    /// impossible parameter, a condition over the limits of
+    /// [`super::expr`] or a value out of range.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        use std::io::Read;
+        let io = |e: std::io::Error| Error::Io {
             path: path.to_path_buf(),
             message: e.to_string(),
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let size = file.metadata().map_err(io)?.len();
+        if size > MAX_FILE_SIZE as u64 {
+            return Err(too_big(path, size));
+        }
+        // read at most one byte past the limit: a file that grows (or a
+        // device that never ends) is refused, not read whole
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE_SIZE as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() > MAX_FILE_SIZE {
+            return Err(too_big(path, bytes.len() as u64));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            message: format!("not UTF-8 text: {e}"),
         })?;
         Self::parse(&text, path)
     }
@@ -168,6 +216,9 @@ impl StrategyFile {
     /// # Errors
     /// As [`StrategyFile::load`].
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        if text.len() > MAX_FILE_SIZE {
+            return Err(too_big(path, text.len() as u64));
+        }
         let spec: Spec = toml::from_str(text).map_err(|e| Error::File {
             path: path.to_path_buf(),
             line: e.span().map_or(0, |s| line_of(text, s.start)),
@@ -292,12 +343,12 @@ impl StrategyFile {
                 .condition(sig.when.get_ref())
                 .map_err(|e| self.at_error(sig.when.span(), format!("signals[{k}].when"), e))?;
             let w = *sig.weight.get_ref();
-            if !(w.is_finite() && w > 0.0) {
+            if !(w.is_finite() && w > 0.0 && w <= MAX_WEIGHT) {
                 return Err(Error::File {
                     path: self.path.clone(),
                     line: line_of(&self.text, sig.weight.span().start),
                     key: format!("signals[{k}].weight"),
-                    message: format!("must be a number > 0, got {w}"),
+                    message: format!("must be in (0, {MAX_WEIGHT}], got {w}"),
                 });
             }
             total += w;
@@ -499,6 +550,239 @@ schedule = "weekly"
         );
         let e = err(&GOOD.replace("weight = 2", "weight = -1"));
         assert!(e.starts_with("s.toml:11: signals[0].weight: "), "{e}");
+    }
+
+    /// Crafted files: huge, deeply nested, long sums, huge periods and
+    /// counts — each an error naming the file, the line and the key.
+    #[test]
+    fn crafted_files_are_errors_with_file_line_and_key() {
+        let big = format!("{GOOD}\n# {}\n", "x".repeat(MAX_FILE_SIZE));
+        let e = err(&big);
+        assert!(
+            e.starts_with("s.toml: the file is") && e.contains("at most 1048576"),
+            "{e}"
+        );
+        let deep = format!("{}close{} > 1", "(".repeat(100_000), ")".repeat(100_000));
+        let e = err(&GOOD.replace("RSI(14) between 50 and 70", &deep));
+        assert!(e.starts_with("s.toml:14: signals[1].when: "), "{e}");
+        assert!(e.contains("at most 4096"), "{e}");
+        let sum = vec!["close"; 100_000].join(" + ");
+        let e = err(&GOOD.replace("close below EMA(21)", &format!("{sum} < 1")));
+        assert!(e.starts_with("s.toml:24: exit.when[0]: "), "{e}");
+        let nest = format!("{}close{} > 1", "(".repeat(65), ")".repeat(65));
+        let e = err(&GOOD.replace("RSI(14) between 50 and 70", &nest));
+        assert!(
+            e.starts_with("s.toml:14: signals[1].when: ") && e.contains("nested more than 64"),
+            "{e}"
+        );
+        let terms = format!("{} > 1", vec!["1"; 300].join("+"));
+        let e = err(&GOOD.replace("RSI(14) between 50 and 70", &terms));
+        assert!(
+            e.contains("s.toml:14: signals[1].when: more than 256 terms"),
+            "{e}"
+        );
+        let cases = [
+            (
+                "EMA(9) crosses",
+                "EMA(18446744073709551615) crosses",
+                "s.toml:10: signals[0].when: ",
+            ),
+            (
+                "SMA(volume, 20)",
+                "SMA(volume, 100001)",
+                "s.toml:17: signals[2].when: ",
+            ),
+            (
+                "max_positions = 4",
+                "max_positions = 9223372036854775807",
+                "s.toml:21: entry.max_positions: max_positions must be in [1, 10000]",
+            ),
+            (
+                "stop_loss = 0.08",
+                "stop_loss = 0.08\natr_period = 100001",
+                "s.toml:26: exit.atr_period: atr_period must be in [1, 100000]",
+            ),
+            (
+                "stop_loss = 0.08",
+                "stop_loss = 0.08\ntime_stop_bars = 4294967295",
+                "s.toml:26: exit.time_stop_bars: ",
+            ),
+            (
+                "stop_loss = 0.08",
+                "stop_loss = 0.08\ntake_profit = 1e300",
+                "s.toml:26: exit.take_profit: ",
+            ),
+            (
+                "min_price = 3",
+                "min_price = 3\nliquidity_days = 9223372036854775807",
+                "s.toml:8: universe.liquidity_days: ",
+            ),
+            (
+                "min_price = 3",
+                "min_price = 3\nmin_history = 9223372036854775807",
+                "s.toml:8: universe.min_history: ",
+            ),
+            (
+                "weight = 2",
+                "weight = 1e308",
+                "s.toml:11: signals[0].weight: must be in (0, 1000]",
+            ),
+            (
+                "weight = 2",
+                "weight = nan",
+                "s.toml:11: signals[0].weight: ",
+            ),
+            (
+                "fraction = 0.2",
+                "fraction = inf",
+                "s.toml:29: sizing.fraction: ",
+            ),
+        ];
+        for (from, to, want) in cases {
+            let e = err(&GOOD.replace(from, to));
+            assert!(e.starts_with(want), "{to}: {e}");
+        }
+        let e = err(&format!(
+            "{GOOD}\n[risk.breakers]\nmax_drawdown = 0.2\ncooldown_days = 4294967295\n"
+        ));
+        assert!(
+            e.starts_with("s.toml:36: risk.breakers.cooldown_days: ") && e.contains("[1, 100000]"),
+            "{e}"
+        );
+        // a liquidity window of one bar is today's value, not an error
+        assert!(parse(&GOOD.replace("min_price = 3", "min_price = 3\nliquidity_days = 1")).is_ok());
+    }
+
+    /// A fault after escapes and multi-byte characters: the line is found
+    /// whatever byte the offset falls on.
+    #[test]
+    fn error_lines_survive_escapes() {
+        let text = GOOD.replace(
+            "\"RSI(14) between 50 and 70\"",
+            "\"\\t\\u00e9é RSI(14) between 50 and 70 é\"",
+        );
+        let e = err(&text);
+        assert!(e.starts_with("s.toml:14: signals[1].when: "), "{e}");
+        assert_eq!(line_of("é\né", 1), 1);
+        assert_eq!(line_of("é\né", 100), 2);
+    }
+
+    #[test]
+    fn oversized_files_are_refused_before_reading() {
+        let dir = std::env::temp_dir().join(format!("quant-strategy-big-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("big.toml");
+        std::fs::write(&path, format!("{GOOD}\n#{}", "x".repeat(MAX_FILE_SIZE))).unwrap();
+        let e = StrategyFile::load(&path).err().unwrap().to_string();
+        assert!(
+            e.contains("big.toml: the file is") && e.contains("1 MiB"),
+            "{e}"
+        );
+        std::fs::write(&path, GOOD).unwrap();
+        assert!(StrategyFile::load(&path).is_ok());
+        std::fs::write(&path, [0xff, 0xfe, b'\n']).unwrap();
+        let e = StrategyFile::load(&path).err().unwrap().to_string();
+        assert!(e.contains("not UTF-8"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A TOML-ish file from pieces of real ones with crafted values.
+    fn toml_ish() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let value = prop_oneof![
+            Just("0".to_string()),
+            Just("-1".to_string()),
+            Just("1".to_string()),
+            Just("3".to_string()),
+            Just("4294967295".to_string()),
+            Just("9223372036854775807".to_string()),
+            Just("1e308".to_string()),
+            Just("nan".to_string()),
+            Just("-inf".to_string()),
+            Just("0.5".to_string()),
+            Just("\"weekly\"".to_string()),
+            Just("\"close > SMA(20)\"".to_string()),
+            Just("[\"close > 1\", \"RSI(14) < 30\"]".to_string()),
+            Just("{ min = 1, max = 0 }".to_string()),
+            "\"[ -~]{0,40}\"",
+        ];
+        let key = prop_oneof![
+            Just("threshold"),
+            Just("max_positions"),
+            Just("max_weight"),
+            Just("weight"),
+            Just("when"),
+            Just("rank"),
+            Just("stop_loss"),
+            Just("take_profit"),
+            Just("time_stop_bars"),
+            Just("atr_period"),
+            Just("liquidity_days"),
+            Just("min_history"),
+            Just("min_price"),
+            Just("schedule"),
+            Just("method"),
+            Just("fraction"),
+            Just("positions"),
+            Just("cooldown_days"),
+            Just("max_drawdown"),
+            Just("pe"),
+            Just("name"),
+        ];
+        let table = prop_oneof![
+            Just("[strategy]"),
+            Just("[universe]"),
+            Just("[fundamentals]"),
+            Just("[[signals]]"),
+            Just("[entry]"),
+            Just("[exit]"),
+            Just("[sizing]"),
+            Just("[risk.limits]"),
+            Just("[risk.breakers]"),
+            Just("[rebalance]"),
+            Just("[entry"),
+            Just(""),
+        ];
+        let line = prop_oneof![
+            (key, value).prop_map(|(k, v)| format!("{k} = {v}")),
+            table.prop_map(str::to_string),
+            "[ -~]{0,30}",
+        ];
+        (proptest::collection::vec(line, 0..40), any::<bool>()).prop_map(|(lines, good)| {
+            let body = lines.join("\n");
+            if good {
+                format!("{GOOD}\n{body}")
+            } else {
+                body
+            }
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        /// Any text: a strategy or an error naming the file, never a panic;
+        /// what loads builds.
+        #[test]
+        fn arbitrary_files_never_panic(text in "\\PC{0,400}") {
+            if let Ok(f) = parse(&text) {
+                let _ = f.build();
+            } else {
+                proptest::prop_assert!(err(&text).starts_with("s.toml"));
+            }
+        }
+
+        /// TOML-ish files: the same.
+        #[test]
+        fn toml_ish_files_never_panic(text in toml_ish()) {
+            match parse(&text) {
+                Ok(f) => {
+                    let _ = f.indicators();
+                    let _ = f.build();
+                }
+                Err(e) => proptest::prop_assert!(e.to_string().starts_with("s.toml"), "{}", e),
+            }
+        }
     }
 
     /// The book's own checks come back under the file's keys and lines.
