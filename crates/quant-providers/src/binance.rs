@@ -16,11 +16,18 @@ use serde_json::Value;
 
 use crate::config::ClientSettings;
 use crate::error::{Error, Result};
-use crate::http::Transport;
+use crate::http::{Limits, Transport};
 use crate::{BarRequest, DataProvider, Kline};
 
 /// Production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.binance.com";
+
+/// Largest reply read by default, bytes (1000 klines are about 200 KiB).
+pub const MAX_BODY_BYTES: u64 = 2 << 20;
+
+/// Most pages of one call by default (1000 klines each: 1000 pages are
+/// about two years of 1-minute klines).
+pub const MAX_PAGES: u32 = 1000;
 
 /// Klines per call (the maximum).
 const LIMIT: usize = 1000;
@@ -114,7 +121,14 @@ impl Binance {
     /// [`Error::Config`] when the HTTP client cannot be built.
     pub fn new(settings: &ClientSettings, base_url: &str) -> Result<Self> {
         Ok(Self {
-            http: Transport::new("binance", settings)?,
+            http: Transport::with_limits(
+                "binance",
+                settings,
+                Limits {
+                    max_body_bytes: MAX_BODY_BYTES,
+                    max_pages: MAX_PAGES,
+                },
+            )?,
             base_url: base_url.trim_end_matches('/').to_string(),
         })
     }

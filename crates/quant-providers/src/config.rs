@@ -11,6 +11,8 @@
 //! max_delay_ms = 30000
 //! breaker_threshold = 5      # consecutive failed calls that open the circuit
 //! breaker_cooldown_secs = 60
+//! # max_body_bytes = 8388608 # largest reply read; default per provider
+//! # max_pages = 100          # most pages per call; default per provider
 //!
 //! [providers.tushare]
 //! base_url = "http://api.tushare.pro"
@@ -31,6 +33,15 @@
 //! [markets.crypto]
 //! primary = "binance"
 //! ```
+//!
+//! `max_body_bytes` and `max_pages` may be set in `[client]` or per
+//! provider; unset, each provider uses its own defaults, sized to its
+//! protocol: TuShare 8 MiB (a page of 5000 rows is under 1 MiB) and 100
+//! pages, Eastmoney 8 MiB (a stock's whole daily history is under 1 MiB)
+//! and 200 `clist` pages, Yahoo 8 MiB (no paging), Binance 2 MiB (1000
+//! klines are about 200 KiB) and 1000 pages. A reply over the cap is an
+//! [`Error::BodyTooLarge`], a call past the page cap an
+//! [`Error::Pagination`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -44,13 +55,14 @@ use crate::binance::Binance;
 use crate::error::{Error, Result};
 use crate::failover::Failover;
 use crate::http::RetryPolicy;
+use crate::secret::{Secret, Secrets};
 use crate::tushare::TuShare;
 
 /// Provider names this crate implements.
 pub const PROVIDERS: [&str; 4] = ["tushare", "eastmoney", "yahoo", "binance"];
 
 /// HTTP behaviour of one provider's client.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClientSettings {
     /// Whole-request timeout.
     pub timeout: Duration,
@@ -64,6 +76,15 @@ pub struct ClientSettings {
     pub breaker_cooldown: Duration,
     /// Refuse all network access.
     pub offline: bool,
+    /// Largest reply body read, bytes; `None`: the provider's own default
+    /// (`tushare::MAX_BODY_BYTES` …).
+    pub max_body_bytes: Option<u64>,
+    /// Most pages one paged call may take; `None`: the provider's own
+    /// default (`tushare::MAX_PAGES` …).
+    pub max_pages: Option<u32>,
+    /// Values redacted from every error and log line of the client (tokens
+    /// of any configured provider); never printed.
+    pub secrets: Secrets,
 }
 
 impl Default for ClientSettings {
@@ -79,6 +100,9 @@ impl Default for ClientSettings {
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(60),
             offline: false,
+            max_body_bytes: None,
+            max_pages: None,
+            secrets: Secrets::none(),
         }
     }
 }
@@ -106,6 +130,12 @@ pub struct ProviderSection {
     pub breaker_cooldown_secs: Option<u64>,
     /// Client-side rate limit (0 = none).
     pub requests_per_minute: Option<u32>,
+    /// Largest reply body read, bytes (at least 1; the provider's own
+    /// default when absent).
+    pub max_body_bytes: Option<u64>,
+    /// Most pages one paged call may take (at least 1; the provider's own
+    /// default when absent).
+    pub max_pages: Option<u32>,
 }
 
 /// One `[markets.NAME]` table.
@@ -184,6 +214,21 @@ impl DataConfig {
                 ));
             }
         }
+        for (key, sec) in std::iter::once(("client".to_string(), &cfg.client)).chain(
+            cfg.providers
+                .iter()
+                .map(|(name, sec)| (format!("providers.{name}"), sec)),
+        ) {
+            if sec.max_pages == Some(0) {
+                return Err(bad(format!("{key}.max_pages"), "must be at least 1".into()));
+            }
+            if sec.max_body_bytes == Some(0) {
+                return Err(bad(
+                    format!("{key}.max_body_bytes"),
+                    "must be at least 1".into(),
+                ));
+            }
+        }
         for (market, m) in &cfg.markets {
             for (i, p) in std::iter::once(&m.primary).chain(&m.backup).enumerate() {
                 let key = if i == 0 {
@@ -203,8 +248,21 @@ impl DataConfig {
     }
 
     /// The client settings of provider `name`: defaults, then `[client]`,
-    /// then the provider's own keys; `offline` from the file or `force_offline`.
+    /// then the provider's own keys; `offline` from the file or
+    /// `force_offline`; as secrets, the values of every `token_env`
+    /// variable of the file that is set (any provider's: whatever a server
+    /// echoes, no configured token leaves a client).
     pub fn settings(&self, name: &str, force_offline: bool) -> ClientSettings {
+        self.settings_with(name, force_offline, |var| std::env::var(var).ok())
+    }
+
+    /// [`DataConfig::settings`] reading variables through `env`.
+    fn settings_with(
+        &self,
+        name: &str,
+        force_offline: bool,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> ClientSettings {
         let mut s = ClientSettings::default();
         let own = self.providers.get(name).cloned().unwrap_or_default();
         for c in [&self.client, &own] {
@@ -229,8 +287,29 @@ impl DataConfig {
             if let Some(v) = c.requests_per_minute {
                 s.requests_per_minute = v;
             }
+            if let Some(v) = c.max_body_bytes {
+                s.max_body_bytes = Some(v);
+            }
+            if let Some(v) = c.max_pages {
+                s.max_pages = Some(v);
+            }
         }
         s.offline = self.offline || force_offline;
+        let vars = self
+            .providers
+            .iter()
+            .map(|(p, sec)| {
+                sec.token_env.clone().unwrap_or_else(|| match p.as_str() {
+                    "tushare" => "TUSHARE_TOKEN".into(),
+                    _ => String::new(),
+                })
+            })
+            .filter(|v| !v.is_empty());
+        for var in vars {
+            if let Some(value) = env(&var) {
+                s.secrets = s.secrets.with(Secret::new(value));
+            }
+        }
         s
     }
 
@@ -375,5 +454,41 @@ primary = "binance"
                 .to_string()
                 .contains("markets.us")
         );
+    }
+
+    #[test]
+    fn body_and_page_caps_layer_and_zero_is_refused() {
+        let text = "[client]\nmax_pages = 7\n[providers.binance]\nmax_body_bytes = 4096\n[providers.yahoo]\n";
+        let c = DataConfig::parse(text, "d.toml").unwrap();
+        let s = c.settings("binance", false);
+        assert_eq!((s.max_pages, s.max_body_bytes), (Some(7), Some(4096)));
+        let y = c.settings("yahoo", false);
+        assert_eq!((y.max_pages, y.max_body_bytes), (Some(7), None));
+        let e = DataConfig::parse("[providers.yahoo]\nmax_pages = 0\n", "d.toml").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("d.toml: providers.yahoo.max_pages: must be at least 1"),
+            "{e}"
+        );
+        let e = DataConfig::parse("[client]\nmax_body_bytes = 0\n", "d.toml").unwrap_err();
+        assert!(e.to_string().contains("client.max_body_bytes"), "{e}");
+    }
+
+    #[test]
+    fn every_configured_token_is_a_secret_of_every_provider() {
+        let text = "[providers.tushare]\ntoken_env = \"TS_VAR\"\n[providers.binance]\ntoken_env = \"BN_VAR\"\n[providers.yahoo]\n";
+        let c = DataConfig::parse(text, "d.toml").unwrap();
+        let env = |v: &str| match v {
+            "TS_VAR" => Some("ts-secret-123".to_string()),
+            "BN_VAR" => Some("bn-secret-456".to_string()),
+            _ => None,
+        };
+        let s = c.settings_with("yahoo", false, env);
+        assert_eq!(
+            s.secrets.redact("a ts-secret-123 b bn-secret-456 c"),
+            "a *** b *** c"
+        );
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("secret-"), "{shown}");
     }
 }

@@ -27,11 +27,19 @@ use serde::Deserialize;
 
 use crate::config::ClientSettings;
 use crate::error::{Error, Result};
-use crate::http::Transport;
+use crate::http::{Limits, Transport};
 use crate::{BarRequest, DataProvider, ListStatus, ListedInstrument};
 
 /// The K-line host.
 pub const DEFAULT_BASE_URL: &str = "https://push2his.eastmoney.com";
+
+/// Largest reply read by default, bytes (a stock's whole daily history is
+/// under 1 MiB).
+pub const MAX_BODY_BYTES: u64 = 8 << 20;
+
+/// Most `clist` pages of one stock list by default (the A-share market is
+/// about 55 pages of 100).
+pub const MAX_PAGES: u32 = 200;
 
 /// The snapshot (stock list) host.
 pub const DEFAULT_LIST_URL: &str = "https://push2.eastmoney.com";
@@ -244,7 +252,14 @@ impl Eastmoney {
             base_url.clone()
         };
         Ok(Self {
-            http: Transport::new("eastmoney", settings)?,
+            http: Transport::with_limits(
+                "eastmoney",
+                settings,
+                Limits {
+                    max_body_bytes: MAX_BODY_BYTES,
+                    max_pages: MAX_PAGES,
+                },
+            )?,
             base_url,
             list_url,
         })

@@ -28,6 +28,73 @@ pub enum Error {
         /// The transport's message.
         detail: String,
     },
+    /// The request or its reply took longer than the client's timeout
+    /// (`timeout_secs`), before the reply or while its body was read.
+    #[error("{provider}: request to {url} timed out after {}", seconds(.after))]
+    Timeout {
+        /// Provider name.
+        provider: String,
+        /// Requested URL.
+        url: String,
+        /// The timeout that ran out.
+        after: Duration,
+    },
+    /// No connection could be made: refused, unreachable, DNS failure, TLS
+    /// handshake.
+    #[error("{provider}: could not connect to {addr}: {reason} (request to {url})")]
+    Connect {
+        /// Provider name.
+        provider: String,
+        /// Requested URL.
+        url: String,
+        /// `HOST:PORT` of the URL.
+        addr: String,
+        /// Why (`connection refused`, the resolver's message …).
+        reason: String,
+    },
+    /// The reply body is larger than the provider's cap
+    /// (`max_body_bytes`): refused from its `Content-Length`, or as soon as
+    /// more than the cap had been read.
+    #[error("{provider}: reply from {url} is larger than the {limit}-byte cap (max_body_bytes): {}", body_size(*.declared, *.read))]
+    BodyTooLarge {
+        /// Provider name.
+        provider: String,
+        /// Requested URL.
+        url: String,
+        /// The cap, bytes.
+        limit: u64,
+        /// The `Content-Length` the server declared, when it did.
+        declared: Option<u64>,
+        /// Bytes read before giving up.
+        read: u64,
+    },
+    /// The connection failed while the reply body was read (closed early,
+    /// reset, fewer bytes than `Content-Length`).
+    #[error("{provider}: reply from {url} was cut short after {read} bytes: {detail}")]
+    BodyCut {
+        /// Provider name.
+        provider: String,
+        /// Requested URL.
+        url: String,
+        /// Bytes read before the failure.
+        read: u64,
+        /// The transport's message.
+        detail: String,
+    },
+    /// Paging did not end: more pages than `max_pages`, or a page that
+    /// does not advance (no new rows, a repeated page, an offset or start
+    /// time that does not increase).
+    #[error("{provider}: paging {call} stopped at page {page}: {detail}")]
+    Pagination {
+        /// Provider name.
+        provider: String,
+        /// The API call.
+        call: String,
+        /// The page (1-based) at fault.
+        page: u32,
+        /// What was wrong.
+        detail: String,
+    },
     /// The server answered with an HTTP error status.
     #[error("{provider}: HTTP {status} from {url}: {body}")]
     Http {
@@ -122,13 +189,34 @@ pub enum Error {
     AllFailed(Vec<(String, String)>),
 }
 
+/// `0.3s`, `30s`.
+fn seconds(d: &Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}s", d.as_secs_f64())
+    }
+}
+
+fn body_size(declared: Option<u64>, read: u64) -> String {
+    match declared {
+        Some(n) => format!("Content-Length is {n}, nothing read"),
+        None => format!("stopped after {read} bytes"),
+    }
+}
+
 impl Error {
-    /// Worth retrying: transport failures, HTTP 5xx, throttling. API errors
-    /// (permissions, bad symbols), malformed replies and configuration
-    /// errors are not.
+    /// Worth retrying: transport failures (timeouts, refused connections,
+    /// bodies cut short), HTTP 5xx, throttling. API errors (permissions,
+    /// bad symbols), malformed replies, oversized bodies, paging faults and
+    /// configuration errors are not.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Transport { .. } | Self::RateLimited { .. } => true,
+            Self::Transport { .. }
+            | Self::Timeout { .. }
+            | Self::Connect { .. }
+            | Self::BodyCut { .. }
+            | Self::RateLimited { .. } => true,
             Self::Http { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }
@@ -152,6 +240,11 @@ impl Error {
         match self {
             Self::Offline { provider, .. }
             | Self::Transport { provider, .. }
+            | Self::Timeout { provider, .. }
+            | Self::Connect { provider, .. }
+            | Self::BodyTooLarge { provider, .. }
+            | Self::BodyCut { provider, .. }
+            | Self::Pagination { provider, .. }
             | Self::Http { provider, .. }
             | Self::Api { provider, .. }
             | Self::RateLimited { provider, .. }
@@ -160,6 +253,150 @@ impl Error {
             | Self::Unsupported { provider, .. }
             | Self::MissingToken { provider, .. } => provider,
             Self::Config { .. } | Self::AllFailed(_) | Self::Store(_) => "",
+        }
+    }
+
+    /// This error with `f` applied to every text field (names, URLs,
+    /// bodies, messages, details); numbers and [`Error::Store`] are kept.
+    /// The transport redacts secrets with it
+    /// ([`crate::secret::Secrets::redact_error`]).
+    #[must_use]
+    pub fn map_text(self, f: impl Fn(&str) -> String) -> Error {
+        match self {
+            Self::Offline { provider, url } => Self::Offline {
+                provider: f(&provider),
+                url: f(&url),
+            },
+            Self::Transport {
+                provider,
+                url,
+                detail,
+            } => Self::Transport {
+                provider: f(&provider),
+                url: f(&url),
+                detail: f(&detail),
+            },
+            Self::Timeout {
+                provider,
+                url,
+                after,
+            } => Self::Timeout {
+                provider: f(&provider),
+                url: f(&url),
+                after,
+            },
+            Self::Connect {
+                provider,
+                url,
+                addr,
+                reason,
+            } => Self::Connect {
+                provider: f(&provider),
+                url: f(&url),
+                addr: f(&addr),
+                reason: f(&reason),
+            },
+            Self::BodyTooLarge {
+                provider,
+                url,
+                limit,
+                declared,
+                read,
+            } => Self::BodyTooLarge {
+                provider: f(&provider),
+                url: f(&url),
+                limit,
+                declared,
+                read,
+            },
+            Self::BodyCut {
+                provider,
+                url,
+                read,
+                detail,
+            } => Self::BodyCut {
+                provider: f(&provider),
+                url: f(&url),
+                read,
+                detail: f(&detail),
+            },
+            Self::Pagination {
+                provider,
+                call,
+                page,
+                detail,
+            } => Self::Pagination {
+                provider: f(&provider),
+                call: f(&call),
+                page,
+                detail: f(&detail),
+            },
+            Self::Http {
+                provider,
+                url,
+                status,
+                body,
+            } => Self::Http {
+                provider: f(&provider),
+                url: f(&url),
+                status,
+                body: f(&body),
+            },
+            Self::Api {
+                provider,
+                call,
+                code,
+                msg,
+            } => Self::Api {
+                provider: f(&provider),
+                call: f(&call),
+                code,
+                msg: f(&msg),
+            },
+            Self::RateLimited {
+                provider,
+                call,
+                retry_after,
+            } => Self::RateLimited {
+                provider: f(&provider),
+                call: f(&call),
+                retry_after,
+            },
+            Self::Malformed {
+                provider,
+                call,
+                detail,
+            } => Self::Malformed {
+                provider: f(&provider),
+                call: f(&call),
+                detail: f(&detail),
+            },
+            Self::CircuitOpen {
+                provider,
+                failures,
+                wait,
+            } => Self::CircuitOpen {
+                provider: f(&provider),
+                failures,
+                wait,
+            },
+            Self::Unsupported { provider, what } => Self::Unsupported {
+                provider: f(&provider),
+                what,
+            },
+            Self::MissingToken { provider, var } => Self::MissingToken {
+                provider: f(&provider),
+                var: f(&var),
+            },
+            Self::Config { file, key, msg } => Self::Config {
+                file: f(&file),
+                key: f(&key),
+                msg: f(&msg),
+            },
+            e @ Self::Store(_) => e,
+            Self::AllFailed(list) => {
+                Self::AllFailed(list.into_iter().map(|(p, e)| (f(&p), f(&e))).collect())
+            }
         }
     }
 }

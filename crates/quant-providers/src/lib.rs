@@ -10,7 +10,11 @@
 //!   splits and dividends;
 //! - [`binance`]: Binance spot klines at any interval;
 //! - [`http`]: the shared transport — offline switch, client-side rate
-//!   limit, retries with exponential backoff and jitter, circuit breaker;
+//!   limit, retries with exponential backoff and jitter, circuit breaker,
+//!   body size cap, one error per failure class (timeout, connect, body
+//!   cut short or too large, HTTP status);
+//! - [`secret`]: tokens that never print, redacted from every error and
+//!   log line the transport lets out;
 //! - [`failover`]: a primary and backups tried in order, reporting which
 //!   one served;
 //! - [`update`]: fetch → validate → quarantine → atomic merge into the
@@ -29,6 +33,7 @@ pub mod eastmoney;
 pub mod error;
 pub mod failover;
 pub mod http;
+pub mod secret;
 pub mod tushare;
 pub mod update;
 pub mod yahoo;
@@ -41,6 +46,7 @@ pub use config::{ClientSettings, DataConfig};
 pub use error::{Error, Result};
 pub use failover::{Failover, Served};
 pub use quant_data::reference::{AdjFactor, CalendarDay, DailyBasic, ListStatus, ListedInstrument};
+pub use secret::{Secret, Secrets};
 
 /// One instrument's bars over a date range (both ends inclusive,
 /// exchange-local dates).

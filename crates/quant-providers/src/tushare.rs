@@ -20,13 +20,20 @@ use serde_json::{Value, json};
 
 use crate::config::ClientSettings;
 use crate::error::{Error, Result};
-use crate::http::{Reply, Transport};
+use crate::http::{Limits, Reply, Transport};
 use crate::{
     AdjFactor, BarRequest, CalendarDay, DailyBasic, DataProvider, ListStatus, ListedInstrument,
 };
 
 /// The documented endpoint.
 pub const DEFAULT_BASE_URL: &str = "http://api.tushare.pro";
+
+/// Largest reply read by default, bytes (a page of 5000 rows is under
+/// 1 MiB).
+pub const MAX_BODY_BYTES: u64 = 8 << 20;
+
+/// Most pages of one call by default (5000 rows each).
+pub const MAX_PAGES: u32 = 100;
 
 /// Rows asked for per page (the `daily` cap is 6000).
 const PAGE: usize = 5000;
@@ -195,7 +202,14 @@ impl TuShare {
     /// [`Error::Config`] when the HTTP client cannot be built.
     pub fn new(settings: &ClientSettings, base_url: &str, token: &str) -> Result<Self> {
         Ok(Self {
-            http: Transport::new("tushare", settings)?,
+            http: Transport::with_limits(
+                "tushare",
+                settings,
+                Limits {
+                    max_body_bytes: MAX_BODY_BYTES,
+                    max_pages: MAX_PAGES,
+                },
+            )?,
             base_url: base_url.to_string(),
             token: token.to_string(),
         })

@@ -20,11 +20,18 @@ use serde::Deserialize;
 
 use crate::config::ClientSettings;
 use crate::error::{Error, Result};
-use crate::http::Transport;
+use crate::http::{Limits, Transport};
 use crate::{BarRequest, DataProvider};
 
 /// The chart host.
 pub const DEFAULT_BASE_URL: &str = "https://query2.finance.yahoo.com";
+
+/// Largest reply read by default, bytes (decades of daily rows are a few
+/// MiB).
+pub const MAX_BODY_BYTES: u64 = 8 << 20;
+
+/// Pages of one call: the chart endpoint does not page.
+pub const MAX_PAGES: u32 = 1;
 
 /// A cash dividend per share, in the instrument's currency.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -272,7 +279,14 @@ impl Yahoo {
     /// [`Error::Config`] when the HTTP client cannot be built.
     pub fn new(settings: &ClientSettings, base_url: &str) -> Result<Self> {
         Ok(Self {
-            http: Transport::new("yahoo", settings)?,
+            http: Transport::with_limits(
+                "yahoo",
+                settings,
+                Limits {
+                    max_body_bytes: MAX_BODY_BYTES,
+                    max_pages: MAX_PAGES,
+                },
+            )?,
             base_url: base_url.trim_end_matches('/').to_string(),
         })
     }

@@ -99,6 +99,7 @@ pub fn fast() -> ClientSettings {
         breaker_threshold: 0,
         breaker_cooldown: Duration::from_secs(60),
         offline: false,
+        ..ClientSettings::default()
     }
 }
 
@@ -114,4 +115,38 @@ pub fn fixture(rel: &str) -> Vec<Bar> {
 /// Equal to 1e-12 relative (unit conversions multiply and divide).
 pub fn close(a: f64, b: f64) -> bool {
     (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
+}
+
+/// Serves raw TCP on an ephemeral port of 127.0.0.1: each connection is
+/// handed to `handle` after its request head (up to the blank line) has been
+/// read; returns the base URL and the number of connections accepted.
+pub async fn serve_raw<F, Fut>(handle: F) -> (String, Arc<std::sync::atomic::AtomicUsize>)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            // the request head; a body (a POST) is left unread
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match sock.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            tokio::spawn(handle(sock));
+        }
+    });
+    (format!("http://{addr}"), accepted)
 }

@@ -6,6 +6,7 @@ mod binance;
 mod eastmoney;
 mod failover;
 mod fake;
+mod transport;
 mod tushare;
 mod update;
 mod yahoo;
