@@ -76,6 +76,143 @@ pub fn build(name: &str, table: toml::Table) -> Result<Box<dyn Strategy>> {
 mod tests {
     use super::*;
 
+    /// Windows and counts of every built-in at the largest TOML integer
+    /// (and one past each limit): refused when built, naming the key and
+    /// the range, never a panic or an allocation at the run's start.
+    #[test]
+    fn huge_parameters_are_refused_when_built() {
+        const MAX: &str = "9223372036854775807";
+        let dm = "risky = [\"510300.SH\", \"518880.SH\"]\ndefensive = \"511010.SH\"\n";
+        let cases: &[(&str, String, &str)] = &[
+            (
+                "sma_cross",
+                format!("fast = 5\nslow = {MAX}"),
+                "params.slow",
+            ),
+            ("sma_cross", "fast = 5\nslow = 100001".into(), "params.slow"),
+            (
+                "momentum_rotation",
+                format!("lookback = {MAX}"),
+                "params.lookback",
+            ),
+            (
+                "momentum_rotation",
+                format!("top_k = {MAX}"),
+                "params.top_k",
+            ),
+            (
+                "momentum_rotation",
+                format!("trend_ma = {MAX}"),
+                "params.trend_ma",
+            ),
+            (
+                "dual_momentum",
+                format!("{dm}lookback = {MAX}"),
+                "params.lookback",
+            ),
+            (
+                "dual_momentum",
+                format!("{dm}min_return = nan"),
+                "params.min_return",
+            ),
+            (
+                "multi_factor",
+                format!("lookback = {MAX}"),
+                "params.lookback",
+            ),
+            (
+                "multi_factor",
+                format!("vol_days = {MAX}"),
+                "params.vol_days",
+            ),
+            (
+                "multi_factor",
+                format!("cov_days = {MAX}"),
+                "params.cov_days",
+            ),
+            ("multi_factor", format!("top_k = {MAX}"), "params.top_k"),
+            (
+                "multi_factor",
+                "[weights]\nvalue = 1e308".into(),
+                "params.weights",
+            ),
+            (
+                "momentum_breakout",
+                format!("entry_days = {MAX}"),
+                "params.entry_days",
+            ),
+            (
+                "momentum_breakout",
+                format!("momentum_days = {MAX}"),
+                "params.momentum_days",
+            ),
+            (
+                "momentum_breakout",
+                "volume_ratio = 1e300".into(),
+                "params.volume_ratio",
+            ),
+            (
+                "mean_reversion",
+                format!("trend_days = {MAX}"),
+                "params.trend_days",
+            ),
+            (
+                "mean_reversion",
+                format!("rsi_days = {MAX}"),
+                "params.rsi_days",
+            ),
+            (
+                "mean_reversion",
+                "bb_width = 1e300".into(),
+                "params.bb_width",
+            ),
+            ("trend_following", format!("slow = {MAX}"), "params.slow"),
+            (
+                "trend_following",
+                format!("adx_days = {MAX}"),
+                "params.adx_days",
+            ),
+            (
+                "trend_following",
+                format!("max_positions = {MAX}"),
+                "max_positions",
+            ),
+            (
+                "trend_following",
+                format!("atr_period = {MAX}"),
+                "atr_period",
+            ),
+            (
+                "trend_following",
+                format!("[universe]\nliquidity_days = {MAX}"),
+                "universe.liquidity_days",
+            ),
+            (
+                "trend_following",
+                "[exits]\ntime_stop_bars = 4294967295".into(),
+                "exits.time_stop_bars",
+            ),
+            (
+                "trend_following",
+                "[sizing]\nmethod = \"equal_weight\"\npositions = 4294967295".into(),
+                "sizing.positions",
+            ),
+        ];
+        for (name, params, key) in cases {
+            let t: toml::Table = toml::from_str(params).unwrap();
+            let e = build(name, t)
+                .err()
+                .unwrap_or_else(|| panic!("{name}: {params} built"))
+                .to_string();
+            assert!(e.contains(key), "{name}: {params}: {e}");
+            let ranged = ["100000", "10000", "[-1, 10]", "1000", "100]", "[0, 100]"];
+            assert!(
+                ranged.iter().any(|r| e.contains(r)),
+                "{name}: no range in {e}"
+            );
+        }
+    }
+
     #[test]
     fn builds_and_rejects() {
         let t: toml::Table = toml::from_str("fast = 5\nslow = 20\nsizing = \"all_cash\"").unwrap();
