@@ -44,6 +44,10 @@ pub enum CorporateActions {
     CashDividend,
 }
 
+/// Largest starting cash the engine takes: 10¹⁵ currency units (far above
+/// any account; money stays exact in `rust_decimal` below it).
+pub const MAX_INITIAL_CASH: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
 /// Settings of the event loop.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngineConfig {
@@ -152,6 +156,29 @@ impl Outbox<'_> {
     }
 }
 
+impl EngineConfig {
+    /// Checks the settings: `initial_cash` in (0, [`MAX_INITIAL_CASH`]],
+    /// the risk settings as `quant-risk` checks them.
+    ///
+    /// # Errors
+    /// [`Error::Setting`] naming `initial_cash`, or [`Error::Risk`] naming
+    /// the risk key, with the value and the range.
+    pub fn validate(&self) -> Result<()> {
+        let cash = self.initial_cash.0;
+        if !(cash > Decimal::ZERO && cash <= MAX_INITIAL_CASH) {
+            return Err(Error::Setting {
+                key: "initial_cash".into(),
+                value: cash.to_string(),
+                expected: format!("must lie in (0, {MAX_INITIAL_CASH}]"),
+            });
+        }
+        if let Some(r) = &self.risk {
+            r.validate()?;
+        }
+        Ok(())
+    }
+}
+
 impl Engine {
     /// An engine with `config`.
     pub fn new(config: EngineConfig) -> Self {
@@ -162,9 +189,11 @@ impl Engine {
     /// with the number of days done (for progress bars).
     ///
     /// # Errors
-    /// [`Error::Strategy`] when the strategy refuses the universe,
-    /// [`Error::Feed`] when the feed fails, [`Error::UnknownOrder`] /
-    /// [`Error::Core`] when the venue breaks the order state machine.
+    /// [`Error::Setting`] or [`Error::Risk`] for settings out of range
+    /// ([`EngineConfig::validate`], checked first), [`Error::Strategy`]
+    /// when the strategy refuses the universe, [`Error::Feed`] when the
+    /// feed fails, [`Error::UnknownOrder`] / [`Error::Core`] when the venue
+    /// breaks the order state machine.
     pub fn run<C: Clock, F: DataFeed, V: Venue>(
         &self,
         clock: &mut C,
@@ -173,6 +202,7 @@ impl Engine {
         strategy: &mut dyn Strategy,
         mut on_day: impl FnMut(usize),
     ) -> Result<RunRecord> {
+        self.config.validate()?;
         let instruments = feed.instruments().to_vec();
         let n = instruments.len();
         strategy.on_start(&instruments)?;
@@ -510,14 +540,20 @@ impl Engine {
             if gap.abs() * Decimal::TWO <= tick || pre.0.is_zero() {
                 continue;
             }
-            let (new_q, amount) = if gap > Decimal::ZERO {
-                (pos.quantity, Cash(pos.quantity.0 * gap))
+            // checked: prices from the data could make the products
+            // overflow `Decimal`; such a gap is not booked (no panic)
+            let q = pos.quantity.0;
+            let booked = if gap > Decimal::ZERO {
+                q.checked_mul(gap).map(|a| (pos.quantity, Cash(a)))
             } else {
-                let scaled = (pos.quantity.0 * prev.0 / pre.0).floor();
-                (
-                    Quantity(scaled),
-                    Cash(pos.quantity.0 * prev.0 - scaled * pre.0),
-                )
+                q.checked_mul(prev.0).and_then(|held| {
+                    let scaled = held.checked_div(pre.0)?.floor();
+                    let rest = held.checked_sub(scaled.checked_mul(pre.0)?)?;
+                    Some((Quantity(scaled), Cash(rest)))
+                })
+            };
+            let Some((new_q, amount)) = booked else {
+                continue;
             };
             portfolio.cash += amount;
             if new_q != pos.quantity {

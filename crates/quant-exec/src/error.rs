@@ -15,6 +15,19 @@ pub enum Error {
     /// The venue reported an event for an order the engine does not know.
     #[error("venue reported unknown order id {0}")]
     UnknownOrder(u64),
+    /// A venue or engine setting outside its range, named by its key.
+    #[error("setting `{key}` = {value}: {expected}")]
+    Setting {
+        /// The setting's key (`slippage_bps`, `cn_a.stock_fees.commission_rate`…).
+        key: String,
+        /// The value given.
+        value: String,
+        /// The allowed range.
+        expected: String,
+    },
+    /// Risk settings `quant-risk` refuses (naming the key and range).
+    #[error("risk: {0}")]
+    Risk(#[from] quant_risk::Error),
 }
 
 /// Result with [`Error`] as the default error.

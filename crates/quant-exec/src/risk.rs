@@ -240,7 +240,7 @@ impl RiskGate {
             },
         ) {
             Ok(()) => {
-                self.orders_today += 1;
+                self.orders_today = self.orders_today.saturating_add(1);
                 self.pending[i] += match order.side {
                     Side::Buy => quantity,
                     Side::Sell => -quantity,

@@ -48,6 +48,41 @@ pub enum ShortfallPolicy {
     Reject,
 }
 
+/// Largest slippage the venue takes: 1,000 basis points (10 %, the A-share
+/// main board's daily price limit; the default is 5).
+pub const MAX_SLIPPAGE_BPS: Decimal = Decimal::from_parts(1000, 0, 0, false, 0);
+
+/// Largest commission rate: 0.01, 1 % of the traded value (A-share brokers
+/// charge 0.01–0.3 %, crypto exchanges 0.1 %); above it is a typo (a
+/// percent written as a fraction).
+pub const MAX_COMMISSION_RATE: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
+/// Largest minimum commission per order: 1,000 currency units (A-shares:
+/// 5 CNY).
+pub const MAX_MIN_COMMISSION: Decimal = Decimal::from_parts(1000, 0, 0, false, 0);
+
+/// Largest stamp-duty rate: 0.01, 1 % of the value (the A-share duty never
+/// exceeded 0.6 %, 1990; 0.05 % since 2023-08-28).
+pub const MAX_STAMP_DUTY: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
+/// Largest transfer-fee rate: 0.001, 0.1 % of the value (0.001 % since
+/// 2022-04-29).
+pub const MAX_TRANSFER_FEE: Decimal = Decimal::from_parts(1, 0, 0, false, 3);
+
+/// `Ok` when `value` lies in `[0, hi]`, else [`crate::Error::Setting`]
+/// naming `key`, the value and the range.
+pub fn check_cost(key: &str, value: Decimal, hi: Decimal) -> crate::Result<()> {
+    if value >= Decimal::ZERO && value <= hi {
+        Ok(())
+    } else {
+        Err(crate::Error::Setting {
+            key: key.to_string(),
+            value: value.to_string(),
+            expected: format!("must lie in [0, {hi}]"),
+        })
+    }
+}
+
 /// Settings of the simulated venue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimConfig {
@@ -82,6 +117,54 @@ impl Default for SimConfig {
 }
 
 impl SimConfig {
+    /// Checks every cost setting against its range: `slippage_bps` in
+    /// [0, [`MAX_SLIPPAGE_BPS`]] and, for the stock and fund fees of each
+    /// rule set, the commission rate in [0, [`MAX_COMMISSION_RATE`]], the
+    /// minimum commission in [0, [`MAX_MIN_COMMISSION`]], stamp-duty rates
+    /// in [0, [`MAX_STAMP_DUTY`]] and transfer-fee rates in [0,
+    /// [`MAX_TRANSFER_FEE`]], the dated lists ascending.
+    ///
+    /// # Errors
+    /// [`crate::Error::Setting`] naming the key (`slippage_bps`,
+    /// `cn_a.stock_fees.commission_rate`…), the value and the range.
+    pub fn validate(&self) -> crate::Result<()> {
+        check_cost("slippage_bps", self.slippage_bps, MAX_SLIPPAGE_BPS)?;
+        for (set, rules) in [
+            ("cn_a", &self.cn_a),
+            ("us", &self.us),
+            ("crypto", &self.crypto),
+        ] {
+            for (kind, fees) in [
+                ("stock_fees", &rules.stock_fees),
+                ("fund_fees", &rules.fund_fees),
+            ] {
+                let key = |k: &str| format!("{set}.{kind}.{k}");
+                check_cost(
+                    &key("commission_rate"),
+                    fees.commission_rate,
+                    MAX_COMMISSION_RATE,
+                )?;
+                check_cost(
+                    &key("min_commission"),
+                    fees.min_commission,
+                    MAX_MIN_COMMISSION,
+                )?;
+                for r in &fees.stamp_duty {
+                    check_cost(&key("stamp_duty"), r.rate, MAX_STAMP_DUTY)?;
+                }
+                for r in &fees.transfer_fee {
+                    check_cost(&key("transfer_fee"), r.rate, MAX_TRANSFER_FEE)?;
+                }
+                fees.validate().map_err(|e| crate::Error::Setting {
+                    key: format!("{set}.{kind}"),
+                    value: e.to_string(),
+                    expected: "dated rates in ascending date order".into(),
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     /// The rules that apply to an instrument.
     pub fn rules_for(&self, inst: &Instrument) -> &MarketRules {
         match self
@@ -207,23 +290,26 @@ impl SimulatedVenue {
         let ref_px = px(reference)?;
         // the bar's high and low are only converted when they bind (or a limit needs them)
         let is_limit = matches!(order.order_type, OrderType::Limit(_));
+        // checked: a slippage no validation bounded (a venue built from an
+        // unchecked config) overflows to the bar's high (buys) or low
+        // (sells), where the price is capped anyway, never a panic
         let price = match order.side {
-            Side::Buy => {
-                let p = ref_px.0 * (Decimal::ONE + self.slip);
-                if is_limit || decimal_to_f64(p) >= bar.high {
-                    p.min(px(bar.high)?.0)
-                } else {
-                    p
-                }
-            }
-            Side::Sell => {
-                let p = ref_px.0 * (Decimal::ONE - self.slip);
-                if is_limit || decimal_to_f64(p) <= bar.low {
-                    p.max(px(bar.low)?.0)
-                } else {
-                    p
-                }
-            }
+            Side::Buy => match Decimal::ONE
+                .checked_add(self.slip)
+                .and_then(|f| ref_px.0.checked_mul(f))
+            {
+                Some(p) if !(is_limit || decimal_to_f64(p) >= bar.high) => p,
+                Some(p) => p.min(px(bar.high)?.0),
+                None => px(bar.high)?.0,
+            },
+            Side::Sell => match Decimal::ONE
+                .checked_sub(self.slip)
+                .and_then(|f| ref_px.0.checked_mul(f))
+            {
+                Some(p) if !(is_limit || decimal_to_f64(p) <= bar.low) => p,
+                Some(p) => p.max(px(bar.low)?.0),
+                None => px(bar.low)?.0,
+            },
         };
         let mut price = Price(price);
         if let OrderType::Limit(lim) = order.order_type {

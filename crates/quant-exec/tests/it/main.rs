@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod harness;
+mod limits;
 mod properties;
 mod risk;
 mod scenarios;

@@ -1,0 +1,180 @@
+//! Absurd venue and engine settings: refused by validation with the key,
+//! the value and the range; and a venue or engine given them anyway
+//! answers with an error or a capped price, never a panic.
+
+use quant_core::{Cash, OrderQty, Side};
+use quant_exec::sim::{
+    MAX_COMMISSION_RATE, MAX_MIN_COMMISSION, MAX_SLIPPAGE_BPS, MAX_STAMP_DUTY, MAX_TRANSFER_FEE,
+};
+use quant_exec::{
+    CorporateActions, Engine, EngineConfig, Error, SimConfig, SimulatedVenue,
+    engine::MAX_INITIAL_CASH,
+};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+use crate::harness::*;
+
+fn setting(r: quant_exec::Result<()>, key: &str, range: &str) {
+    let e = r.expect_err(key);
+    let text = e.to_string();
+    assert!(
+        matches!(&e, Error::Setting { key: k, .. } if k == key),
+        "{key}: {text}"
+    );
+    assert!(text.contains(range), "{key}: no {range} in `{text}`");
+}
+
+#[test]
+fn cost_settings_have_ranges() {
+    assert_eq!(MAX_SLIPPAGE_BPS, dec!(1000));
+    assert_eq!(MAX_COMMISSION_RATE, dec!(0.01));
+    assert_eq!(MAX_MIN_COMMISSION, dec!(1000));
+    assert_eq!(MAX_STAMP_DUTY, dec!(0.01));
+    assert_eq!(MAX_TRANSFER_FEE, dec!(0.001));
+    assert!(SimConfig::default().validate().is_ok());
+    for bad in [dec!(-1), dec!(1000.01), Decimal::MAX, Decimal::MIN] {
+        let sim = SimConfig {
+            slippage_bps: bad,
+            ..SimConfig::default()
+        };
+        setting(sim.validate(), "slippage_bps", "[0, 1000]");
+    }
+    let mut sim = SimConfig::default();
+    sim.cn_a.stock_fees.commission_rate = dec!(2.0);
+    setting(
+        sim.validate(),
+        "cn_a.stock_fees.commission_rate",
+        "[0, 0.01]",
+    );
+    let mut sim = SimConfig::default();
+    sim.cn_a.stock_fees.min_commission = dec!(-5);
+    setting(
+        sim.validate(),
+        "cn_a.stock_fees.min_commission",
+        "[0, 1000]",
+    );
+    let mut sim = SimConfig::default();
+    sim.cn_a.stock_fees.stamp_duty[1].rate = dec!(0.5);
+    setting(sim.validate(), "cn_a.stock_fees.stamp_duty", "[0, 0.01]");
+    let mut sim = SimConfig::default();
+    sim.crypto.fund_fees.transfer_fee = vec![quant_core::rules::DatedRate {
+        from: d("2020-01-01"),
+        rate: dec!(0.01),
+    }];
+    setting(
+        sim.validate(),
+        "crypto.fund_fees.transfer_fee",
+        "[0, 0.001]",
+    );
+    let mut sim = SimConfig::default();
+    sim.cn_a.stock_fees.stamp_duty.reverse();
+    setting(sim.validate(), "cn_a.stock_fees", "ascending");
+}
+
+#[test]
+fn engine_settings_have_ranges() {
+    let cfg = |cash: Decimal| EngineConfig {
+        initial_cash: Cash(cash),
+        corporate_actions: CorporateActions::None,
+        risk: None,
+    };
+    assert_eq!(MAX_INITIAL_CASH, dec!(1_000_000_000_000_000));
+    for bad in [
+        Decimal::ZERO,
+        dec!(-1),
+        MAX_INITIAL_CASH + Decimal::ONE,
+        Decimal::MAX,
+    ] {
+        setting(cfg(bad).validate(), "initial_cash", "(0, 1000000000000000]");
+    }
+    assert!(cfg(dec!(1)).validate().is_ok());
+    let risk = quant_risk::RiskConfig {
+        breakers: quant_risk::BreakerConfig {
+            max_drawdown: Some(0.2),
+            cooldown_days: Some(u32::MAX),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let e = EngineConfig {
+        risk: Some(risk),
+        ..cfg(dec!(1000))
+    }
+    .validate()
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("cooldown_days") && e.contains("[1, 100000]"),
+        "{e}"
+    );
+}
+
+/// The engine checks its settings before the first day: an error, not a
+/// run with zero or negative cash.
+#[test]
+fn the_engine_refuses_to_run_with_bad_settings() {
+    let days = ["2024-01-02", "2024-01-03"];
+    let bars = vec![
+        Some(bar(days[0], 10.0, 10.5, 9.5, 10.0)),
+        Some(bar(days[1], 10.0, 10.5, 9.5, 10.0)),
+    ];
+    let mut feed = Feed::new(vec![inst("600000.SH")], &days, vec![bars]);
+    let mut clock = DaysClock(feed.days.clone(), 0);
+    let mut venue = SimulatedVenue::new(SimConfig::default());
+    let engine = Engine::new(EngineConfig {
+        initial_cash: Cash(dec!(-100)),
+        corporate_actions: CorporateActions::None,
+        risk: None,
+    });
+    let e = engine
+        .run(
+            &mut clock,
+            &mut feed,
+            &mut venue,
+            &mut Script(vec![]),
+            |_| {},
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("initial_cash"), "{e}");
+}
+
+/// A venue built from an unchecked config with the largest decimal as
+/// slippage: buys fill at the bar's high, sells at its low — no overflow.
+#[test]
+fn unchecked_huge_slippage_caps_at_the_bar() {
+    let days = ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"];
+    let bars = vec![
+        Some(bar(days[0], 100_000.0, 100_500.0, 99_500.0, 100_000.0)),
+        Some(bar(days[1], 100_000.0, 100_500.0, 99_500.0, 100_000.0)),
+        Some(bar(days[2], 100_000.0, 100_500.0, 99_500.0, 100_000.0)),
+        Some(bar(days[3], 100_000.0, 100_500.0, 99_500.0, 100_000.0)),
+    ];
+    for slippage_bps in [Decimal::MAX, Decimal::MIN] {
+        let mut feed = Feed::new(vec![inst("BTC-USDT")], &days, vec![bars.clone()]);
+        let sim = SimConfig {
+            slippage_bps,
+            ..SimConfig::default()
+        };
+        let rec = run(
+            &mut feed,
+            sim,
+            1e9,
+            vec![
+                (
+                    d(days[0]),
+                    0,
+                    Side::Buy,
+                    OrderQty::Units(quant_core::Quantity(dec!(1))),
+                ),
+                (d(days[1]), 0, Side::Sell, OrderQty::AllPosition),
+            ],
+        );
+        assert_eq!(rec.fills.len(), 2, "{slippage_bps}");
+        let (buy, sell) = (&rec.fills[0], &rec.fills[1]);
+        if slippage_bps > Decimal::ZERO {
+            assert_eq!(buy.price.0, dec!(100500), "buy at the high");
+            assert_eq!(sell.price.0, dec!(99500), "sell at the low");
+        }
+    }
+}
