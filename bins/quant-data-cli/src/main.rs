@@ -1,8 +1,8 @@
 //! `quant-data`: market-data chores.
 //!
 //! ```text
-//! quant-data import --input CSV_DIR --store STORE_DIR
-//! quant-data fetch --market cn --symbol 600519.SH --start 2020-01-01 [--end DATE] [--index]
+//! quant-data import --input CSV_DIR --store STORE_DIR [--replace] [--strict]
+//! quant-data fetch --market cn --symbol 600519.SH --start 2020-01-01 [--end DATE] [--index] [--replace]
 //!                  [--store store] [--config config/data.toml] [--calendar BARS.csv] [--offline]
 //!                  [--cross-check] [--catalog URL]
 //! quant-data update --market cn [--symbol S …] [--since 2005-01-01] [--store store] [--offline]
@@ -18,9 +18,17 @@
 //! quant-data restore --archive FILE.tar.zst [--store store] [--replace]
 //! ```
 //! `import` converts every daily-bar CSV or Parquet file under `CSV_DIR` into
-//! `STORE_DIR/<same relative path>.parquet`, validating every row first; a
-//! bad row fails the import naming file, line and reason, and leaves the store
-//! as it was.
+//! `STORE_DIR/<same relative path>.parquet`, running the quality pipeline
+//! over every file first: rows that break a row rule are quarantined
+//! (`STORE/quarantine/…`, reported), or with `--strict` fail the import
+//! naming file, line and reason. A file that would drop stored dates or
+//! store an empty series is refused unless `--replace`.
+//!
+//! Every command that writes the store does so in one store-level commit
+//! (`quant_data::commit`): killed at any point, the store reads as before
+//! the command or, once next opened, as after it; never a mix. The
+//! catalog's rows of a command are written in one transaction after the
+//! store's commit (see docs/RELIABILITY.md).
 //!
 //! `indicators` computes indicators named by spec (see
 //! `quant_indicators::spec`) over one instrument's bars (CSV or Parquet) and
@@ -44,6 +52,9 @@
 //! store with a consistent catalog snapshot; `restore` validates every bar
 //! file before it moves the store into place.
 //!
+//! Logs go to stderr, filtered by `RUST_LOG` (default `warn`), as text or
+//! JSON (`--log-format json`). Output to a closed pipe stops quietly.
+//!
 //! Exit codes: 0 success, 1 `validate` found rows that fail hard, 2 error
 //! (for `fetch`/`update`: at least one symbol failed; the others are
 //! stored).
@@ -55,6 +66,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use quant_cli::{out, outln};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -65,6 +77,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    #[command(flatten)]
+    log: quant_cli::LogArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -80,6 +94,12 @@ enum Cmd {
         /// Bars whose dates are the exchange's trading days (gap check), e.g. an index file.
         #[arg(long)]
         calendar: Option<PathBuf>,
+        /// Replace stored series even when the new file lacks stored dates or is empty.
+        #[arg(long)]
+        replace: bool,
+        /// Fail on the first row that breaks a row rule instead of quarantining it.
+        #[arg(long)]
+        strict: bool,
     },
     /// Fetch daily bars from the configured providers into the store.
     Fetch {
@@ -94,6 +114,10 @@ enum Cmd {
         /// Last date (YYYY-MM-DD); today (UTC) when absent.
         #[arg(long)]
         end: Option<chrono::NaiveDate>,
+        /// Replace each stored series by what is fetched (it may then lose
+        /// dates) instead of merging; an empty result is stored too.
+        #[arg(long)]
+        replace: bool,
     },
     /// Bring stored symbols up to date: fetch only what is missing since each one's last bar.
     Update {
@@ -337,12 +361,20 @@ fn universe(path: &Path) -> anyhow::Result<Vec<String>> {
     Ok(out)
 }
 
-/// `--symbol`s plus the `--universe` file's, in order, without repeats.
+/// `--symbol`s plus the `--universe` file's, in order, each in its normal
+/// form (`600519.sh` is `600519.SH`), without repeats.
+///
+/// # Errors
+/// A text that is not a symbol (named, with the reason).
 fn symbols_of(net: &Net, symbols: Vec<String>) -> anyhow::Result<Vec<String>> {
     let mut all = symbols;
     if let Some(u) = &net.universe {
         all.extend(universe(u)?);
     }
+    let mut all: Vec<String> = all
+        .into_iter()
+        .map(|s| Ok(quant_core::Symbol::new(s)?.to_string()))
+        .collect::<anyhow::Result<_>>()?;
     let mut seen = std::collections::HashSet::new();
     all.retain(|s| seen.insert(s.clone()));
     Ok(all)
@@ -380,8 +412,16 @@ fn calendar(path: Option<&Path>) -> anyhow::Result<Option<Vec<chrono::NaiveDate>
         .transpose()
 }
 
-/// `fetch` and `update`: one request per symbol through the market's chain.
-fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Result<()> {
+/// `fetch` and `update`: one request per symbol through the market's
+/// chain, all staged in one store transaction committed at the end (the
+/// symbols that failed are simply not in it), then the command's catalog
+/// rows in one transaction.
+fn fetch(
+    net: &Net,
+    store: &quant_data::commit::Store,
+    requests: Vec<quant_providers::BarRequest>,
+    replace: bool,
+) -> anyhow::Result<()> {
     let cfg = quant_providers::DataConfig::from_file(&net.config)?;
     let chain = cfg.chain(&net.market, net.offline)?;
     let cal = calendar(net.calendar.as_deref())?;
@@ -393,6 +433,8 @@ fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Resul
         ProgressStyle::with_template("fetching [{bar:40}] {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let mut txn = store.begin()?;
+    let mut records = Vec::with_capacity(requests.len());
     let mut report = quant_data::quality::QualityReport::default();
     let mut failures = Vec::new();
     for req in &requests {
@@ -400,12 +442,13 @@ fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Resul
         let started = chrono::Utc::now();
         let r = rt.block_on(quant_providers::update::fetch_into_store(
             &chain,
-            &net.store,
+            &mut txn,
             &net.market,
             req,
             net.index,
             cal.as_deref(),
             quant_data::quality::QualityConfig::default(),
+            replace,
         ));
         bar.inc(1);
         let mut rec = quant_catalog::UpdateRecord {
@@ -431,7 +474,7 @@ fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Resul
                     let second = rt.block_on(quant_providers::update::cross_check(
                         &chain,
                         &o.provider,
-                        &net.store,
+                        &txn,
                         &net.market,
                         req,
                         net.index,
@@ -449,7 +492,7 @@ fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Resul
                         }
                         None => format!("{}: no second provider answered", req.symbol),
                     };
-                    bar.suspend(|| println!("{line}"));
+                    bar.suspend(|| outln!("{line}"));
                 }
                 rec.provider = Some(o.provider.clone());
                 rec.status = quant_catalog::UpdateStatus::Ok;
@@ -463,7 +506,7 @@ fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Resul
                     .map(|(p, e)| format!("{p}: {e}"))
                     .collect::<Vec<_>>()
                     .join("; ");
-                rt.block_on(catalog.record_update(&rec, &o.report.issues))?;
+                records.push((rec, o.report.issues.clone()));
                 let line = format!(
                     "{}: {} bars {}..{} from {}{}; {} stored in {}{}",
                     o.symbol,
@@ -487,20 +530,29 @@ fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Resul
                     }
                 );
                 // println on the bar is silent when stdout is not a terminal
-                bar.suspend(|| println!("{line}"));
+                bar.suspend(|| outln!("{line}"));
                 report.extend(o.report);
             }
             Err(e) => {
-                bar.suspend(|| println!("{}: failed: {e}", req.symbol));
-                rec.message = e.to_string();
-                rt.block_on(catalog.record_update(&rec, &[]))?;
+                let msg = quant_cli::report(&e);
+                bar.suspend(|| outln!("{}: failed: {msg}", req.symbol));
+                rec.message = msg;
+                records.push((rec, Vec::new()));
                 failures.push(req.symbol.clone());
             }
         }
     }
     bar.finish_and_clear();
+    let committed = txn.commit()?;
+    tracing::info!(
+        generation = committed.generation,
+        files = committed.files.len(),
+        "store committed"
+    );
+    // after the store's commit: the history never claims what did not land
+    rt.block_on(catalog.record_updates(&records))?;
     rt.block_on(catalog.close());
-    print!("{}", report.render());
+    out!("{}", report.render());
     if failures.is_empty() {
         Ok(())
     } else {
@@ -517,6 +569,8 @@ fn fetch(net: &Net, requests: Vec<quant_providers::BarRequest>) -> anyhow::Resul
 /// `--universe` file's; all stored ones by default).
 fn update(net: &Net, symbols: Vec<String>, since: chrono::NaiveDate) -> anyhow::Result<()> {
     let symbols = symbols_of(net, symbols)?;
+    // the writer lock first: what is stored cannot change under us
+    let store = quant_data::commit::Store::open(&net.store)?;
     let symbols = if symbols.is_empty() {
         quant_providers::update::stored_symbols(&net.store, &net.market, net.index)?
     } else {
@@ -540,13 +594,13 @@ fn update(net: &Net, symbols: Vec<String>, since: chrono::NaiveDate) -> anyhow::
             today,
         )? {
             Some(r) => reqs.push(r),
-            None => println!("{s}: up to date"),
+            None => outln!("{s}: up to date"),
         }
     }
     if reqs.is_empty() {
         return Ok(());
     }
-    fetch(net, reqs)
+    fetch(net, &store, reqs, false)
 }
 
 /// The quality pipeline's report over bar files (CSV read without the row
@@ -566,12 +620,7 @@ fn quality_report(
             .symbol
             .as_ref()
             .map_or_else(|| f.display().to_string(), |s| s.as_str().to_string());
-        // store and shared/data layout: indices live under an `index` folder
-        // (no price limit applies to them); SSE index codes 000xxx.SH and
-        // SZSE 399xxx.SZ are no stock's
-        let is_index = f.components().any(|c| c.as_os_str() == "index")
-            || (name.starts_with("000") && name.ends_with(".SH"))
-            || (name.starts_with("399") && name.ends_with(".SZ"));
+        let is_index = quant_data::quality::is_index_path(f, &name);
         let bars: Vec<_> = (0..s.len()).map(|i| s.bar(i)).collect();
         let config = quant_data::quality::QualityConfig::default();
         report
@@ -584,6 +633,8 @@ fn quality_report(
 /// when some row fails hard.
 fn validate(input: &Path, cal: Option<&Path>) -> anyhow::Result<bool> {
     let cal = calendar(cal)?;
+    // a store is read at one generation
+    let _read = quant_data::commit::read_lock(input)?;
     let files = if input.is_dir() {
         let mut f = quant_data::store::files_with_extension(input, "parquet")?;
         f.extend(quant_data::store::files_with_extension(input, "csv")?);
@@ -592,14 +643,20 @@ fn validate(input: &Path, cal: Option<&Path>) -> anyhow::Result<bool> {
         vec![input.to_path_buf()]
     };
     let report = quality_report(&files, cal.as_deref())?;
-    println!("{} files checked", files.len());
-    print!("{}", report.render());
+    outln!("{} files checked", files.len());
+    out!("{}", report.render());
     Ok(report.hard() > 0)
 }
 
-/// `import`: every CSV under `input` into `store` (all or nothing), then
-/// the quality pipeline's warnings over what was imported.
-fn import(input: &Path, store: &Path, cal: Option<&Path>) -> anyhow::Result<()> {
+/// `import`: every bar file under `input` into `store` in one commit,
+/// then the quality pipeline's report (quarantined rows and warnings).
+fn import(
+    input: &Path,
+    store: &Path,
+    cal: Option<&Path>,
+    replace: bool,
+    strict: bool,
+) -> anyhow::Result<()> {
     let cal = calendar(cal)?;
     let started = Instant::now();
     let bar = ProgressBar::new(0);
@@ -607,32 +664,49 @@ fn import(input: &Path, store: &Path, cal: Option<&Path>) -> anyhow::Result<()> 
         ProgressStyle::with_template("validating [{bar:40}] {pos}/{len} files")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let r = quant_data::import_dir(input, store, |done, total| {
+    let options = quant_data::store::ImportOptions {
+        replace,
+        strict,
+        calendar: cal.as_deref(),
+        quality: quant_data::quality::QualityConfig::default(),
+    };
+    let r = quant_data::import_dir(input, store, &options, |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     });
     bar.finish_and_clear();
     let rep = r?;
-    println!(
-        "imported {} files, {} bars into {} in {:.2?}",
+    outln!(
+        "imported {} files, {} bars into {} in {:.2?} (store generation {})",
         rep.files.len(),
         rep.rows,
         store.display(),
-        started.elapsed()
+        started.elapsed(),
+        rep.generation
     );
-    // rows failing the row rules already failed the import: what is left
-    // are warnings (gaps, suspensions, limit breaches, stale prices)
-    let written: Vec<PathBuf> = rep.files.iter().map(|f| store.join(f)).collect();
-    print!("{}", quality_report(&written, cal.as_deref())?.render());
+    if rep.quarantined > 0 {
+        outln!(
+            "{} rows quarantined (not stored; see {})",
+            rep.quarantined,
+            store.join("quarantine").display()
+        );
+    }
+    out!("{}", rep.report.render());
     Ok(())
 }
 
 /// `list`: one line per stored series.
 fn list(store: &Path) -> anyhow::Result<()> {
+    let _read = quant_data::commit::read_lock(store)?;
     let files = quant_data::store::files_with_extension(store, "parquet")?;
-    println!(
+    outln!(
         "{:<8} {:<6} {:<12} {:>7}  {:<10}  {:<10}",
-        "market", "kind", "symbol", "rows", "first", "last"
+        "market",
+        "kind",
+        "symbol",
+        "rows",
+        "first",
+        "last"
     );
     for f in &files {
         let rel = f.strip_prefix(store).unwrap_or(f);
@@ -649,7 +723,7 @@ fn list(store: &Path) -> anyhow::Result<()> {
             _ => ("", ""),
         };
         let day = |d: Option<&chrono::NaiveDate>| d.map_or_else(String::new, ToString::to_string);
-        println!(
+        outln!(
             "{market:<8} {kind:<6} {:<12} {:>7}  {:<10}  {:<10}",
             s.symbol.as_ref().map_or("", |s| s.as_str()),
             s.len(),
@@ -657,7 +731,7 @@ fn list(store: &Path) -> anyhow::Result<()> {
             day(s.dates.last())
         );
     }
-    println!("{} series", files.len());
+    outln!("{} series", files.len());
     Ok(())
 }
 
@@ -672,7 +746,10 @@ fn export(
     adjust: quant_data::Adjust,
     out: &Path,
 ) -> anyhow::Result<()> {
-    let path = quant_providers::update::stored_path(store, market, symbol, index);
+    let symbol = quant_core::Symbol::new(symbol)?.to_string();
+    let symbol = symbol.as_str();
+    let path = store.join(quant_providers::update::stored_rel(market, symbol, index)?);
+    let _read = quant_data::commit::read_lock(store)?;
     anyhow::ensure!(
         path.is_file(),
         "{} is not stored ({} does not exist)",
@@ -690,7 +767,7 @@ fn export(
     } else {
         quant_data::csv_io::write_csv(out, &s)?;
     }
-    println!(
+    outln!(
         "wrote {} bars of {symbol} ({adjust:?}) to {}",
         s.len(),
         out.display()
@@ -721,7 +798,7 @@ fn indicators(input: &Path, specs: &[String], out: &Path) -> anyhow::Result<()> 
         table.extend(computed);
     }
     quant_data::write_table(out, &bars.dates, &table)?;
-    println!(
+    outln!(
         "wrote {} columns × {} rows to {}",
         table.len(),
         bars.dates.len(),
@@ -737,20 +814,20 @@ fn catalog_cmd(cmd: CatalogCmd) -> anyhow::Result<()> {
         CatalogCmd::Status { at } => rt.block_on(async {
             let c = open_catalog(&at.store, at.catalog.as_deref()).await?;
             let n = c.counts().await?;
-            println!("catalog {}", c.url());
-            println!("instruments      {:>9}", n.instruments);
-            println!("trading_calendar {:>9}", n.calendar_days);
-            println!("adj_factors      {:>9}", n.adj_factors);
-            println!("fundamentals     {:>9}", n.fundamentals);
-            println!("update_history   {:>9}", n.updates);
-            println!("quality_log      {:>9}", n.quality_issues);
+            outln!("catalog {}", c.url());
+            outln!("instruments      {:>9}", n.instruments);
+            outln!("trading_calendar {:>9}", n.calendar_days);
+            outln!("adj_factors      {:>9}", n.adj_factors);
+            outln!("fundamentals     {:>9}", n.fundamentals);
+            outln!("update_history   {:>9}", n.updates);
+            outln!("quality_log      {:>9}", n.quality_issues);
             c.close().await;
             Ok(())
         }),
         CatalogCmd::History { at, symbol, limit } => rt.block_on(async {
             let c = open_catalog(&at.store, at.catalog.as_deref()).await?;
             let rows = c.update_history(symbol.as_deref(), limit).await?;
-            println!(
+            outln!(
                 "{:>5}  {:<20}  {:<6} {:<6} {:<12} {:<10} {:<6} {:>7} {:>7} {:>5}  {:<10}  note",
                 "id",
                 "started (UTC)",
@@ -765,7 +842,7 @@ fn catalog_cmd(cmd: CatalogCmd) -> anyhow::Result<()> {
                 "last"
             );
             for u in &rows {
-                println!(
+                outln!(
                     "{:>5}  {:<20}  {:<6} {:<6} {:<12} {:<10} {:<6} {:>7} {:>7} {:>5}  {:<10}  {}",
                     u.id,
                     u.started_at.format("%Y-%m-%d %H:%M:%S"),
@@ -801,7 +878,7 @@ fn catalog_cmd(cmd: CatalogCmd) -> anyhow::Result<()> {
                 let c = open_catalog(&at.store, at.catalog.as_deref()).await?;
                 let log = c.quality_log(symbol.as_deref(), rule).await?;
                 for e in &log {
-                    println!(
+                    outln!(
                         "{}  {:<12} {:<13} {}  {}{}",
                         e.recorded_at.format("%Y-%m-%d %H:%M:%S"),
                         e.issue.symbol,
@@ -812,7 +889,7 @@ fn catalog_cmd(cmd: CatalogCmd) -> anyhow::Result<()> {
                             .map_or_else(String::new, |id| format!("  (update {id})"))
                     );
                 }
-                println!("{} issues", log.len());
+                outln!("{} issues", log.len());
                 c.close().await;
                 Ok(())
             })
@@ -863,19 +940,23 @@ async fn fetch_reference(
         Reference::Stocks => {
             let s = chain.stock_list().await?;
             let n = c.upsert_instruments(&s.data).await?;
-            println!("{n} instruments {}", served(&s.provider, &s.failed));
+            outln!("{n} instruments {}", served(&s.provider, &s.failed));
         }
         Reference::Calendar => {
             let s = chain.trading_calendar(exchange, start, end).await?;
             let n = c.upsert_calendar(exchange, &s.data).await?;
             let open = s.data.iter().filter(|d| d.is_open).count();
-            println!(
+            outln!(
                 "{n} calendar days of {exchange} ({open} open) {}",
                 served(&s.provider, &s.failed)
             );
         }
         Reference::AdjFactors | Reference::Fundamentals => {
             anyhow::ensure!(!symbols.is_empty(), "name symbols with --symbol");
+            // everything is fetched first, then written in one transaction:
+            // the command lands whole or not at all
+            let mut factors = Vec::new();
+            let mut basics = Vec::new();
             for symbol in symbols {
                 let req = quant_providers::BarRequest {
                     symbol: symbol.clone(),
@@ -884,20 +965,28 @@ async fn fetch_reference(
                 };
                 if matches!(what, Reference::AdjFactors) {
                     let s = chain.adj_factors(&req).await?;
-                    let n = c.upsert_adj_factors(symbol, &s.data).await?;
-                    println!(
-                        "{symbol}: {n} adj factors {}",
+                    outln!(
+                        "{symbol}: {} adj factors {}",
+                        s.data.len(),
                         served(&s.provider, &s.failed)
                     );
+                    factors.push((symbol.clone(), s.data));
                 } else {
                     let s = chain.daily_basic(&req).await?;
-                    let n = c.upsert_fundamentals(&s.data).await?;
-                    println!(
-                        "{symbol}: {n} daily valuation rows {}",
+                    outln!(
+                        "{symbol}: {} daily valuation rows {}",
+                        s.data.len(),
                         served(&s.provider, &s.failed)
                     );
+                    basics.extend(s.data);
                 }
             }
+            let n = if matches!(what, Reference::AdjFactors) {
+                c.upsert_adj_factors_of(&factors).await?
+            } else {
+                c.upsert_fundamentals(&basics).await?
+            };
+            outln!("{n} rows written to the catalog in one transaction");
         }
     }
     c.close().await;
@@ -931,7 +1020,7 @@ fn backup(store: &Path, out: &Path, catalog: Option<&str>) -> anyhow::Result<()>
         if snapped {
             extra.push((PathBuf::from("catalog.sqlite"), snapshot.clone()));
         } else {
-            println!(
+            outln!(
                 "note: the catalog is in PostgreSQL; back it up with pg_dump (not in this archive)"
             );
         }
@@ -941,7 +1030,7 @@ fn backup(store: &Path, out: &Path, catalog: Option<&str>) -> anyhow::Result<()>
             .is_some_and(|r| r == "catalog.sqlite" || r.starts_with("catalog.sqlite-"))
     };
     let rep = quant_data::backup::backup(store, out, skip, &extra)?;
-    println!(
+    outln!(
         "backed up {} files ({} bytes) of {} into {} ({} bytes) in {:.2?}",
         rep.files,
         rep.bytes,
@@ -956,7 +1045,7 @@ fn backup(store: &Path, out: &Path, catalog: Option<&str>) -> anyhow::Result<()>
 /// `restore`.
 fn restore(archive: &Path, store: &Path, replace: bool) -> anyhow::Result<()> {
     let rep = quant_data::backup::restore(archive, store, replace)?;
-    println!(
+    outln!(
         "restored {} files ({} series, {} bars, all validated) into {}",
         rep.files,
         rep.series,
@@ -964,39 +1053,46 @@ fn restore(archive: &Path, store: &Path, replace: bool) -> anyhow::Result<()> {
         store.display()
     );
     if let Some(old) = rep.replaced {
-        println!("the previous store is kept at {}", old.display());
+        outln!("the previous store is kept at {}", old.display());
     }
     Ok(())
 }
 
+/// `fetch`: the named symbols over one range.
+fn fetch_cmd(
+    net: &Net,
+    symbols: Vec<String>,
+    (start, end): (chrono::NaiveDate, Option<chrono::NaiveDate>),
+    replace: bool,
+) -> anyhow::Result<()> {
+    let end = end.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    anyhow::ensure!(start <= end, "--start {start} is after --end {end}");
+    let reqs = symbols_of(net, symbols)?
+        .into_iter()
+        .map(|symbol| quant_providers::BarRequest { symbol, start, end })
+        .collect();
+    let store = quant_data::commit::Store::open(&net.store)?;
+    fetch(net, &store, reqs, replace)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    quant_cli::init_tracing(cli.log.log_format);
     let result = match cli.cmd {
         Cmd::Import {
             input,
             store,
             calendar,
-        } => import(&input, &store, calendar.as_deref()),
+            replace,
+            strict,
+        } => import(&input, &store, calendar.as_deref(), replace, strict),
         Cmd::Fetch {
             net,
             symbols,
             start,
             end,
-        } => {
-            let end = end.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            let reqs = match symbols_of(&net, symbols) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    return ExitCode::from(2);
-                }
-            };
-            let reqs = reqs
-                .into_iter()
-                .map(|symbol| quant_providers::BarRequest { symbol, start, end })
-                .collect();
-            fetch(&net, reqs)
-        }
+            replace,
+        } => fetch_cmd(&net, symbols, (start, end), replace),
         Cmd::Update {
             net,
             symbols,
@@ -1030,7 +1126,7 @@ fn main() -> ExitCode {
         } => restore(&archive, &store, replace),
         Cmd::Indicators { list: true, .. } => {
             for line in quant_indicators::available() {
-                println!("{line}");
+                outln!("{line}");
             }
             Ok(())
         }
@@ -1046,9 +1142,6 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
+        Err(e) => quant_cli::fail(cli.log.log_format, e.as_ref()),
     }
 }

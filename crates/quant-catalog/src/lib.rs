@@ -483,6 +483,36 @@ impl Catalog {
         .await
     }
 
+    /// Inserts or replaces the adjustment factors of several symbols in
+    /// one transaction (a `catalog fetch` command's whole result).
+    ///
+    /// # Errors
+    /// As [`Catalog::upsert_adj_factors`]; nothing is written then.
+    pub async fn upsert_adj_factors_of(
+        &self,
+        by_symbol: &[(String, Vec<AdjFactor>)],
+    ) -> Result<u64> {
+        let rows: Vec<(&str, &AdjFactor)> = by_symbol
+            .iter()
+            .flat_map(|(s, fs)| fs.iter().map(move |f| (s.as_str(), f)))
+            .collect();
+        self.upsert(
+            "upsert adj_factors",
+            (
+                "adj_factors",
+                &["symbol", "date", "factor"],
+                &["symbol", "date"],
+            ),
+            &rows,
+            |q, (symbol, f)| {
+                q.bind((*symbol).to_string())
+                    .bind(day(f.date))
+                    .bind(f.factor)
+            },
+        )
+        .await
+    }
+
     /// `symbol`'s adjustment factors, ascending by date.
     ///
     /// # Errors
@@ -565,35 +595,53 @@ impl Catalog {
     /// # Errors
     /// [`Error::Query`]; nothing is written then.
     pub async fn record_update(&self, rec: &UpdateRecord, issues: &[Issue]) -> Result<i64> {
+        let ids = self
+            .record_updates(&[(rec.clone(), issues.to_vec())])
+            .await?;
+        Ok(ids.first().copied().unwrap_or_default())
+    }
+
+    /// Appends every fetch of one command to `update_history`, each with
+    /// its quality issues in `quality_log`, in **one** transaction: a
+    /// command's history lands whole or not at all. Returns the ids in
+    /// order.
+    ///
+    /// # Errors
+    /// [`Error::Query`]; nothing is written then.
+    pub async fn record_updates(&self, recs: &[(UpdateRecord, Vec<Issue>)]) -> Result<Vec<i64>> {
         let what = "record update_history";
         let mut tx = self.pool.begin().await.map_err(query(what))?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO update_history (started_at, finished_at, market, kind, symbol, \
-             requested_start, requested_end, provider, status, rows_fetched, rows_stored, \
-             rows_quarantined, last_date, message) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-        )
-        .bind(timestamp(rec.started_at))
-        .bind(timestamp(rec.finished_at))
-        .bind(rec.market.clone())
-        .bind(rec.kind.clone())
-        .bind(rec.symbol.clone())
-        .bind(day(rec.requested_start))
-        .bind(day(rec.requested_end))
-        .bind(rec.provider.clone())
-        .bind(rec.status.name())
-        .bind(count(rec.rows_fetched))
-        .bind(count(rec.rows_stored))
-        .bind(count(rec.rows_quarantined))
-        .bind(rec.last_date.map(day))
-        .bind(rec.message.clone())
-        .fetch_one(&mut *tx)
-        .await
-        .and_then(|r| r.try_get(0))
-        .map_err(query(what))?;
-        insert_issues(&mut tx, Some(id), issues).await?;
+        let mut ids = Vec::with_capacity(recs.len());
+        for (rec, issues) in recs {
+            let id: i64 = sqlx::query(
+                "INSERT INTO update_history (started_at, finished_at, market, kind, symbol, \
+                 requested_start, requested_end, provider, status, rows_fetched, rows_stored, \
+                 rows_quarantined, last_date, message) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+            )
+            .bind(timestamp(rec.started_at))
+            .bind(timestamp(rec.finished_at))
+            .bind(rec.market.clone())
+            .bind(rec.kind.clone())
+            .bind(rec.symbol.clone())
+            .bind(day(rec.requested_start))
+            .bind(day(rec.requested_end))
+            .bind(rec.provider.clone())
+            .bind(rec.status.name())
+            .bind(count(rec.rows_fetched))
+            .bind(count(rec.rows_stored))
+            .bind(count(rec.rows_quarantined))
+            .bind(rec.last_date.map(day))
+            .bind(rec.message.clone())
+            .fetch_one(&mut *tx)
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(query(what))?;
+            insert_issues(&mut tx, Some(id), issues).await?;
+            ids.push(id);
+        }
         tx.commit().await.map_err(query(what))?;
-        Ok(id)
+        Ok(ids)
     }
 
     /// Appends issues found outside an update (an import, a `validate`

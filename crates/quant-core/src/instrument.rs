@@ -15,24 +15,69 @@ use crate::error::{Error, Result};
 
 /// A ticker as used in data files and configs, e.g. `600519.SH`, `SPY`, `BTC-USDT`.
 /// Shared (`Arc<str>`), so orders and fills clone it without allocating.
+///
+/// Always in its normal form ([`Symbol::new`]): trimmed and upper case, so
+/// that `600519.sh` and `600519.SH` are one instrument (one stored series,
+/// one position). Symbols become file names in the store, so the character
+/// set is closed: ASCII letters and digits and `. - _ ^ = &`, at most
+/// [`Symbol::MAX_LEN`] characters, not starting with `.`. Deserialising
+/// goes through the same check.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct Symbol(Arc<str>);
 
+impl TryFrom<String> for Symbol {
+    type Error = Error;
+
+    fn try_from(text: String) -> Result<Self> {
+        Self::new(text)
+    }
+}
+
+impl From<Symbol> for String {
+    fn from(s: Symbol) -> Self {
+        s.0.to_string()
+    }
+}
+
 impl Symbol {
-    /// Wraps a symbol string.
+    /// Longest symbol accepted, in characters.
+    pub const MAX_LEN: usize = 32;
+
+    /// Parses a symbol and normalises it: surrounding whitespace trimmed,
+    /// ASCII letters upper-cased (`600519.sh` → `600519.SH`, `btc-usdt` →
+    /// `BTC-USDT`).
     ///
     /// # Errors
-    /// [`Error::InvalidSymbol`] when the text is empty or holds whitespace or commas.
+    /// [`Error::InvalidSymbol`] when the text is empty, longer than
+    /// [`Symbol::MAX_LEN`], starts with `.`, or holds any character other
+    /// than ASCII letters, digits and `. - _ ^ = &` (whitespace, commas,
+    /// path separators, control characters, non-ASCII).
     pub fn new(text: impl Into<String>) -> Result<Self> {
-        let text = text.into();
-        if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c == ',') {
-            return Err(Error::InvalidSymbol {
-                symbol: text,
-                reason: "empty or holds whitespace/commas".into(),
-            });
+        let text: String = text.into();
+        let trimmed = text.trim();
+        let bad = |reason: &str| Error::InvalidSymbol {
+            symbol: trimmed.chars().take(64).collect(),
+            reason: reason.into(),
+        };
+        if trimmed.is_empty() {
+            return Err(bad("empty"));
         }
-        Ok(Self(Arc::from(text)))
+        if trimmed.chars().count() > Self::MAX_LEN {
+            return Err(bad(&format!("longer than {} characters", Self::MAX_LEN)));
+        }
+        if let Some(c) = trimmed
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || ".-_^=&".contains(*c)))
+        {
+            return Err(bad(&format!(
+                "holds {c:?}; allowed are ASCII letters, digits and . - _ ^ = &"
+            )));
+        }
+        if trimmed.starts_with('.') {
+            return Err(bad("starts with `.`"));
+        }
+        Ok(Self(Arc::from(trimmed.to_ascii_uppercase())))
     }
 
     /// The symbol text.
@@ -372,9 +417,37 @@ mod tests {
     }
 
     #[test]
+    fn symbols_are_normalised() {
+        for (raw, want) in [
+            ("600519.sh", "600519.SH"),
+            (" 600519.SH\n", "600519.SH"),
+            ("btc-usdt", "BTC-USDT"),
+            ("^gspc", "^GSPC"),
+            ("brk-b", "BRK-B"),
+        ] {
+            assert_eq!(Symbol::new(raw).unwrap().as_str(), want);
+        }
+        let s: Symbol = serde_json::from_str("\"600519.sh\"").unwrap();
+        assert_eq!(s.as_str(), "600519.SH");
+        assert!(serde_json::from_str::<Symbol>("\"../x\"").is_err());
+    }
+
+    #[test]
     fn bad_symbols_are_errors() {
         assert!(Symbol::new("").is_err());
         assert!(Symbol::new("60 0519").is_err());
+        for bad in [
+            "../etc",
+            "a/b",
+            "a\\b",
+            ".hidden",
+            "x\0y",
+            "６００５１９.SH",
+            "a,b",
+        ] {
+            assert!(Symbol::new(bad).is_err(), "{bad:?}");
+        }
+        assert!(Symbol::new("A".repeat(33)).is_err());
         assert!(Instrument::infer(Symbol::new("60051.SH").unwrap(), false).is_err());
         assert!(Board::parse("moon").is_err());
         assert_eq!(Board::parse("创业板").unwrap(), Board::ChiNext);

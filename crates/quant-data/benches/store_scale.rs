@@ -136,7 +136,13 @@ fn main() {
     }
     let out = tempfile::tempdir().unwrap();
     let t = Instant::now();
-    let rep = import_dir(real, out.path(), |_, _| {}).unwrap();
+    let rep = import_dir(
+        real,
+        out.path(),
+        &quant_data::store::ImportOptions::default(),
+        |_, _| {},
+    )
+    .unwrap();
     let import = t.elapsed();
     let bytes = dir_bytes(out.path());
     let t = Instant::now();

@@ -7,18 +7,35 @@
 //! It is written to a temporary file beside `out` and renamed into place:
 //! an interrupted backup never leaves a truncated archive under `out`.
 //!
-//! Restore unpacks into a temporary folder beside the target, loads and
+//! The backup reads the store under its read lock ([`crate::commit`]), so
+//! the archive holds one generation; the store's bookkeeping folder and
+//! temporary files are not archived.
+//!
+//! Restore unpacks into a hidden staging folder beside the target
+//! (`.<name>.restore-*`), fsyncs every file and folder, loads and
 //! validates every Parquet bar file there, and only then moves it into
 //! place; an existing non-empty store is kept under
-//! `<STORE>.replaced-<UTC timestamp>` (and only with `replace`). A failed
-//! restore leaves the target as it was.
+//! `<STORE>.replaced-<UTC timestamp>` (and only with `replace`). On Linux
+//! the swap is one `renameat2(RENAME_EXCHANGE)`, so `STORE` always names a
+//! whole store, old or new; elsewhere it is two renames. A failed restore
+//! leaves the target as it was. A killed one leaves, once the store is
+//! next opened ([`recover_restore`], which every store open runs), either
+//! the old store in place (the staging folder is removed) or the new one
+//! with the old one kept aside.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use crate::commit::sync_dir;
 use crate::error::{Error, Result};
+use crate::failpoint;
 use crate::store::files_with_extension;
+
+/// The marker a restore leaves in the folder it unpacked into: it names
+/// the staging folder, so that once the swap has happened the next open
+/// knows that folder holds the replaced store.
+const RESTORE_MARKER: &str = ".quant-restore";
 
 /// What a backup wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +69,10 @@ fn all_files(dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
         for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
             let path = entry.map_err(|e| Error::io(&d, e))?.path();
             let meta = std::fs::symlink_metadata(&path).map_err(|e| Error::io(&path, e))?;
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name == crate::commit::META_DIR || name == RESTORE_MARKER {
+                continue;
+            }
             if meta.is_dir() {
                 stack.push(path);
             } else if meta.is_file() {
@@ -84,6 +105,8 @@ pub fn backup(
             std::io::Error::new(std::io::ErrorKind::NotFound, "store folder not found"),
         ));
     }
+    // one generation: no commit publishes while the files are read
+    let _guard = crate::commit::read_lock(store)?;
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -134,7 +157,9 @@ pub fn backup(
         .metadata()
         .map_err(|e| Error::io(tmp.path(), e))?
         .len();
+    failpoint::hit("backup-before-rename");
     tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
+    sync_dir(&parent)?;
     Ok(BackupReport {
         files: files.len(),
         bytes,
@@ -150,14 +175,16 @@ pub fn backup(
 /// # Errors
 /// [`Error::Io`] for an unreadable or damaged archive (a zstd checksum or
 /// tar error names the archive) or an existing store without `replace`;
-/// the first load/validation error of a restored bar file. The target is
-/// unchanged on any error.
+/// the first load/validation error of a restored bar file;
+/// [`Error::Locked`] when a command is writing to the store. The target
+/// is unchanged on any error.
 pub fn restore(archive: &Path, store: &Path, replace: bool) -> Result<RestoreReport> {
+    recover_restore(store)?;
     let non_empty = store.is_dir()
         && std::fs::read_dir(store)
             .map_err(|e| Error::io(store, e))?
-            .next()
-            .is_some();
+            .filter_map(std::result::Result::ok)
+            .any(|e| e.file_name() != crate::commit::META_DIR);
     if non_empty && !replace {
         return Err(Error::io(
             store,
@@ -167,13 +194,19 @@ pub fn restore(archive: &Path, store: &Path, replace: bool) -> Result<RestoreRep
             ),
         ));
     }
+    // no command may write to the old store while it is swapped out
+    let _writer = if store.join(crate::commit::META_DIR).is_dir() {
+        Some(crate::commit::Store::open(store)?)
+    } else {
+        None
+    };
     let parent = store
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
     let staging = tempfile::Builder::new()
-        .prefix(".restore-")
+        .prefix(&staging_prefix(store))
         .tempdir_in(&parent)
         .map_err(|e| Error::io(&parent, e))?;
     let f = File::open(archive).map_err(|e| Error::io(archive, e))?;
@@ -186,40 +219,175 @@ pub fn restore(archive: &Path, store: &Path, replace: bool) -> Result<RestoreRep
     // (tar stops at its end-of-archive blocks)
     std::io::copy(&mut tar.into_inner(), &mut std::io::sink())
         .map_err(|e| Error::io(archive, e))?;
-    let files = all_files(staging.path())?.len();
+    failpoint::hit("restore-unpacked");
+    let unpacked = all_files(staging.path())?;
+    let files = unpacked.len();
     let bars = files_with_extension(staging.path(), "parquet")?;
     let mut rows = 0;
     for p in &bars {
         rows += crate::store::load_series(p)?.len();
     }
-    let replaced = if store.exists() {
-        if non_empty {
-            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-            let mut aside = store.as_os_str().to_owned();
-            aside.push(format!(".replaced-{stamp}"));
-            let aside = PathBuf::from(aside);
-            std::fs::rename(store, &aside).map_err(|e| Error::io(store, e))?;
-            Some(aside)
-        } else {
-            std::fs::remove_dir(store).map_err(|e| Error::io(store, e))?;
-            None
+    // durable before it becomes the store
+    for (_, full) in &unpacked {
+        File::open(full)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io(full, e))?;
+    }
+    let staging_name = staging
+        .path()
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // a store of its own (generation 0) once in place
+    let meta = staging.path().join(crate::commit::META_DIR);
+    std::fs::create_dir(&meta).map_err(|e| Error::io(&meta, e))?;
+    let marker = staging.path().join(RESTORE_MARKER);
+    {
+        let mut m = File::create(&marker).map_err(|e| Error::io(&marker, e))?;
+        m.write_all(staging_name.as_bytes())
+            .map_err(|e| Error::io(&marker, e))?;
+        m.sync_all().map_err(|e| Error::io(&marker, e))?;
+    }
+    let mut dirs: Vec<PathBuf> = vec![staging.path().to_path_buf()];
+    for (_, full) in &unpacked {
+        for a in full.ancestors().skip(1) {
+            if a.starts_with(staging.path()) && !dirs.iter().any(|d| d == a) {
+                dirs.push(a.to_path_buf());
+            }
         }
+    }
+    for d in &dirs {
+        sync_dir(d)?;
+    }
+    sync_dir(&parent)?;
+    failpoint::hit("restore-before-swap");
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let replaced = if store.exists() && non_empty {
+        let aside = aside_name(store, &stamp.to_string());
+        swap(staging.path(), store)?;
+        // the staging path now holds the old store
+        let _ = staging.keep();
+        sync_dir(&parent)?;
+        failpoint::hit("restore-after-swap");
+        std::fs::rename(parent.join(&staging_name), &aside).map_err(|e| Error::io(&aside, e))?;
+        sync_dir(&parent)?;
+        Some(aside)
     } else {
+        if store.exists() {
+            std::fs::remove_dir_all(store).map_err(|e| Error::io(store, e))?;
+        }
+        std::fs::rename(staging.path(), store).map_err(|e| Error::io(store, e))?;
+        // renamed away: nothing left for the guard to remove
+        let _ = staging.keep();
+        sync_dir(&parent)?;
         None
     };
-    if let Err(e) = std::fs::rename(staging.path(), store) {
-        // put the old store back; the staging folder is removed on drop
-        if let Some(aside) = &replaced {
-            let _ = std::fs::rename(aside, store);
-        }
-        return Err(Error::io(store, e));
-    }
-    // renamed away: nothing left for the guard to remove
-    let _ = staging.keep();
+    std::fs::remove_file(store.join(RESTORE_MARKER))
+        .map_err(|e| Error::io(store.join(RESTORE_MARKER), e))?;
+    sync_dir(store)?;
     Ok(RestoreReport {
         files,
         series: bars.len(),
         rows,
         replaced,
     })
+}
+
+/// `<store>.replaced-<stamp>`, with a counter when that exists already.
+fn aside_name(store: &Path, stamp: &str) -> PathBuf {
+    let mut n = 0;
+    loop {
+        let mut s = store.as_os_str().to_owned();
+        s.push(format!(".replaced-{stamp}"));
+        if n > 0 {
+            s.push(format!("-{n}"));
+        }
+        let p = PathBuf::from(s);
+        if !p.exists() {
+            return p;
+        }
+        n += 1;
+    }
+}
+
+/// The hidden staging folder prefix of restores into `store`.
+fn staging_prefix(store: &Path) -> String {
+    let name = store
+        .file_name()
+        .map_or_else(|| "store".into(), |n| n.to_string_lossy().into_owned());
+    format!(".{name}.restore-")
+}
+
+/// Exchanges the folders `a` and `b` atomically (Linux `renameat2`).
+#[cfg(target_os = "linux")]
+fn swap(a: &Path, b: &Path) -> Result<()> {
+    rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        a,
+        rustix::fs::CWD,
+        b,
+        rustix::fs::RenameFlags::EXCHANGE,
+    )
+    .map_err(|e| Error::io(b, e.into()))
+}
+
+/// Two renames where no atomic exchange exists: `b` to a temporary name,
+/// `a` to `b`, the old `b` to `a`.
+#[cfg(not(target_os = "linux"))]
+fn swap(a: &Path, b: &Path) -> Result<()> {
+    let mut t = b.as_os_str().to_owned();
+    t.push(".swap");
+    let t = PathBuf::from(t);
+    std::fs::rename(b, &t).map_err(|e| Error::io(b, e))?;
+    std::fs::rename(a, b).map_err(|e| Error::io(b, e))?;
+    std::fs::rename(&t, a).map_err(|e| Error::io(a, e))?;
+    Ok(())
+}
+
+/// Whether `store` holds the marker of a restore killed after its swap.
+pub(crate) fn restore_interrupted(store: &Path) -> bool {
+    store.join(RESTORE_MARKER).is_file()
+}
+
+/// Finishes or undoes what a killed [`restore`] into `store` left: when
+/// the store holds a restore marker, the swap happened, and the staging
+/// folder it names holds the replaced store, which is moved to
+/// `<store>.replaced-<time>`; every other staging folder of `store` is an
+/// unfinished restore and is removed.
+///
+/// # Errors
+/// [`Error::Io`] naming the folder that could not be moved or removed.
+pub fn recover_restore(store: &Path) -> Result<()> {
+    let parent = store
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let marker = store.join(RESTORE_MARKER);
+    let swapped = std::fs::read_to_string(&marker).ok();
+    let prefix = staging_prefix(store);
+    let Ok(rd) = std::fs::read_dir(&parent) else {
+        return Ok(());
+    };
+    for e in rd.filter_map(std::result::Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(&prefix) {
+            continue;
+        }
+        let path = e.path();
+        if swapped.as_deref() == Some(name.as_str()) {
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+            let aside = aside_name(store, &stamp);
+            tracing::info!(old = %aside.display(), "finishing an interrupted restore: keeping the replaced store aside");
+            std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
+        } else {
+            tracing::info!(staging = %path.display(), "removing an unfinished restore");
+            std::fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    if swapped.is_some() {
+        std::fs::remove_file(&marker).map_err(|e| Error::io(&marker, e))?;
+        sync_dir(store)?;
+    }
+    sync_dir(&parent)?;
+    Ok(())
 }

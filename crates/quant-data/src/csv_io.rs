@@ -72,11 +72,25 @@ pub fn read_csv_unchecked(path: &Path) -> Result<BarSeries> {
 }
 
 fn read(path: &Path, validate: bool) -> Result<BarSeries> {
-    let symbol = symbol_from_path(path)?;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    read_from(std::io::BufReader::new(file), path, validate)
+}
+
+/// Reads daily bars in the CSV layout above from any reader; `path` names
+/// the source in errors and gives the symbol (its file stem). With
+/// `validate`, every row must pass [`check_bar`] (as [`read_csv`]);
+/// without, only the fields must parse (as [`read_csv_unchecked`]).
+///
+/// Never panics, whatever the bytes: invalid UTF-8, short rows, huge or
+/// non-numeric fields are errors naming the line and column.
+///
+/// # Errors
+/// As [`read_csv`].
+pub fn read_from(reader: impl std::io::Read, path: &Path, validate: bool) -> Result<BarSeries> {
+    let symbol = symbol_from_path(path)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(reader);
     let headers = rdr
         .byte_headers()
         .map_err(|source| Error::Csv {
@@ -126,51 +140,106 @@ fn read(path: &Path, validate: bool) -> Result<BarSeries> {
                 });
             }
         }
-        line += 1;
-        let bad = |reason: String| Error::BadRow {
-            path: path.to_path_buf(),
+        // the record's own line (a quoted field may span lines)
+        line = rec.position().map_or(line + 1, csv::Position::line);
+        let row = Row {
+            path,
             line,
-            reason,
+            rec: &rec,
         };
-        let field = |i: usize| {
-            std::str::from_utf8(rec.get(i).unwrap_or_default())
-                .unwrap_or("")
-                .trim()
-        };
-        let num = |i: usize, name: &str| -> Result<f64> {
-            let s = field(i);
-            if s.is_empty() {
-                return Err(bad(format!("{name} is empty")));
-            }
-            s.parse::<f64>()
-                .map_err(|_| bad(format!("{name} `{s}` is not a number")))
-        };
-        let opt = |c: Option<usize>, name: &str, default: f64| -> Result<f64> {
-            match c {
-                Some(i) if !field(i).is_empty() => num(i, name),
-                _ => Ok(default),
-            }
-        };
-        let date_text = field(c_date);
-        let date = parse_date(date_text)
-            .ok_or_else(|| bad(format!("date `{date_text}` is not YYYY-MM-DD")))?;
+        let date_text = row.text(c_date, "date")?;
+        let date = parse_date(date_text).ok_or_else(|| {
+            row.bad(
+                c_date,
+                "date",
+                format!("`{}` is not YYYY-MM-DD", clip(date_text)),
+            )
+        })?;
         let bar = Bar {
             date,
-            open: num(c_open, "open")?,
-            high: num(c_high, "high")?,
-            low: num(c_low, "low")?,
-            close: num(c_close, "close")?,
-            pre_close: opt(c_pre, "pre_close", f64::NAN)?,
-            volume: num(c_vol, "volume")?,
-            amount: opt(c_amount, "amount", f64::NAN)?,
-            adj_factor: opt(c_adj, "adj_factor", 1.0)?,
+            open: row.num(c_open, "open")?,
+            high: row.num(c_high, "high")?,
+            low: row.num(c_low, "low")?,
+            close: row.num(c_close, "close")?,
+            pre_close: row.opt(c_pre, "pre_close", f64::NAN)?,
+            volume: row.num(c_vol, "volume")?,
+            amount: row.opt(c_amount, "amount", f64::NAN)?,
+            adj_factor: row.opt(c_adj, "adj_factor", 1.0)?,
         };
         if validate {
-            check_bar(&bar, out.dates.last().copied()).map_err(bad)?;
+            check_bar(&bar, out.dates.last().copied()).map_err(|reason| Error::BadRow {
+                path: path.to_path_buf(),
+                line,
+                column: None,
+                reason,
+            })?;
         }
         out.push(&bar);
     }
     Ok(out)
+}
+
+/// At most 40 characters of outside text, for messages.
+fn clip(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if s.chars().nth(40).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// One CSV record being parsed, for field access with located errors.
+struct Row<'a> {
+    path: &'a Path,
+    line: u64,
+    rec: &'a csv::ByteRecord,
+}
+
+impl Row<'_> {
+    fn bad(&self, col: usize, name: &str, reason: String) -> Error {
+        Error::BadRow {
+            path: self.path.to_path_buf(),
+            line: self.line,
+            column: Some(format!("{} ({name})", col + 1)),
+            reason,
+        }
+    }
+
+    /// The trimmed text of field `col`; a missing field (short row) is
+    /// empty; invalid UTF-8 is an error, never a default.
+    fn text(&self, col: usize, name: &str) -> Result<&str> {
+        let raw = self.rec.get(col).unwrap_or_default();
+        std::str::from_utf8(raw).map(str::trim).map_err(|e| {
+            self.bad(
+                col,
+                name,
+                format!(
+                    "invalid UTF-8 at byte {} of the field ({:?})",
+                    e.valid_up_to() + 1,
+                    String::from_utf8_lossy(raw)
+                ),
+            )
+        })
+    }
+
+    /// A required number.
+    fn num(&self, col: usize, name: &str) -> Result<f64> {
+        let s = self.text(col, name)?;
+        if s.is_empty() {
+            return Err(self.bad(col, name, format!("{name} is empty")));
+        }
+        s.parse::<f64>()
+            .map_err(|_| self.bad(col, name, format!("{name} `{}` is not a number", clip(s))))
+    }
+
+    /// An optional number: `default` when the column is absent or the
+    /// field is empty.
+    fn opt(&self, col: Option<usize>, name: &str, default: f64) -> Result<f64> {
+        match col {
+            Some(i) if !self.text(i, name)?.is_empty() => self.num(i, name),
+            _ => Ok(default),
+        }
+    }
 }
 
 /// Writes a series in the CSV layout above (all nine columns; NaN as an
@@ -256,7 +325,7 @@ mod tests {
         for (row, want) in cases {
             let p = write(dir.path(), "X.csv", &format!("{head}{ok}{row}"));
             let err = read_csv(&p).unwrap_err().to_string();
-            assert!(err.contains("X.csv:3:"), "{err}");
+            assert!(err.contains("X.csv:3"), "{err}");
             assert!(err.contains(want), "{err} should contain {want}");
         }
         let p = write(dir.path(), "Y.csv", "date,open,high,low,volume\n");
@@ -266,6 +335,44 @@ mod tests {
                 .to_string()
                 .contains("missing column `close`")
         );
+    }
+
+    /// Invalid UTF-8 in any field, required or optional, is an error
+    /// naming file, line and column; never a default or an empty value.
+    #[test]
+    fn invalid_utf8_is_located_not_defaulted() {
+        let dir = tempfile::tempdir().unwrap();
+        let head = b"date,open,high,low,close,pre_close,volume,amount,adj_factor\n";
+        let ok = b"2015-01-05,10,11,9,10,10,100,1000,1.5\n";
+        // (bad row, column number, column name)
+        let rows: [(&[u8], &str); 4] = [
+            (
+                b"2015-01-06,10,11,9,1\xff0,10,100,1000,1.5\n",
+                "column 5 (close)",
+            ),
+            (
+                b"2015-01-06,10,11,9,10,\xff,100,1000,1.5\n",
+                "column 6 (pre_close)",
+            ),
+            (
+                b"2015-01-06,10,11,9,10,10,100,10\xc300,1.5\n",
+                "column 8 (amount)",
+            ),
+            (
+                b"2015-01-06,10,11,9,10,10,100,1000,1.\xfe5\n",
+                "column 9 (adj_factor)",
+            ),
+        ];
+        for (row, col) in rows {
+            let p = dir.path().join("X.csv");
+            std::fs::write(&p, [&head[..], ok, row].concat()).unwrap();
+            for checked in [true, false] {
+                let err = read(&p, checked).unwrap_err().to_string();
+                assert!(err.contains("X.csv:3: column"), "{err}");
+                assert!(err.contains(col), "{err} should name {col}");
+                assert!(err.contains("invalid UTF-8"), "{err}");
+            }
+        }
     }
 
     #[test]

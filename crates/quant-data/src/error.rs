@@ -27,12 +27,15 @@ pub enum Error {
         have: String,
     },
     /// A row fails parsing or validation.
-    #[error("{path}:{line}: {reason}")]
+    #[error("{path}:{line}: {}{reason}", column.as_ref().map(|c| format!("column {c}: ")).unwrap_or_default())]
     BadRow {
         /// File.
         path: PathBuf,
         /// 1-based line (CSV, header is line 1) or row number (Parquet, 1-based).
         line: u64,
+        /// The field at fault when one is: its 1-based position in the
+        /// header and its name, as `5 (close)`.
+        column: Option<String>,
         /// What is wrong.
         reason: String,
     },
@@ -69,6 +72,32 @@ pub enum Error {
         /// Underlying error.
         #[source]
         source: quant_core::Error,
+    },
+    /// Another command is writing to the store.
+    #[error(
+        "{path}: another command is writing to this store (its writer lock is held); try again when it is done"
+    )]
+    Locked {
+        /// The store folder.
+        path: PathBuf,
+    },
+    /// A store that cannot be committed to or recovered as it is: a path
+    /// outside the store, a damaged commit record, a refused change.
+    #[error("{path}: {message}")]
+    Store {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// An import or fetch that would shrink a stored series or store an
+    /// empty one, refused without `--replace`.
+    #[error("{path}: {message}")]
+    WouldShrink {
+        /// The stored file.
+        path: PathBuf,
+        /// What would be lost.
+        message: String,
     },
     /// An input folder without any data file.
     #[error("{path}: no .csv files found")]

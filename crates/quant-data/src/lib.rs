@@ -2,6 +2,9 @@
 //! atomic Parquet store.
 //!
 //! - [`backup`]: the whole store to one `.tar.zst` archive and back;
+//! - [`commit`]: store-level commits (all files of one command or none),
+//!   recovery after a kill, reader and writer locks;
+//! - [`failpoint`]: named pause points for the kill tests;
 //! - [`series`]: [`BarSeries`], one instrument's bars in columns;
 //! - [`csv_io`]: the daily-bar CSV layout of `shared/data/` (read and write);
 //! - [`parquet_io`]: the same bars in Parquet;
@@ -16,8 +19,10 @@
 //! - [`table`]: dated `f64` tables (indicator outputs) to CSV or Parquet.
 
 pub mod backup;
+pub mod commit;
 pub mod csv_io;
 pub mod error;
+pub mod failpoint;
 pub mod parquet_io;
 pub mod quality;
 pub mod reference;

@@ -310,13 +310,22 @@ pub fn read_parquet_range(path: &Path, from: NaiveDate, to: NaiveDate) -> Result
     }
     s.dates =
         dates_from_days(&day_numbers, ep).ok_or_else(|| pq_err(path, "a date is out of range"))?;
-    if !crate::validate::rows_valid(&s) || !day_numbers.windows(2).all(|w| w[0] < w[1]) {
+    // dates ascend, so the first and last bound them all
+    let dates_plausible = [s.dates.first(), s.dates.last()]
+        .into_iter()
+        .flatten()
+        .all(|d| crate::validate::check_date(*d).is_ok());
+    if !crate::validate::rows_valid(&s)
+        || !dates_plausible
+        || !day_numbers.windows(2).all(|w| w[0] < w[1])
+    {
         // the slow path names the first bad row and its reason
         for i in 0..s.len() {
             let prev = i.checked_sub(1).map(|p| s.dates[p]);
             check_bar(&s.bar(i), prev).map_err(|reason| Error::BadRow {
                 path: path.to_path_buf(),
                 line: i as u64 + 1,
+                column: None,
                 reason,
             })?;
         }

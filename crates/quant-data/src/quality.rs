@@ -2,9 +2,12 @@
 //! data-quality report.
 //!
 //! Hard problems quarantine the row (it is never stored): a row that fails
-//! [`crate::validate::check_bar`] (non-finite or non-positive price, OHLC
-//! inconsistency, negative volume) and a second row for a date already
-//! seen. Warnings keep the row and go into the report:
+//! [`crate::validate::check_bar`] (non-finite, non-positive or implausible
+//! price, OHLC inconsistency, negative volume, a date out of bounds) and a
+//! second row for a date already seen. A row dated before the row above
+//! it (`out_of_order`) is hard too — the source is not what it claims —
+//! but its content is fine, so it is kept, sorted into place. Warnings
+//! keep the row and go into the report:
 //!
 //! | rule | when |
 //! |---|---|
@@ -35,6 +38,8 @@ pub enum Rule {
     BadRow,
     /// A second row for the same date (quarantined).
     Duplicate,
+    /// A row dated before the row above it in the source (kept, sorted).
+    OutOfOrder,
     /// A trading day with no bar.
     Gap,
     /// A zero-volume bar.
@@ -49,9 +54,10 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in report order.
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Self::BadRow,
         Self::Duplicate,
+        Self::OutOfOrder,
         Self::Gap,
         Self::ZeroVolume,
         Self::LimitBreach,
@@ -70,6 +76,7 @@ impl Rule {
         match self {
             Self::BadRow => "bad_row",
             Self::Duplicate => "duplicate",
+            Self::OutOfOrder => "out_of_order",
             Self::Gap => "gap",
             Self::ZeroVolume => "zero_volume",
             Self::LimitBreach => "limit_breach",
@@ -78,8 +85,14 @@ impl Rule {
         }
     }
 
-    /// Hard rules quarantine the row.
+    /// Hard rules: the source is broken (`validate` exits 1, a strict
+    /// import fails).
     pub fn is_hard(self) -> bool {
+        matches!(self, Self::BadRow | Self::Duplicate | Self::OutOfOrder)
+    }
+
+    /// Rules whose row is quarantined (never stored).
+    pub fn quarantines(self) -> bool {
         matches!(self, Self::BadRow | Self::Duplicate)
     }
 }
@@ -158,9 +171,14 @@ impl QualityReport {
         self.issues.extend(other.issues);
     }
 
-    /// Quarantining issues.
+    /// Hard issues (see [`Rule::is_hard`]).
     pub fn hard(&self) -> usize {
         self.issues.iter().filter(|i| i.rule.is_hard()).count()
+    }
+
+    /// Quarantined rows.
+    pub fn quarantined(&self) -> usize {
+        self.issues.iter().filter(|i| i.rule.quarantines()).count()
     }
 
     /// Issue counts by (symbol, rule).
@@ -182,9 +200,10 @@ impl QualityReport {
         }
         let _ = writeln!(
             out,
-            "data quality: {} issues ({} quarantined rows)",
+            "data quality: {} issues ({} hard, {} quarantined rows)",
             self.issues.len(),
-            self.hard()
+            self.hard(),
+            self.quarantined()
         );
         let _ = writeln!(
             out,
@@ -218,6 +237,16 @@ impl QualityReport {
     }
 }
 
+/// Whether the bar file `path` of `symbol` holds an index: it sits in an
+/// `index` folder (the store's and `shared/data`'s layout), or its code is
+/// an SSE index `000xxx.SH` or a SZSE index `399xxx.SZ` (no stock has
+/// those codes). Indices have no price limit.
+pub fn is_index_path(path: &std::path::Path, symbol: &str) -> bool {
+    path.components().any(|c| c.as_os_str() == "index")
+        || (symbol.starts_with("000") && symbol.ends_with(".SH"))
+        || (symbol.starts_with("399") && symbol.ends_with(".SZ"))
+}
+
 /// [`check_series`] with the context a symbol implies: an A-share symbol
 /// (`is_index` marks an index, which has no price limit) is checked
 /// against its board's price limits under the A-share rules; any other
@@ -243,7 +272,8 @@ pub fn check_symbol(
     check_series(symbol, bars, &ctx)
 }
 
-/// Runs every single-source rule over one symbol's bars (any order).
+/// Runs every single-source rule over one symbol's bars, given in the
+/// source's order (rows out of order are reported, then sorted).
 pub fn check_series(symbol: &str, bars: &[Bar], ctx: &CheckContext<'_>) -> Checked {
     let mut issues = Vec::new();
     let mut push = |rule: Rule, date: NaiveDate, detail: String| {
@@ -254,6 +284,21 @@ pub fn check_series(symbol: &str, bars: &[Bar], ctx: &CheckContext<'_>) -> Check
             detail,
         });
     };
+    for (k, w) in bars.windows(2).enumerate() {
+        if w[1].date < w[0].date {
+            push(
+                Rule::OutOfOrder,
+                w[1].date,
+                format!(
+                    "row {} ({}) comes after row {} ({}): rows must be sorted by date",
+                    k + 2,
+                    w[1].date,
+                    k + 1,
+                    w[0].date
+                ),
+            );
+        }
+    }
     let mut sorted: Vec<&Bar> = bars.iter().collect();
     sorted.sort_by_key(|b| b.date);
     let mut clean: Vec<Bar> = Vec::with_capacity(bars.len());
@@ -444,10 +489,12 @@ mod tests {
         let c = check_series("600000.SH", &bars, &ctx);
         assert_eq!(c.clean.len(), 2);
         assert_eq!(c.quarantined.len(), 2);
-        assert_eq!(c.report.hard(), 2);
+        assert_eq!(c.report.quarantined(), 2);
+        // the input is out of order once (01-02 after 01-04): hard, kept
+        assert_eq!(c.report.hard(), 3);
         let rules: Vec<Rule> = c.report.issues.iter().map(|i| i.rule).collect();
-        assert_eq!(rules, [Rule::BadRow, Rule::Duplicate]);
-        assert!(c.report.issues[0].detail.contains("low 10.5"));
+        assert_eq!(rules, [Rule::OutOfOrder, Rule::BadRow, Rule::Duplicate]);
+        assert!(c.report.issues[1].detail.contains("low 10.5"));
         assert!(c.report.render().contains("600000.SH    duplicate"));
     }
 

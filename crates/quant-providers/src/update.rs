@@ -3,14 +3,16 @@
 //!
 //! Store layout: `STORE/<market>/daily/<SYMBOL>.parquet` for stocks, funds
 //! and coins, `STORE/<market>/index/<SYMBOL>.parquet` for indices; rows
-//! that fail a hard rule go to `STORE/quarantine/<market>/<SYMBOL>.csv`
-//! instead (never into the store). Any provider error leaves the stored
-//! file exactly as it was: nothing is written until every fetched row has
-//! been checked.
+//! that fail a hard rule go to `STORE/quarantine/<market>/daily/<SYMBOL>.csv`
+//! (or `…/index/…`) instead (never into the store). Everything is staged
+//! in the command's store transaction ([`quant_data::commit::Txn`]) and
+//! becomes visible with its commit: any provider error, and any kill
+//! before the commit, leaves the stored files exactly as they were.
 
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use quant_data::commit::Txn;
 use quant_data::quality::{QualityConfig, QualityReport, check_symbol};
 
 use crate::BarRequest;
@@ -41,12 +43,49 @@ pub struct FetchOutcome {
     pub path: PathBuf,
 }
 
-/// The stored file of `symbol` in `market` (`cn`, `us`, `crypto`).
+/// The stored file of `symbol` in `market` (`cn`, `us`, `crypto`), the
+/// symbol in its normal form (`600519.sh` is `600519.SH.parquet`).
 pub fn stored_path(store: &Path, market: &str, symbol: &str, index: bool) -> PathBuf {
-    store
-        .join(market)
+    store.join(stored_rel_lossy(market, symbol, index))
+}
+
+/// [`stored_rel`] for a symbol known to be valid; an invalid one is kept
+/// as given (and then names no stored file).
+fn stored_rel_lossy(market: &str, symbol: &str, index: bool) -> PathBuf {
+    stored_rel(market, symbol, index).unwrap_or_else(|_| {
+        Path::new(market)
+            .join(if index { "index" } else { "daily" })
+            .join(format!("{symbol}.parquet"))
+    })
+}
+
+/// The store-relative path of `symbol`'s bars in `market`:
+/// `<market>/daily/<SYMBOL>.parquet` (`index` for indices). The symbol is
+/// normalised, and the market must be a plain folder name.
+///
+/// # Errors
+/// [`Error::Store`] when the symbol is not a valid symbol or the market
+/// not a plain name (either would make a path outside the store).
+pub fn stored_rel(market: &str, symbol: &str, index: bool) -> Result<PathBuf> {
+    let sym = quant_core::Symbol::new(symbol).map_err(|source| {
+        crate::Error::Store(quant_data::Error::Symbol {
+            path: PathBuf::from(symbol),
+            source,
+        })
+    })?;
+    let plain = !market.is_empty()
+        && market
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !plain {
+        return Err(crate::Error::Store(quant_data::Error::Store {
+            path: PathBuf::from(market),
+            message: "a market name is a plain folder name (letters, digits, - and _)".into(),
+        }));
+    }
+    Ok(Path::new(market)
         .join(if index { "index" } else { "daily" })
-        .join(format!("{symbol}.parquet"))
+        .join(format!("{sym}.parquet")))
 }
 
 /// The last stored date of `symbol`, `None` when it has no file yet.
@@ -70,46 +109,47 @@ pub fn last_stored_date(
 }
 
 /// Fetches `req` through `chain`, checks it (price limits for A-shares,
-/// gaps against `calendar` when given), quarantines hard failures and
-/// merges the rest into the store.
+/// gaps against `calendar` when given), stages the quarantined rows and
+/// the merge of the rest with the stored series in `txn` (see
+/// [`quant_data::store::merge_into`]; with `replace` the fetched bars
+/// replace the stored series). Nothing is visible before `txn` commits.
 ///
 /// # Errors
-/// [`Error::AllFailed`] when no provider served (the store is untouched);
-/// [`Error::Store`] for a store read/write error (the file is unchanged).
+/// [`Error::AllFailed`] when no provider served; [`Error::Store`] for a
+/// store read/write error, a symbol that is not one, or a fetch that
+/// would store an empty series (nothing stored and no bars served). The
+/// transaction then holds nothing of this symbol's.
+#[allow(clippy::too_many_arguments)]
 pub async fn fetch_into_store(
     chain: &Failover,
-    store: &Path,
+    txn: &mut Txn<'_>,
     market: &str,
     req: &BarRequest,
     index: bool,
     calendar: Option<&[NaiveDate]>,
     config: QualityConfig,
+    replace: bool,
 ) -> Result<FetchOutcome> {
+    let rel = stored_rel(market, &req.symbol, index)?;
     let served = if index {
         chain.index_daily(req).await?
     } else {
         chain.daily_bars(req).await?
     };
     let checked = check_symbol(&req.symbol, index, &served.data, calendar, config);
-    let path = stored_path(store, market, &req.symbol, index);
-    if !checked.quarantined.is_empty() {
-        let q = store
-            .join("quarantine")
-            .join(market)
-            .join(format!("{}.csv", req.symbol));
-        quant_data::store::write_quarantine(&q, &checked.quarantined)?;
-    }
-    let (stored, last_date) = if checked.clean.is_empty() {
-        if path.is_file() {
-            let kept = quant_data::parquet_io::read_parquet(&path)?;
-            (kept.len(), kept.dates.last().copied())
-        } else {
-            (0, None)
-        }
+    let current = txn.current_path(&rel);
+    let (stored, last_date) = if checked.clean.is_empty() && !replace && current.is_file() {
+        // nothing new: the stored series stays as it is
+        let kept = quant_data::parquet_io::read_parquet(&current)?;
+        (kept.len(), kept.dates.last().copied())
     } else {
-        let merged = quant_data::store::merge_bars(&path, &checked.clean)?;
+        let merged = quant_data::store::merge_into(txn, &rel, &checked.clean, replace)?;
         (merged.len(), merged.dates.last().copied())
     };
+    if !checked.quarantined.is_empty() {
+        let q = quant_data::store::quarantine_rel(&rel);
+        quant_data::store::stage_quarantine(txn, &q, &checked.quarantined)?;
+    }
     Ok(FetchOutcome {
         symbol: req.symbol.clone(),
         provider: served.provider,
@@ -119,7 +159,7 @@ pub async fn fetch_into_store(
         last_date,
         quarantined: checked.quarantined.len(),
         report: checked.report,
-        path,
+        path: txn.store().root().join(&rel),
     })
 }
 
@@ -141,7 +181,7 @@ pub async fn fetch_into_store(
 pub async fn cross_check(
     chain: &Failover,
     served_by: &str,
-    store: &Path,
+    txn: &Txn<'_>,
     market: &str,
     req: &BarRequest,
     index: bool,
@@ -156,7 +196,7 @@ pub async fn cross_check(
     let Ok(second) = second else {
         return Ok(None);
     };
-    let path = stored_path(store, market, &req.symbol, index);
+    let path = txn.current_path(&stored_rel(market, &req.symbol, index)?);
     let stored = if path.is_file() {
         let s = quant_data::parquet_io::read_parquet_range(&path, req.start, req.end)?;
         (0..s.len()).map(|i| s.bar(i)).collect()
@@ -215,5 +255,6 @@ pub fn stored_symbols(store: &Path, market: &str, index: bool) -> Result<Vec<Str
     Ok(files
         .iter()
         .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string))
+        .filter(|s| quant_core::Symbol::new(s.as_str()).is_ok())
         .collect())
 }

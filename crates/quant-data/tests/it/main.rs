@@ -28,7 +28,13 @@ fn import_round_trips_every_fixture_bar() {
     copy_dir(&fixtures().join("cn/daily"), &input.path().join("cn/daily"));
     copy_dir(&fixtures().join("cn/index"), &input.path().join("cn/index"));
     let store = tempfile::tempdir().unwrap();
-    let report = import_dir(input.path(), store.path(), |_, _| {}).unwrap();
+    let report = import_dir(
+        input.path(),
+        store.path(),
+        &quant_data::store::ImportOptions::default(),
+        |_, _| {},
+    )
+    .unwrap();
     assert_eq!(report.files.len(), 17);
     let csv = read_csv(&fixtures().join("cn/daily/600036.SH.csv")).unwrap();
     let pq = load_series(&store.path().join("cn/daily/600036.SH.parquet")).unwrap();
@@ -58,7 +64,13 @@ fn a_bad_row_fails_the_import_and_leaves_the_store_as_it_was() {
     let input = tempfile::tempdir().unwrap();
     copy_dir(&fixtures().join("cn/index"), input.path());
     let store = tempfile::tempdir().unwrap();
-    import_dir(input.path(), store.path(), |_, _| {}).unwrap();
+    import_dir(
+        input.path(),
+        store.path(),
+        &quant_data::store::ImportOptions::default(),
+        |_, _| {},
+    )
+    .unwrap();
     let before = std::fs::read(store.path().join("000300.SH.parquet")).unwrap();
 
     // corrupt a copy: line 5 of 000300.SH gets a high below its low
@@ -76,7 +88,11 @@ fn a_bad_row_fails_the_import_and_leaves_the_store_as_it_was() {
     )
     .unwrap();
 
-    let err = import_dir(input.path(), store.path(), |_, _| {})
+    let strict = quant_data::store::ImportOptions {
+        strict: true,
+        ..Default::default()
+    };
+    let err = import_dir(input.path(), store.path(), &strict, |_, _| {})
         .unwrap_err()
         .to_string();
     assert!(err.contains("000300.SH.csv:5:"), "{err}");
@@ -89,6 +105,7 @@ fn a_bad_row_fails_the_import_and_leaves_the_store_as_it_was() {
     let names: Vec<_> = std::fs::read_dir(store.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
+        .filter(|n| n != ".quant-store")
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
@@ -195,7 +212,13 @@ fn import_takes_parquet_files_too_and_refuses_two_files_of_one_series() {
     let first = tempfile::tempdir().unwrap();
     let input = tempfile::tempdir().unwrap();
     copy_dir(&fixtures().join("cn/daily"), input.path());
-    import_dir(input.path(), first.path(), |_, _| {}).unwrap();
+    import_dir(
+        input.path(),
+        first.path(),
+        &quant_data::store::ImportOptions::default(),
+        |_, _| {},
+    )
+    .unwrap();
     let mixed = tempfile::tempdir().unwrap();
     std::fs::copy(
         first.path().join("600519.SH.parquet"),
@@ -208,7 +231,13 @@ fn import_takes_parquet_files_too_and_refuses_two_files_of_one_series() {
     )
     .unwrap();
     let second = tempfile::tempdir().unwrap();
-    let rep = import_dir(mixed.path(), second.path(), |_, _| {}).unwrap();
+    let rep = import_dir(
+        mixed.path(),
+        second.path(),
+        &quant_data::store::ImportOptions::default(),
+        |_, _| {},
+    )
+    .unwrap();
     assert_eq!(rep.files.len(), 2);
     let a = load_series(&first.path().join("600519.SH.parquet")).unwrap();
     let b = load_series(&second.path().join("600519.SH.parquet")).unwrap();
@@ -222,9 +251,16 @@ fn import_takes_parquet_files_too_and_refuses_two_files_of_one_series() {
     )
     .unwrap();
     let third = tempfile::tempdir().unwrap();
-    let e = import_dir(mixed.path(), third.path(), |_, _| {})
-        .unwrap_err()
-        .to_string();
+    let e = import_dir(
+        mixed.path(),
+        third.path(),
+        &quant_data::store::ImportOptions::default(),
+        |_, _| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("600519.SH") && e.contains("same series"), "{e}");
     assert_eq!(std::fs::read_dir(third.path()).unwrap().count(), 0);
 }
+
+mod hardening;

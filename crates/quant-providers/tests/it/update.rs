@@ -16,22 +16,28 @@ fn chain(url: &str) -> Failover {
     Failover::new(vec![em])
 }
 
-/// Fetches `req` into `store` (market `cn`, default thresholds, no calendar).
+/// Fetches `req` into `store` (market `cn`, default thresholds, no
+/// calendar) in one store transaction, committed when the fetch succeeds.
 async fn fetch(
     chain: &Failover,
     store: &tempfile::TempDir,
     req: &BarRequest,
 ) -> quant_providers::Result<quant_providers::update::FetchOutcome> {
-    fetch_into_store(
+    let s = quant_data::commit::Store::open(store.path())?;
+    let mut txn = s.begin()?;
+    let out = fetch_into_store(
         chain,
-        store.path(),
+        &mut txn,
         "cn",
         req,
         false,
         None,
         QualityConfig::default(),
+        false,
     )
-    .await
+    .await?;
+    txn.commit()?;
+    Ok(out)
 }
 
 fn req(start: &str, end: &str) -> BarRequest {
@@ -144,7 +150,8 @@ async fn bad_rows_are_quarantined_not_stored() {
         .unwrap();
     assert_eq!((out.fetched, out.stored, out.quarantined), (3, 2, 1));
     assert_eq!(out.report.issues[0].rule, Rule::BadRow);
-    let q = std::fs::read_to_string(store.path().join("quarantine/cn/000001.SZ.csv")).unwrap();
+    let q =
+        std::fs::read_to_string(store.path().join("quarantine/cn/daily/000001.SZ.csv")).unwrap();
     assert!(
         q.starts_with(
             "date,open,high,low,close,pre_close,volume,amount,adj_factor,reason\n2019-01-03,"
@@ -156,9 +163,9 @@ async fn bad_rows_are_quarantined_not_stored() {
     assert_eq!(stored.dates.len(), 2);
 }
 
-/// A writer killed mid-write leaves at most a stray temporary file beside
-/// the last good one (the new file only appears by an atomic rename): the
-/// store still loads and validates, and the next update works.
+/// What earlier versions' per-file writes left when killed — a stray
+/// temporary file beside the last good one — still loads, is removed at
+/// the next open, and the next update works.
 #[tokio::test]
 async fn an_interrupted_write_leaves_a_loadable_store() {
     let (url, _) = crate::eastmoney_fake().await;
@@ -178,6 +185,7 @@ async fn an_interrupted_write_leaves_a_loadable_store() {
     fetch(&chain, &store, &req("2019-04-01", "2019-06-30"))
         .await
         .unwrap();
+    assert!(!stray.exists(), "cleaned at the next open");
     assert_eq!(
         quant_data::store::load_store(store.path()).unwrap()[0].len(),
         118
@@ -222,10 +230,12 @@ async fn a_second_provider_cross_checks_what_was_stored() {
     let r = req("2019-01-01", "2019-03-31");
     let out = fetch(&chain, &store, &r).await.unwrap();
     assert_eq!(out.provider, "eastmoney");
+    let s = quant_data::commit::Store::open(store.path()).unwrap();
+    let txn = s.begin().unwrap();
     let (who, report) = quant_providers::update::cross_check(
         &chain,
         &out.provider,
-        store.path(),
+        &txn,
         "cn",
         &r,
         false,
@@ -246,7 +256,7 @@ async fn a_second_provider_cross_checks_what_was_stored() {
     let none = quant_providers::update::cross_check(
         &alone,
         "eastmoney",
-        store.path(),
+        &txn,
         "cn",
         &r,
         false,
