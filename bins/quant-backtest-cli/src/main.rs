@@ -13,6 +13,9 @@
 //! random sample of them; see `quant_backtest::sweep`) in parallel over
 //! data loaded once, and writes `sweep.csv` and `sweep.parquet` sorted best
 //! first.
+//! Logs go to stderr, filtered by `RUST_LOG` (default `warn`), as text or
+//! JSON (`--log-format json`); output to a closed pipe stops quietly.
+//!
 //! Exit codes: 0 success; 1 the run drifted from `--baseline`; 2 an error.
 
 use std::path::{Path, PathBuf};
@@ -22,6 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use quant_cli::outln;
 
 use quant_backtest::baseline::Baseline;
 use quant_backtest::report::{summary, write_outputs};
@@ -36,6 +40,8 @@ use quant_backtest::{BacktestConfig, BacktestResult, run_backtest};
 struct Cli {
     #[command(subcommand)]
     cmd: Option<Cmd>,
+    #[command(flatten)]
+    log: quant_cli::LogArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -69,7 +75,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         }) {
             Ok((s, inds)) => {
                 let spec = &s.spec;
-                println!(
+                outln!(
                     "ok {}: `{}`, {} signals (threshold {} of {}), {} entry and {} exit conditions, up to {} positions; indicators: {}",
                     f.display(),
                     s.name(),
@@ -84,7 +90,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => {
                 bad += 1;
-                eprintln!("error: {e}");
+                eprintln!("error: {}", quant_cli::report(&e));
             }
         }
     }
@@ -129,7 +135,7 @@ fn walk_forward(a: WfArgs) -> anyhow::Result<ExitCode> {
     };
     let res = walk_forward(&cfg, &grid, &wf)?;
     let params: Vec<String> = grid.params.keys().cloned().collect();
-    println!(
+    outln!(
         "{} windows ({} in / {} out of sample, {}) in {:.2?}",
         res.windows.len(),
         a.train,
@@ -149,7 +155,7 @@ fn walk_forward(a: WfArgs) -> anyhow::Result<ExitCode> {
                 )
             })
             .collect();
-        println!(
+        outln!(
             "{:>3}  IS {}..{}  OOS {}..{}  {:<24} IS sharpe {:>6.2}  OOS sharpe {:>6.2}",
             i + 1,
             w.is_start,
@@ -162,25 +168,27 @@ fn walk_forward(a: WfArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let s = side_by_side(&res);
-    println!("{:<14}{:>14}{:>16}", "", "in sample", "out of sample");
-    println!(
+    outln!("{:<14}{:>14}{:>16}", "", "in sample", "out of sample");
+    outln!(
         "{:<14}{:>13.2}%{:>15.2}%",
         "CAGR",
         s.is_cagr * 100.0,
         s.oos_cagr * 100.0
     );
-    println!(
+    outln!(
         "{:<14}{:>14.3}{:>16.3}",
-        "Sharpe", s.is_sharpe, s.oos_sharpe
+        "Sharpe",
+        s.is_sharpe,
+        s.oos_sharpe
     );
-    println!(
+    outln!(
         "{:<14}{:>13.2}%{:>15.2}%",
         "max drawdown",
         s.is_max_drawdown * 100.0,
         s.oos_max_drawdown * 100.0
     );
     for f in write_walk_forward(&res, &params, &g.out)? {
-        println!("wrote {}", f.display());
+        outln!("wrote {}", f.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -238,7 +246,7 @@ fn monte_carlo(a: McArgs) -> anyhow::Result<ExitCode> {
     };
     let r = monte_carlo(&data, cfg)?;
     let pct = |x: f64| format!("{:>9.2}%", x * 100.0);
-    println!(
+    outln!(
         "{} paths resampling {} {} (seed {})",
         a.paths,
         r.sample_size,
@@ -249,15 +257,22 @@ fn monte_carlo(a: McArgs) -> anyhow::Result<ExitCode> {
         },
         a.seed
     );
-    println!(
+    outln!(
         "{:<14}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}",
-        "", "run", "p5", "p25", "p50", "p75", "p95", "mean"
+        "",
+        "run",
+        "p5",
+        "p25",
+        "p50",
+        "p75",
+        "p95",
+        "mean"
     );
     for (name, obs, d) in [
         ("CAGR", r.observed_cagr, r.cagr),
         ("max drawdown", r.observed_max_drawdown, r.max_drawdown),
     ] {
-        println!(
+        outln!(
             "{name:<14}{}{}{}{}{}{}{}",
             pct(obs),
             pct(d.p5),
@@ -268,7 +283,7 @@ fn monte_carlo(a: McArgs) -> anyhow::Result<ExitCode> {
             pct(d.mean)
         );
     }
-    println!(
+    outln!(
         "P(CAGR ≥ {:.0}%) = {:.1}%   P(drawdown ≤ {:.0}%) = {:.1}%   P(both) = {:.1}%",
         a.target_cagr * 100.0,
         r.p_cagr * 100.0,
@@ -279,7 +294,7 @@ fn monte_carlo(a: McArgs) -> anyhow::Result<ExitCode> {
     let out = a.out.unwrap_or_else(|| a.run.join("monte_carlo.json"));
     std::fs::write(&out, serde_json::to_string_pretty(&r)? + "\n")
         .with_context(|| format!("writing {}", out.display()))?;
-    println!("wrote {}", out.display());
+    outln!("wrote {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -332,7 +347,7 @@ fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
     let params: Vec<String> = grid.params.keys().cloned().collect();
     let files = write_sweep(&rows, &params, &g.out)?;
     let failed = rows.iter().filter(|r| r.error.is_some()).count();
-    println!(
+    outln!(
         "{n} runs in {wall:.2?} on {} threads ({failed} failed); sorted by {}",
         if g.threads == 0 {
             "all".to_string()
@@ -349,7 +364,7 @@ fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
     for m in shown {
         head.push_str(&format!("  {m:>15}"));
     }
-    println!("{head}");
+    outln!("{head}");
     for (i, r) in rows.iter().take(a.top).enumerate() {
         let mut line = format!("{:>4}", i + 1);
         for p in &params {
@@ -372,11 +387,11 @@ fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        println!("{line}");
+        outln!("{line}");
     }
     debug_assert!(shown.iter().all(|m| SWEEP_METRICS.contains(m)));
     for f in files {
-        println!("wrote {}", f.display());
+        outln!("wrote {}", f.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -421,7 +436,7 @@ fn print_table(res: &BacktestResult, out: &Path) {
     let m = &res.metrics;
     let pct = |x: f64| format!("{:>10.2}%", x * 100.0);
     let opt = |x: Option<f64>| x.map_or_else(|| format!("{:>11}", "–"), |v| format!("{v:>11.3}"));
-    println!(
+    outln!(
         "{} on {} instruments, {} .. {} ({} days)",
         res.config.strategy.name,
         res.instruments.len(),
@@ -429,28 +444,30 @@ fn print_table(res: &BacktestResult, out: &Path) {
         m.end,
         m.num_days
     );
-    println!("  total return      {}", pct(m.total_return));
-    println!("  CAGR              {}", pct(m.cagr));
-    println!("  annual volatility {}", pct(m.annual_volatility));
-    println!("  max drawdown      {}", pct(m.max_drawdown));
-    println!("  Sharpe            {:>11.3}", m.sharpe);
-    println!("  Sortino           {:>11.3}", m.sortino);
-    println!("  Calmar            {:>11.3}", m.calmar);
-    println!("  alpha             {}", opt(m.alpha));
-    println!("  beta              {}", opt(m.beta));
+    outln!("  total return      {}", pct(m.total_return));
+    outln!("  CAGR              {}", pct(m.cagr));
+    outln!("  annual volatility {}", pct(m.annual_volatility));
+    outln!("  max drawdown      {}", pct(m.max_drawdown));
+    outln!("  Sharpe            {:>11.3}", m.sharpe);
+    outln!("  Sortino           {:>11.3}", m.sortino);
+    outln!("  Calmar            {:>11.3}", m.calmar);
+    outln!("  alpha             {}", opt(m.alpha));
+    outln!("  beta              {}", opt(m.beta));
     if let Some(b) = m.benchmark_total_return {
-        println!("  benchmark return  {}", pct(b));
+        outln!("  benchmark return  {}", pct(b));
     }
-    println!(
+    outln!(
         "  trades            {:>11}   (rejected {}, cut {})",
-        m.num_trades, m.num_rejected, m.num_cut
+        m.num_trades,
+        m.num_rejected,
+        m.num_cut
     );
-    println!(
+    outln!(
         "  win rate          {}",
         m.win_rate.map_or_else(|| format!("{:>11}", "–"), pct)
     );
-    println!("  final equity      {:>11.2}", m.final_equity);
-    println!("outputs in {}", out.display());
+    outln!("  final equity      {:>11.2}", m.final_equity);
+    outln!("outputs in {}", out.display());
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -497,7 +514,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.write_baseline {
         Baseline::from_summary(&summary).store(path)?;
         if !args.quiet {
-            println!("baseline written to {}", path.display());
+            outln!("baseline written to {}", path.display());
         }
     }
     if let Some(path) = &args.baseline {
@@ -514,7 +531,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
         if !args.quiet {
-            println!("matches baseline {}", path.display());
+            outln!("matches baseline {}", path.display());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -522,6 +539,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    quant_cli::init_tracing(cli.log.log_format);
     let result = match cli.cmd {
         Some(Cmd::Run(a)) => run(a),
         Some(Cmd::Sweep(a)) => sweep(a),
@@ -532,9 +550,6 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
+        Err(e) => quant_cli::fail(cli.log.log_format, e.as_ref()),
     }
 }

@@ -288,3 +288,48 @@ fn check_reads_strategy_files_and_names_the_fault() {
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("ok config/strategies/trend-adx.toml"));
 }
+
+/// A closed stdout ends the command quietly (no "Broken pipe" panic), and
+/// an error prints each cause once, on stderr, as text or one JSON event.
+#[test]
+fn closed_stdout_and_errors_at_the_edges() {
+    let mut child = bin()
+        .args(["check", "config/strategies/trend-adx.toml"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let o = bin()
+        .args(["run", "--config", "config/no-such-file.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    let o = bin()
+        .args([
+            "--log-format",
+            "json",
+            "run",
+            "--config",
+            "config/no-such-file.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stderr).trim()).unwrap();
+    assert_eq!(v["level"], "ERROR");
+    assert!(
+        v["fields"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-file.toml")
+    );
+}

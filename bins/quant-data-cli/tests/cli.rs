@@ -871,3 +871,117 @@ fn a_universe_file_names_the_symbols() {
     assert_eq!(code, Some(2));
     assert!(err.contains("bad.csv:2: no symbol"), "{err}");
 }
+
+/// Class 5: `quant-data list | head` used to panic ("failed printing to
+/// stdout: Broken pipe", exit 101). With the reader gone before the first
+/// line, the command ends quietly with its own exit code.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let store = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_quant-data"))
+        .args(["import", "--input"])
+        .arg(fixtures().join("cn/daily"))
+        .arg("--store")
+        .arg(store.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for args in [vec!["list", "--store"], vec!["indicators", "--list"]] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_quant-data"));
+        cmd.args(&args);
+        if args[0] == "list" {
+            cmd.arg(store.path());
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // the reader goes away at once, as `head -0` would
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+/// Class 8: errors print their cause chain once (the io error used to be
+/// printed twice); `RUST_LOG` is honoured and logs go to stderr, as JSON
+/// lines with `--log-format json`.
+#[test]
+fn errors_once_and_logs_on_stderr_as_text_or_json() {
+    let missing = tempfile::tempdir().unwrap().path().join("nowhere");
+    let o = run(&["list", "--store", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+
+    let input = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixtures().join("cn/index/000300.SH.csv"),
+        input.path().join("000300.SH.csv"),
+    )
+    .unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let import = |format: &str| {
+        Command::new(env!("CARGO_BIN_EXE_quant-data"))
+            .env("RUST_LOG", "info")
+            .args(["--log-format", format, "import", "--replace", "--input"])
+            .arg(input.path())
+            .arg("--store")
+            .arg(store.path())
+            .output()
+            .unwrap()
+    };
+    let o = import("text");
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("INFO") && err.contains("committed"), "{err}");
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("INFO"),
+        "logs stay off stdout"
+    );
+    let o = import("json");
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let line = err.lines().find(|l| l.contains("committed")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v["level"], "INFO");
+    assert_eq!(v["fields"]["message"], "committed");
+    assert_eq!(v["fields"]["generation"], 2);
+    // without RUST_LOG: warnings only, so nothing here
+    let o = Command::new(env!("CARGO_BIN_EXE_quant-data"))
+        .env_remove("RUST_LOG")
+        .args(["import", "--replace", "--input"])
+        .arg(input.path())
+        .arg("--store")
+        .arg(store.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // an error as one JSON event
+    let o = run(&[
+        "--log-format",
+        "json",
+        "list",
+        "--store",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let v: serde_json::Value = serde_json::from_str(err.trim()).unwrap();
+    assert_eq!(v["level"], "ERROR");
+    assert!(
+        v["fields"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("No such file")
+    );
+}

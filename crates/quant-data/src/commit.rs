@@ -493,6 +493,12 @@ impl Txn<'_> {
         lock.lock().map_err(|e| io(&lock_path, e))?;
         self.store.publish(&record, &self.dir)?;
         drop(lock);
+        tracing::info!(
+            store = %self.store.root.display(),
+            generation = record.generation,
+            files = record.files.len(),
+            "committed"
+        );
         failpoint::hit("after-publish");
         Ok(Committed {
             generation: record.generation,
