@@ -1,8 +1,11 @@
 //! Backtest configuration files (TOML).
 //!
 //! Paths inside a config are relative to the config file's folder. The full
-//! reference with every key and default is `docs/config.md`; unknown keys are
-//! errors naming the key.
+//! reference with every key, default and allowed range is `docs/config.md`;
+//! unknown keys are errors naming the key, and a value out of its range is
+//! an [`Error::Setting`] naming the file, the line, the key and the range
+//! (`config.toml:21: costs.commission_rate: must lie in [0, 0.01], got 2`).
+//! A file is at most [`MAX_CONFIG_SIZE`] bytes.
 
 use std::path::{Path, PathBuf};
 
@@ -11,10 +14,20 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use quant_core::rules::DatedRate;
-use quant_exec::{CorporateActions, FillTiming, ShortfallPolicy};
+use quant_exec::{CorporateActions, FillTiming, ShortfallPolicy, sim};
 
 use crate::error::{Error, Result};
 use crate::feed::SignalPrices;
+
+/// Largest config file read: 1 MiB (the shipped ones are under 3 KiB).
+pub const MAX_CONFIG_SIZE: u64 = 1 << 20;
+
+/// Allowed range of `backtest.risk_free_rate`: [−0.1, 1] (annual, a
+/// fraction; 2 meaning 2 % is a typo).
+pub const RISK_FREE_RATE_RANGE: (f64, f64) = (-0.1, 1.0);
+
+/// Allowed range of `goals.cagr`: [−1, 10] (a fraction a year).
+pub const GOAL_CAGR_RANGE: (f64, f64) = (-1.0, 10.0);
 
 /// A whole backtest config file.
 #[derive(Debug, Clone, Deserialize)]
@@ -270,9 +283,23 @@ impl BacktestConfig {
     /// Reads and parses a config file.
     ///
     /// # Errors
-    /// [`Error::Io`] when unreadable; [`Error::Config`] with the TOML error
-    /// (line, column and key) when malformed or when a value is out of range.
+    /// [`Error::Io`] when unreadable; [`Error::Config`] for a file over
+    /// [`MAX_CONFIG_SIZE`] bytes or with the TOML error (line, column and
+    /// key) when malformed; [`Error::Setting`] (file, line, key, range)
+    /// when a value is out of range ([`BacktestConfig::parse`]); the
+    /// strategy file's error when it is bad.
     pub fn load(path: &Path) -> Result<Self> {
+        let size = std::fs::metadata(path)
+            .map_err(|e| Error::io(path, e))?
+            .len();
+        if size > MAX_CONFIG_SIZE {
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                message: format!(
+                    "the file is {size} bytes; a config has at most {MAX_CONFIG_SIZE} (1 MiB)"
+                ),
+            });
+        }
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut cfg = Self::parse(&text, path)?;
         cfg.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -322,78 +349,274 @@ impl BacktestConfig {
 
     /// Parses config text; `path` is used in messages.
     ///
+    /// Every key is checked against its range (`docs/config.md`), and a
+    /// built-in strategy is built once with its `[strategy.params]` so that
+    /// its own checks run now.
+    ///
     /// # Errors
-    /// [`Error::Config`] as for [`BacktestConfig::load`].
+    /// [`Error::Config`] with the TOML error (line, column and key) for
+    /// malformed text, an unknown key or a value of the wrong type;
+    /// [`Error::Setting`] naming the file, the line, the key and the
+    /// allowed range for a value out of range or at odds with another.
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        if text.len() as u64 > MAX_CONFIG_SIZE {
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                message: format!(
+                    "the text is {} bytes; a config has at most {MAX_CONFIG_SIZE} (1 MiB)",
+                    text.len()
+                ),
+            });
+        }
         let cfg: Self = toml::from_str(text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        let bad = |m: String| {
-            Err(Error::Config {
-                path: path.to_path_buf(),
-                message: m,
-            })
-        };
-        if cfg.backtest.initial_cash <= Decimal::ZERO {
-            return bad(format!(
-                "backtest.initial_cash must be positive, got {}",
-                cfg.backtest.initial_cash
+        cfg.check(&Keys::new(text, path))?;
+        Ok(cfg)
+    }
+
+    /// The range checks of [`BacktestConfig::parse`].
+    fn check(&self, at: &Keys<'_>) -> Result<()> {
+        let b = &self.backtest;
+        let cash = b.initial_cash;
+        if !(cash > Decimal::ZERO && cash <= quant_exec::engine::MAX_INITIAL_CASH) {
+            return Err(at.bad(
+                "backtest.initial_cash",
+                format!(
+                    "must be positive and at most {}, got {cash}",
+                    quant_exec::engine::MAX_INITIAL_CASH
+                ),
             ));
         }
-        if cfg.backtest.slippage_bps < Decimal::ZERO
-            || cfg.backtest.slippage_bps >= Decimal::from(10_000)
-        {
-            return bad(format!(
-                "backtest.slippage_bps must be in [0, 10000), got {}",
-                cfg.backtest.slippage_bps
-            ));
-        }
-        if !cfg.backtest.risk_free_rate.is_finite() {
-            return bad("backtest.risk_free_rate must be a number".into());
-        }
-        if let (Some(s), Some(e)) = (cfg.backtest.start, cfg.backtest.end)
+        at.cost(
+            "backtest.slippage_bps",
+            b.slippage_bps,
+            sim::MAX_SLIPPAGE_BPS,
+        )?;
+        at.real(
+            "backtest.risk_free_rate",
+            b.risk_free_rate,
+            RISK_FREE_RATE_RANGE,
+        )?;
+        if let (Some(s), Some(e)) = (b.start, b.end)
             && e < s
         {
-            return bad(format!("backtest.end ({e}) is before backtest.start ({s})"));
+            return Err(at.bad("backtest.end", format!("{e} is before backtest.start {s}")));
         }
-        if cfg.strategy.file.is_some() != cfg.strategy.name.is_empty() {
-            return bad(
-                "[strategy] needs either `name` (a built-in) or `file` (a strategy file)".into(),
-            );
+        let d = &self.data;
+        if d.universe.is_empty() {
+            return Err(at.bad("data.universe", "lists no instrument".into()));
         }
-        if cfg.data.universe.is_empty() {
-            return bad("data.universe is empty".into());
+        if let Some(k) = d.universe.iter().position(|u| u.trim().is_empty()) {
+            return Err(at.bad(&format!("data.universe[{k}]"), "is empty".into()));
         }
-        if let Some(Err(e)) = cfg.risk.as_ref().map(quant_risk::RiskConfig::validate) {
-            return bad(format!("risk: {e}"));
-        }
-        if let Some(g) = &cfg.goals
-            && (!(g.cagr.is_finite() && g.max_drawdown > 0.0 && g.max_drawdown <= 1.0)
-                || g.mc_paths == 0
-                || g.mc_block == 0)
-        {
-            return bad(format!(
-                "goals: cagr must be a number, max_drawdown in (0, 1], mc_paths and mc_block ≥ 1 (got {g:?})"
+        if d.benchmark.is_none() && d.calendar.as_deref().is_none_or(|c| c == "benchmark") {
+            return Err(at.bad(
+                "data.calendar",
+                "defaults to the benchmark: set data.benchmark or data.calendar".into(),
             ));
         }
-        if cfg.data.benchmark.is_none()
-            && cfg
-                .data
-                .calendar
-                .as_deref()
-                .is_none_or(|c| c == "benchmark")
-        {
-            return bad(
-                "data.calendar defaults to the benchmark: set data.benchmark or data.calendar"
-                    .into(),
-            );
+        self.check_costs(at)?;
+        let s = &self.strategy;
+        if s.file.is_some() != s.name.is_empty() {
+            return Err(at.bad(
+                "strategy",
+                "needs either `name` (a built-in) or `file` (a strategy file)".into(),
+            ));
         }
-        Ok(cfg)
+        if s.file.is_none()
+            && let Err(e) = quant_strategy::build(&s.name, s.params.clone())
+        {
+            let key = match (&e, e.param_key()) {
+                (quant_strategy::Error::UnknownStrategy { .. }, _) => "strategy.name".into(),
+                (_, Some(k)) => format!("strategy.params.{k}"),
+                (_, None) => "strategy.params".into(),
+            };
+            return Err(at.bad(&key, e.to_string()));
+        }
+        if let Some(Err(e)) = self.risk.as_ref().map(quant_risk::RiskConfig::validate) {
+            return Err(at.risk(e));
+        }
+        if let Some(g) = &self.goals {
+            at.real("goals.cagr", g.cagr, GOAL_CAGR_RANGE)?;
+            if !(g.max_drawdown > 0.0 && g.max_drawdown <= 1.0) {
+                return Err(at.bad(
+                    "goals.max_drawdown",
+                    format!("must lie in (0, 1], got {}", g.max_drawdown),
+                ));
+            }
+            at.count("goals.mc_paths", g.mc_paths, crate::montecarlo::MAX_PATHS)?;
+            at.count("goals.mc_block", g.mc_block, crate::montecarlo::MAX_BLOCK)?;
+        }
+        Ok(())
+    }
+
+    /// `[costs]`: each rate and minimum in its range, dated lists
+    /// ascending.
+    fn check_costs(&self, at: &Keys<'_>) -> Result<()> {
+        let c = &self.costs;
+        for (key, v, hi) in [
+            (
+                "costs.commission_rate",
+                c.commission_rate,
+                sim::MAX_COMMISSION_RATE,
+            ),
+            (
+                "costs.min_commission",
+                c.min_commission,
+                sim::MAX_MIN_COMMISSION,
+            ),
+            (
+                "costs.transfer_fee_rate",
+                c.transfer_fee_rate,
+                sim::MAX_TRANSFER_FEE,
+            ),
+            (
+                "costs.fund_commission_rate",
+                c.fund_commission_rate,
+                sim::MAX_COMMISSION_RATE,
+            ),
+            (
+                "costs.fund_min_commission",
+                c.fund_min_commission,
+                sim::MAX_MIN_COMMISSION,
+            ),
+        ] {
+            if let Some(v) = v {
+                at.cost(key, v, hi)?;
+            }
+        }
+        for (table, list, hi) in [
+            ("costs.stamp_duty", &c.stamp_duty, sim::MAX_STAMP_DUTY),
+            ("costs.transfer_fee", &c.transfer_fee, sim::MAX_TRANSFER_FEE),
+        ] {
+            let Some(list) = list else { continue };
+            for (k, r) in list.iter().enumerate() {
+                at.cost(&format!("{table}[{k}].rate"), r.rate, hi)?;
+                if k > 0 && list[k - 1].from >= r.from {
+                    return Err(at.bad(
+                        &format!("{table}[{k}].from"),
+                        format!(
+                            "{} is not after the previous entry's {}: dates must ascend",
+                            r.from,
+                            list[k - 1].from
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A path under `data.root`, resolved against the config file's folder.
     pub fn data_path(&self, rel: &str) -> PathBuf {
         self.base_dir.join(&self.data.root).join(rel)
+    }
+}
+
+/// Finds the lines of keys in a config's text for [`Error::Setting`].
+struct Keys<'a> {
+    text: &'a str,
+    path: &'a Path,
+    doc: Option<toml::Spanned<toml::de::DeTable<'a>>>,
+}
+
+impl<'a> Keys<'a> {
+    fn new(text: &'a str, path: &'a Path) -> Self {
+        Self {
+            text,
+            path,
+            doc: toml::de::DeTable::parse(text).ok(),
+        }
+    }
+
+    /// The span of the value at a dotted key with optional array indices
+    /// (`costs.stamp_duty[1].rate`), when it is written.
+    fn span(&self, dotted: &str) -> Option<std::ops::Range<usize>> {
+        let doc = self.doc.as_ref()?;
+        let mut cur: Option<&toml::Spanned<toml::de::DeValue<'_>>> = None;
+        for part in dotted.split('.') {
+            let (name, idx) = match part.split_once('[') {
+                Some((name, i)) => (name, Some(i.strip_suffix(']')?.parse::<usize>().ok()?)),
+                None => (part, None),
+            };
+            let mut v = match cur {
+                None => doc.get_ref().get(name)?,
+                Some(c) => c.get_ref().get(name)?,
+            };
+            if let Some(i) = idx {
+                v = v.get_ref().get(i)?;
+            }
+            cur = Some(v);
+        }
+        cur.map(toml::Spanned::span)
+    }
+
+    /// The 1-based line of the value at `dotted`, else of its nearest
+    /// written parent (`costs.stamp_duty[1]`, `costs`); 0 when none is.
+    fn line(&self, dotted: &str) -> usize {
+        let mut key = dotted;
+        loop {
+            if let Some(s) = self.span(key) {
+                let bytes = self.text.as_bytes();
+                let upto = bytes.get(..s.start).unwrap_or(bytes);
+                return upto.iter().filter(|&&b| b == b'\n').count() + 1;
+            }
+            match key.rfind(['.', '[']) {
+                Some(i) => key = &key[..i],
+                None => return 0,
+            }
+        }
+    }
+
+    /// [`Error::Setting`] for `key`.
+    fn bad(&self, key: &str, message: String) -> Error {
+        Error::Setting {
+            path: self.path.to_path_buf(),
+            line: self.line(key),
+            key: key.to_string(),
+            message,
+        }
+    }
+
+    /// A decimal cost in `[0, hi]`.
+    fn cost(&self, key: &str, v: Decimal, hi: Decimal) -> Result<()> {
+        if v >= Decimal::ZERO && v <= hi {
+            Ok(())
+        } else {
+            Err(self.bad(key, format!("must lie in [0, {hi}], got {v}")))
+        }
+    }
+
+    /// A finite real in `[lo, hi]`.
+    fn real(&self, key: &str, v: f64, (lo, hi): (f64, f64)) -> Result<()> {
+        if v.is_finite() && v >= lo && v <= hi {
+            Ok(())
+        } else {
+            Err(self.bad(key, format!("must lie in [{lo}, {hi}], got {v}")))
+        }
+    }
+
+    /// A count in `[1, hi]`.
+    fn count(&self, key: &str, v: usize, hi: usize) -> Result<()> {
+        if (1..=hi).contains(&v) {
+            Ok(())
+        } else {
+            Err(self.bad(key, format!("must be an integer in [1, {hi}], got {v}")))
+        }
+    }
+
+    /// A `[risk]` setting `quant-risk` refuses, under its table's key.
+    fn risk(&self, e: quant_risk::Error) -> Error {
+        let key = match &e {
+            quant_risk::Error::Setting { key, .. } => ["limits", "breakers"]
+                .iter()
+                .map(|t| format!("risk.{t}.{key}"))
+                .find(|k| self.span(k).is_some())
+                .unwrap_or_else(|| "risk".into()),
+            _ => "risk".into(),
+        };
+        self.bad(&key, e.to_string())
     }
 }

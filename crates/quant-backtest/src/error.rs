@@ -23,6 +23,20 @@ pub enum Error {
         /// What is wrong, naming the key (and line, for TOML syntax).
         message: String,
     },
+    /// A config value out of its range (or at odds with another): the
+    /// file, the line of the key (`path:line: key: message`; the line left
+    /// out when the key is not written) and the allowed range.
+    #[error("{}{}: {key}: {message}", path.display(), if *line == 0 { String::new() } else { format!(":{line}") })]
+    Setting {
+        /// Config file.
+        path: PathBuf,
+        /// 1-based line of the key's value, 0 when not written.
+        line: usize,
+        /// Dotted key (`costs.commission_rate`, `risk.breakers.cooldown_days`).
+        key: String,
+        /// What is wrong, with the allowed range and the value.
+        message: String,
+    },
     /// Market data that failed to load.
     #[error(transparent)]
     Data(#[from] quant_data::Error),

@@ -231,11 +231,20 @@ fn distribution(mut xs: Vec<f64>) -> Distribution {
     }
 }
 
+/// Most paths one simulation draws: 1,000,000 (each keeps its CAGR and
+/// drawdown).
+pub const MAX_PATHS: usize = 1_000_000;
+
+/// Longest bootstrap block: 10,000 days.
+pub const MAX_BLOCK: usize = 10_000;
+
 /// Runs the simulation.
 ///
 /// # Errors
-/// [`Error::Config`] (with an empty path) for fewer than one path, a block
-/// of 0 days, or a trades bootstrap of a run without round trips.
+/// [`Error::Config`] (with an empty path) for paths outside [1,
+/// [`MAX_PATHS`]], a block outside [1, [`MAX_BLOCK`]] days, a run of fewer
+/// than two equity points, or a trades bootstrap of a run without round
+/// trips.
 pub fn monte_carlo(run: &RunData, cfg: McConfig) -> Result<McResult> {
     let bad = |m: &str| Error::Config {
         path: std::path::PathBuf::new(),
@@ -243,6 +252,22 @@ pub fn monte_carlo(run: &RunData, cfg: McConfig) -> Result<McResult> {
     };
     if cfg.paths == 0 {
         return Err(bad("paths must be at least 1"));
+    }
+    if cfg.paths > MAX_PATHS {
+        return Err(bad(&format!(
+            "paths must be at most {MAX_PATHS}, got {}",
+            cfg.paths
+        )));
+    }
+    if let Method::Returns { block } = cfg.method
+        && block > MAX_BLOCK
+    {
+        return Err(bad(&format!(
+            "block must be at most {MAX_BLOCK} days, got {block}"
+        )));
+    }
+    if run.equity.len() < 2 {
+        return Err(bad("fewer than two equity points"));
     }
     let eq = &run.equity;
     let n = eq.len() - 1;

@@ -246,6 +246,12 @@ fn load_fundamentals(
 /// calendar; [`Error::Data`] for files that fail validation.
 pub fn prepare(cfg: &BacktestConfig) -> Result<Prepared> {
     let files = universe_files(cfg)?;
+    // data in a store is read at one generation (no commit publishes
+    // while the files load); a plain folder needs no lock
+    let _read = match files.first() {
+        Some(f) => quant_data::commit::read_lock(f)?,
+        None => None,
+    };
     let mut instruments = Vec::with_capacity(files.len());
     let mut series = Vec::with_capacity(files.len());
     for f in &files {
@@ -386,16 +392,10 @@ pub fn run_prepared(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<BacktestResult> {
     let sim = sim_config(cfg);
-    for rules in [&sim.cn_a, &sim.us, &sim.crypto] {
-        rules
-            .stock_fees
-            .validate()
-            .map_err(|e| cfg_err(cfg, format!("costs: {e}")))?;
-        rules
-            .fund_fees
-            .validate()
-            .map_err(|e| cfg_err(cfg, format!("costs: {e}")))?;
-    }
+    // the venue's own ranges (the config's were checked with their lines
+    // on parse; this catches a config changed in memory)
+    sim.validate()
+        .map_err(|e| cfg_err(cfg, format!("costs: {e}")))?;
     let mut strategy = cfg.strategy.build()?;
     let total = prepared.calendar.len();
     let mut clock = HistoricalClock::new(&prepared.calendar);

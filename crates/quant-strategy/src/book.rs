@@ -341,7 +341,12 @@ impl BookParams {
     pub fn validate(&self, strategy: &str) -> Result<()> {
         self.check().map_err(|bad| Error::Config {
             strategy: strategy.to_string(),
-            message: bad.message,
+            // the key as `[strategy.params]` has it: `params.max_positions`
+            message: if bad.message.starts_with(&bad.key) {
+                format!("params.{}", bad.message)
+            } else {
+                format!("params.{}: {}", bad.key, bad.message)
+            },
         })
     }
 

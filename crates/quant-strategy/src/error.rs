@@ -46,5 +46,31 @@ pub enum Error {
     Construction(String),
 }
 
+impl Error {
+    /// The `[strategy.params]` key an [`Error::Config`] is about, when its
+    /// message names one: `params.KEY` (`params.lookback must be …`,
+    /// `params.sizing.fraction: …`; the convention of every built-in) or an
+    /// unknown field (`` unknown field `fastt` ``). `None` for other errors.
+    pub fn param_key(&self) -> Option<&str> {
+        let Self::Config { message, .. } = self else {
+            return None;
+        };
+        let word = |rest: &'_ str| -> usize {
+            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .unwrap_or(rest.len())
+        };
+        if let Some(at) = message.find("params.") {
+            let rest = &message[at + "params.".len()..];
+            let key = rest[..word(rest)].trim_end_matches('.');
+            if !key.is_empty() {
+                return Some(key);
+            }
+        }
+        let rest = message.split_once("unknown field `")?.1;
+        let key = &rest[..word(rest)];
+        (!key.is_empty()).then_some(key)
+    }
+}
+
 /// Result with [`Error`] as the default error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
