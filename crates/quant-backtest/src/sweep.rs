@@ -63,6 +63,10 @@ pub enum Mode {
     Random,
 }
 
+/// Most combinations a grid may have: 1,000,000 (each is a run; they are
+/// listed in memory before the first one starts).
+pub const MAX_COMBINATIONS: usize = 1_000_000;
+
 /// A grid file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,13 +87,23 @@ impl Grid {
     /// Reads and checks a grid file.
     ///
     /// # Errors
-    /// [`Error::Config`] naming the file: unreadable, bad TOML, unknown
-    /// keys, an empty value list, random mode without `samples`.
+    /// [`Error::Config`] naming the file: unreadable, over 1 MiB, bad TOML,
+    /// unknown keys, an empty value list, more than [`MAX_COMBINATIONS`]
+    /// combinations, random mode without `samples`.
     pub fn load(path: &Path) -> Result<Self> {
         let bad = |message: String| Error::Config {
             path: path.to_path_buf(),
             message,
         };
+        let size = std::fs::metadata(path)
+            .map_err(|e| bad(e.to_string()))?
+            .len();
+        if size > crate::config::MAX_CONFIG_SIZE {
+            return Err(bad(format!(
+                "the file is {size} bytes; a grid has at most {} (1 MiB)",
+                crate::config::MAX_CONFIG_SIZE
+            )));
+        }
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
         let g: Self = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
         if g.params.is_empty() {
@@ -97,6 +111,16 @@ impl Grid {
         }
         if let Some((k, _)) = g.params.iter().find(|(_, v)| v.is_empty()) {
             return Err(bad(format!("params.{k} lists no value")));
+        }
+        let combinations = g
+            .params
+            .values()
+            .try_fold(1usize, |n, v| n.checked_mul(v.len()))
+            .filter(|&n| n <= MAX_COMBINATIONS);
+        if combinations.is_none() {
+            return Err(bad(format!(
+                "[params] makes more than {MAX_COMBINATIONS} combinations; use fewer values (or mode = \"random\" over fewer)"
+            )));
         }
         if g.mode == Mode::Random && g.samples.is_none_or(|n| n == 0) {
             return Err(bad("random mode needs samples ≥ 1".into()));

@@ -106,7 +106,8 @@ pub fn walk_forward(
         ));
     }
     let days = prepare(cfg)?.calendar.days().to_vec();
-    if days.len() < wf.train_days + wf.test_days {
+    // saturating: windows of usize::MAX days are too long, not an overflow
+    if days.len() < wf.train_days.saturating_add(wf.test_days) {
         return Err(bad(format!(
             "{} trading days are fewer than one window of {} + {}",
             days.len(),

@@ -382,6 +382,56 @@ fn monte_carlo_limits() {
     assert!(monte_carlo(&run, cfg(10, 1)).is_ok());
 }
 
+/// A grid of more combinations than fit in memory is refused when loaded
+/// (their product overflows `usize` here), not listed.
+#[test]
+fn grids_are_limited() {
+    use quant_backtest::sweep::{Grid, MAX_COMBINATIONS};
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("g.toml");
+    let values = format!(
+        "[{}]",
+        (1..=100)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let params: String = (0..12).map(|k| format!("p{k} = {values}\n")).collect();
+    std::fs::write(&p, format!("[params]\n{params}")).unwrap();
+    let e = Grid::load(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("g.toml") && e.contains(&MAX_COMBINATIONS.to_string()),
+        "{e}"
+    );
+    std::fs::write(
+        &p,
+        format!("[params]\np0 = {values}\np1 = {values}\np2 = {values}\n"),
+    )
+    .unwrap();
+    assert_eq!(Grid::load(&p).unwrap().all().len(), 1_000_000);
+}
+
+/// Walk-forward windows of `usize::MAX` days: an error, not an overflow.
+#[test]
+fn huge_walk_forward_windows_are_errors() {
+    use quant_backtest::walkforward::{WalkForwardConfig, walk_forward};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cfg = BacktestConfig::load(&root.join("config/examples/sma-600036.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("g.toml");
+    std::fs::write(&p, "[params]\nfast = [5]\n").unwrap();
+    let grid = quant_backtest::sweep::Grid::load(&p).unwrap();
+    let wf = WalkForwardConfig {
+        train_days: usize::MAX,
+        test_days: usize::MAX,
+        anchored: false,
+        sort: "sharpe".into(),
+        threads: 1,
+    };
+    let e = walk_forward(&cfg, &grid, &wf).err().unwrap().to_string();
+    assert!(e.contains("fewer than one window"), "{e}");
+}
+
 /// A TOML-ish config from real keys and crafted values.
 fn toml_ish() -> impl Strategy<Value = String> {
     let value = prop_oneof![
