@@ -191,9 +191,10 @@ impl Engine {
     /// # Errors
     /// [`Error::Setting`] or [`Error::Risk`] for settings out of range
     /// ([`EngineConfig::validate`], checked first), [`Error::Strategy`]
-    /// when the strategy refuses the universe, [`Error::Feed`] when the
-    /// feed fails, [`Error::UnknownOrder`] / [`Error::Core`] when the venue
-    /// breaks the order state machine.
+    /// when the strategy refuses the universe or orders an instrument
+    /// outside it, [`Error::Feed`] when the feed fails or lends a day's
+    /// bars for another number of instruments, [`Error::UnknownOrder`] /
+    /// [`Error::Core`] when the venue breaks the order state machine.
     pub fn run<C: Clock, F: DataFeed, V: Venue>(
         &self,
         clock: &mut C,
@@ -227,6 +228,12 @@ impl Engine {
         while let Some(date) = clock.next_session() {
             feed.advance(date)?;
             let bars = feed.bars();
+            if bars.len() != n {
+                return Err(Error::Feed(format!(
+                    "{date}: {} bars for {n} instruments",
+                    bars.len()
+                )));
+            }
             if let Some(g) = gate.as_mut() {
                 let open = record
                     .equity
@@ -326,6 +333,15 @@ impl Engine {
                         qty,
                         order_type,
                     } => {
+                        if instrument.get() >= n {
+                            return Err(Error::Strategy(quant_strategy::Error::Config {
+                                strategy: strategy.name().to_string(),
+                                message: format!(
+                                    "{date}: an order for instrument {} of {n}",
+                                    instrument.get()
+                                ),
+                            }));
+                        }
                         // a losing streak scales new buys down, as for rebalances
                         let factor = gate.as_ref().map_or(1.0, |g| g.size_factor());
                         let qty = if side == Side::Buy && factor < 1.0 {

@@ -178,3 +178,72 @@ fn unchecked_huge_slippage_caps_at_the_bar() {
         }
     }
 }
+
+/// A strategy ordering an instrument outside the universe: an error naming
+/// it, not an out-of-bounds panic.
+#[test]
+fn an_order_outside_the_universe_is_an_error() {
+    let days = ["2024-01-02", "2024-01-03"];
+    let bars = vec![
+        Some(bar(days[0], 10.0, 10.5, 9.5, 10.0)),
+        Some(bar(days[1], 10.0, 10.5, 9.5, 10.0)),
+    ];
+    let mut feed = Feed::new(vec![inst("600000.SH")], &days, vec![bars]);
+    let mut clock = DaysClock(feed.days.clone(), 0);
+    let mut venue = SimulatedVenue::new(SimConfig::default());
+    let engine = Engine::new(EngineConfig {
+        initial_cash: Cash(dec!(100000)),
+        corporate_actions: CorporateActions::None,
+        risk: None,
+    });
+    let mut script = Script(vec![(d(days[0]), 7, Side::Buy, units(100))]);
+    let e = engine
+        .run(&mut clock, &mut feed, &mut venue, &mut script, |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("instrument 7 of 1"), "{e}");
+}
+
+/// A feed lending fewer bars than it has instruments: an error.
+#[test]
+fn a_feed_with_missing_bars_is_an_error() {
+    struct Short(Feed);
+    impl quant_exec::DataFeed for Short {
+        fn instruments(&self) -> &[quant_core::Instrument] {
+            self.0.instruments()
+        }
+        fn advance(&mut self, date: chrono::NaiveDate) -> quant_exec::Result<()> {
+            self.0.advance(date)
+        }
+        fn bars(&self) -> &[Option<quant_core::Bar>] {
+            &[]
+        }
+        fn history(&self) -> &dyn quant_strategy::History {
+            self.0.history()
+        }
+        fn benchmark_close(&self) -> f64 {
+            f64::NAN
+        }
+    }
+    let days = ["2024-01-02"];
+    let bars = vec![Some(bar(days[0], 10.0, 10.5, 9.5, 10.0))];
+    let mut feed = Short(Feed::new(vec![inst("600000.SH")], &days, vec![bars]));
+    let mut clock = DaysClock(feed.0.days.clone(), 0);
+    let mut venue = SimulatedVenue::new(SimConfig::default());
+    let engine = Engine::new(EngineConfig {
+        initial_cash: Cash(dec!(100000)),
+        corporate_actions: CorporateActions::None,
+        risk: None,
+    });
+    let e = engine
+        .run(
+            &mut clock,
+            &mut feed,
+            &mut venue,
+            &mut Script(vec![]),
+            |_| {},
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("0 bars for 1 instruments"), "{e}");
+}
