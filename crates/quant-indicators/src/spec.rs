@@ -122,8 +122,14 @@ struct Def {
     outputs: &'static [&'static str],
     /// Input columns read (`open`, `high`, `low`, `close`, `volume`).
     inputs: &'static [&'static str],
-    build: fn(&[f64]) -> Result<Box<dyn DynIndicator>>,
+    /// Builds from the parameters, defaults filled in, in registry order
+    /// (a fixed-size array: the closures' constant indices cannot be out
+    /// of bounds).
+    build: fn(&[f64; MAX_PARAMS]) -> Result<Box<dyn DynIndicator>>,
 }
+
+/// Most parameters of a registry entry (STOCH has five).
+const MAX_PARAMS: usize = 5;
 
 const C: &[&str] = &["close"];
 const HL: &[&str] = &["high", "low"];
@@ -805,7 +811,11 @@ impl IndicatorSpec {
     /// # Errors
     /// [`Error::InvalidParameter`] for a value the indicator refuses.
     pub fn build(&self) -> Result<Box<dyn DynIndicator>> {
-        (self.def.build)(&self.params)
+        let mut p = [f64::NAN; MAX_PARAMS];
+        for (to, from) in p.iter_mut().zip(&self.params) {
+            *to = *from;
+        }
+        (self.def.build)(&p)
     }
 
     /// The values this spec names, from a step's [`Values`]: all of them,
@@ -888,6 +898,16 @@ mod tests {
             cols("STOCH(5,3,3)"),
             vec!["STOCH_5_3_3_slowk", "STOCH_5_3_3_slowd"]
         );
+    }
+
+    #[test]
+    fn every_entry_fits_the_parameter_array() {
+        for d in REGISTRY {
+            assert!(d.params.len() <= MAX_PARAMS, "{}", d.name);
+            // every entry builds with its defaults
+            let spec = parse_spec(d.name).unwrap();
+            assert!(spec.build().is_ok(), "{}", d.name);
+        }
     }
 
     #[test]
