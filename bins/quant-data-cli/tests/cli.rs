@@ -985,3 +985,153 @@ fn errors_once_and_logs_on_stderr_as_text_or_json() {
             .contains("No such file")
     );
 }
+
+/// A TuShare server that echoes the whole request (its body holds the
+/// token) back: in an API error message, in a body that is not JSON, and
+/// in an HTTP 500 page, one after the other. Returns its URL.
+fn echoing_tushare() -> String {
+    let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let handler = move |body: String| {
+        let n = n.clone();
+        async move {
+            use axum::response::IntoResponse;
+            match n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 3 {
+                0 => axum::Json(
+                    serde_json::json!({"code": 40101, "msg": format!("bad request {body}")}),
+                )
+                .into_response(),
+                1 => format!("<html>not json: {body}</html>").into_response(),
+                _ => (
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("oops {body}"),
+                )
+                    .into_response(),
+            }
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap()).unwrap();
+            let app = axum::Router::new().route("/", axum::routing::post(handler));
+            axum::serve(l, app).await.unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
+
+/// Class 6: a server that echoes the request used to get TUSHARE_TOKEN
+/// into the catalog, the update history and backups. Every output of
+/// every command (stdout, stderr, JSON logs at debug level, every file of
+/// the store including the SQLite catalog and its WAL, the quarantine,
+/// the backup archive unpacked) is searched for the token.
+#[test]
+fn the_token_appears_in_no_output_and_no_stored_file() {
+    const TOKEN: &str = "tk-9f8e7d6c5b4a39281706";
+    let url = echoing_tushare();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("data.toml"),
+        format!(
+            "[client]\nmax_attempts = 1\nbase_delay_ms = 1\n\
+             [providers.tushare]\nbase_url = \"{url}\"\ntoken_env = \"QUANT_SECRET_TEST_TOKEN\"\n\
+             [markets.cn]\nprimary = \"tushare\"\n"
+        ),
+    )
+    .unwrap();
+    let outputs = std::cell::RefCell::new(String::new());
+    let go = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_quant-data"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("QUANT_SECRET_TEST_TOKEN", TOKEN)
+            .env("RUST_LOG", "debug")
+            .output()
+            .unwrap();
+        let mut out = outputs.borrow_mut();
+        out.push_str(&String::from_utf8_lossy(&o.stdout));
+        out.push_str(&String::from_utf8_lossy(&o.stderr));
+        o.status.code()
+    };
+    let net = ["--config", "data.toml", "--market", "cn"];
+    for _ in 0..3 {
+        let mut a = vec!["fetch", "--symbol", "600519.SH", "--start", "2024-01-01"];
+        a.extend(net);
+        assert_eq!(go(&a), Some(2), "{}", outputs.borrow());
+        let mut a = vec![
+            "--log-format",
+            "json",
+            "catalog",
+            "fetch",
+            "--what",
+            "calendar",
+        ];
+        a.extend(net);
+        assert_eq!(go(&a), Some(2), "{}", outputs.borrow());
+    }
+    go(&["catalog", "history"]);
+    go(&["catalog", "quality"]);
+    assert_eq!(
+        go(&["backup", "--out", "backup.tar.zst"]),
+        Some(0),
+        "{}",
+        outputs.borrow()
+    );
+    let outputs = outputs.into_inner();
+    assert!(
+        outputs.contains("tushare"),
+        "the failures are reported: {outputs}"
+    );
+    assert!(
+        outputs.contains("bad request"),
+        "the server's text is kept: {outputs}"
+    );
+    assert!(
+        !outputs.contains(TOKEN),
+        "the token leaked into output:\n{outputs}"
+    );
+
+    // every stored byte: the store (catalog included), the archive unpacked
+    let mut files = Vec::new();
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.iter().any(|f| f.ends_with("catalog.sqlite")));
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        assert!(
+            !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+            "the token is in {}",
+            f.display()
+        );
+    }
+    let archive = std::fs::File::open(dir.path().join("backup.tar.zst")).unwrap();
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(&mut zstd_reader(archive), &mut unpacked).unwrap();
+    assert!(
+        !unpacked.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+        "the token is in the backup"
+    );
+    // and the history does hold the failures, redacted
+    let o = Command::new(env!("CARGO_BIN_EXE_quant-data"))
+        .args(["catalog", "history"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let history = String::from_utf8_lossy(&o.stdout);
+    assert!(history.contains("failed"), "{history}");
+}
+
+fn zstd_reader(f: std::fs::File) -> impl std::io::Read {
+    zstd::Decoder::new(f).unwrap()
+}

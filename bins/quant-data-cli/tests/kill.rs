@@ -432,3 +432,135 @@ fn a_killed_update_leaves_the_old_store_or_the_new_one() {
     }
     eprintln!("{cases} kills of update checked (a full run takes {full_run:?})");
 }
+
+/// Hidden restore staging folders beside `store`.
+fn staging_left(store: &Path) -> Vec<PathBuf> {
+    let name = store.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::read_dir(store.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!(".{name}.restore-"))
+        })
+        .collect()
+}
+
+/// Folders `<store>.replaced-*` beside `store`.
+fn replaced(store: &Path) -> Vec<PathBuf> {
+    let name = store.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::read_dir(store.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{name}.replaced-"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_killed_restore_or_backup_leaves_a_whole_store_and_a_whole_archive() {
+    let root = tempfile::tempdir().unwrap();
+    let daily = fixtures().join("cn/daily");
+    let make = |dir: &str, names: &[&str]| {
+        let input = root.path().join(format!("{dir}-in"));
+        std::fs::create_dir_all(&input).unwrap();
+        for n in names {
+            std::fs::copy(
+                daily.join(format!("{n}.csv")),
+                input.join(format!("{n}.csv")),
+            )
+            .unwrap();
+        }
+        let store = root.path().join(dir);
+        let o = bin()
+            .args(["import", "--input"])
+            .arg(&input)
+            .arg("--store")
+            .arg(&store)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        store
+    };
+    let base = make("old", &["600519.SH", "600036.SH", "000001.SZ"]);
+    let other = make("new", &["601318.SH", "300750.SZ"]);
+    let archive = root.path().join("new.tar.zst");
+    let backup = |store: &Path, out: &Path| {
+        let mut c = bin();
+        c.args(["backup", "--store"])
+            .arg(store)
+            .arg("--out")
+            .arg(out);
+        c
+    };
+    let o = backup(&other, &archive).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let old = snapshot(&base);
+    let new = snapshot(&other);
+    let restore = |store: &Path| {
+        let mut c = bin();
+        c.args(["restore", "--replace", "--archive"])
+            .arg(&archive)
+            .arg("--store")
+            .arg(store);
+        c
+    };
+    let mut cases = 0;
+    for (fp, expect) in [
+        ("restore-unpacked:1", &old),
+        ("restore-before-swap:1", &old),
+        ("restore-after-swap:1", &new),
+    ] {
+        let case = root.path().join(format!("restore-{cases}"));
+        let store = case.join("store");
+        copy_tree(&base, &store);
+        assert!(kill_at(restore(&store), fp), "{fp} was not reached");
+        assert!(
+            snapshot(&store) == *expect,
+            "{fp}: the store is not as expected"
+        );
+        if expect == &new {
+            // the replaced store was kept aside, whole
+            let aside = replaced(&store);
+            assert_eq!(aside.len(), 1, "{fp}: {aside:?}");
+            assert!(snapshot(&aside[0]) == old, "{fp}: the old store kept aside");
+            assert!(staging_left(&store).is_empty(), "{fp}");
+        }
+        // the next restore succeeds and cleans up
+        let o = restore(&store).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{fp}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(snapshot(&store) == new, "{fp}: rerun");
+        assert!(staging_left(&store).is_empty(), "{fp}: staging left");
+        cases += 1;
+    }
+    // a backup killed before its rename leaves the previous archive whole
+    let out = root.path().join("backups/store.tar.zst");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let o = backup(&base, &out).output().unwrap();
+    assert!(o.status.success());
+    let before = std::fs::read(&out).unwrap();
+    assert!(kill_at(backup(&other, &out), "backup-before-rename:1"));
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+    let o = backup(&other, &out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let left: Vec<_> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("store.tar.zst")],
+        "temp files cleaned"
+    );
+    eprintln!("{} kills of restore and backup checked", cases + 1);
+}

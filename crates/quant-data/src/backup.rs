@@ -85,6 +85,21 @@ fn all_files(dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
     Ok(out)
 }
 
+/// Removes `.backup-*.tmp` files in `dir`: what a killed backup left
+/// beside its archive (never under the archive's name).
+fn remove_stale_backup_temps(dir: &Path) -> Result<()> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for e in rd.filter_map(std::result::Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".backup-") && name.ends_with(".tmp") {
+            let p = e.path();
+            tracing::info!(file = %p.display(), "removing what an interrupted backup left");
+            std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+        }
+    }
+    Ok(())
+}
+
 /// Archives every file under `store` into `out` (`.tar.zst`), skipping
 /// files for which `skip(relative path)` is true (a live database file the
 /// caller snapshots instead) and adding `extra` (archive path, source file)
@@ -112,6 +127,7 @@ pub fn backup(
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    remove_stale_backup_temps(&parent)?;
     let tmp = tempfile::Builder::new()
         .prefix(".backup-")
         .suffix(".tmp")

@@ -587,9 +587,13 @@ pub fn read_lock(path: &Path) -> Result<Option<ReadGuard>> {
         // the writer may be at work right now (then the lock below waits
         // for its publish, if any) or be gone (then finish its commit, or
         // remove what it staged)
-        let w = open_lock(&meta.join(WRITER_LOCK), false)?;
-        if w.try_lock_shared().is_ok() {
-            drop(w);
+        let writer_gone = match open_lock(&meta.join(WRITER_LOCK), false) {
+            Ok(w) => w.try_lock_shared().is_ok(),
+            // never opened for writing here (a restored store)
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(e),
+        };
+        if writer_gone {
             match Store::open(&root) {
                 Ok(s) => drop(s),
                 Err(Error::Locked { .. }) => {}

@@ -197,10 +197,35 @@ pub fn read_parquet(path: &Path) -> Result<BarSeries> {
 /// As [`read_parquet`]; row numbers in [`Error::BadRow`] count from the
 /// first row read.
 pub fn read_parquet_range(path: &Path, from: NaiveDate, to: NaiveDate) -> Result<BarSeries> {
-    let symbol = symbol_from_path(path)?;
     // one read of the whole file: bar files are small, and many small reads
     // cost more than the bytes
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    read_parquet_bytes(bytes, path, from, to)
+}
+
+/// [`read_parquet_range`] over the bytes of a Parquet file; `path` names
+/// it in errors and gives the symbol. Whatever the bytes, this returns an
+/// error rather than panicking: a panic inside the Parquet decoder on a
+/// damaged file is caught and reported as [`Error::Parquet`].
+///
+/// # Errors
+/// As [`read_parquet_range`].
+pub fn read_parquet_bytes(
+    bytes: Vec<u8>,
+    path: &Path,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BarSeries> {
+    // the decoder is third-party code fed outside bytes: a damaged file
+    // must be an error naming it, never an abort of the whole command
+    match std::panic::catch_unwind(|| decode(bytes, path, from, to)) {
+        Ok(r) => r,
+        Err(_) => Err(pq_err(path, "damaged file (the Parquet decoder gave up)")),
+    }
+}
+
+fn decode(bytes: Vec<u8>, path: &Path, from: NaiveDate, to: NaiveDate) -> Result<BarSeries> {
+    let symbol = symbol_from_path(path)?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
         .map_err(|e| pq_err(path, e))?;
     let have = || {

@@ -1,0 +1,10 @@
+//! Declarative strategy files (docs/strategy-files.md) on any text.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let path = std::path::Path::new("fuzz.toml");
+    let _ = quant_strategy::rules::file::StrategyFile::parse(text, path);
+});
