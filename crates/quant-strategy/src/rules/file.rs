@@ -77,7 +77,7 @@ fn unit() -> f64 {
 }
 
 /// `[exit]`: rule exits and protective exits.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExitSection {
     /// Sell when any of these holds.
@@ -102,6 +102,23 @@ pub struct ExitSection {
 
 fn fourteen() -> usize {
     14
+}
+
+/// A file without `[exit]`: no exits, the ATR window's default of 14 (a
+/// derived default would make it 0, which the book refuses).
+impl Default for ExitSection {
+    fn default() -> Self {
+        Self {
+            when: Vec::new(),
+            score_below: None,
+            stop_loss: None,
+            take_profit: None,
+            r_multiple: None,
+            chandelier_atr: None,
+            time_stop_bars: None,
+            atr_period: fourteen(),
+        }
+    }
 }
 
 /// `[rebalance]`.
@@ -651,6 +668,16 @@ schedule = "weekly"
         );
         // a liquidity window of one bar is today's value, not an error
         assert!(parse(&GOOD.replace("min_price = 3", "min_price = 3\nliquidity_days = 1")).is_ok());
+    }
+
+    /// `[exit]` is optional: without it the ATR window is 14.
+    #[test]
+    fn a_file_without_exit_loads() {
+        let text =
+            "[strategy]\nname = \"x\"\n[[signals]]\nwhen = \"close > 1\"\n[entry]\nthreshold = 1\n";
+        let f = parse(text).unwrap();
+        assert_eq!(f.book_params().unwrap().atr_period, 14);
+        assert!(f.build().is_ok());
     }
 
     /// A fault after escapes and multi-byte characters: the line is found
