@@ -7,6 +7,11 @@
 //! last kline is dropped while still open (close time in the future). Errors
 //! come as `{"code": -1121, "msg": "Invalid symbol."}` with a 4xx status;
 //! 429 is throttling (honouring `Retry-After`), 418 an IP ban (not retried).
+//!
+//! Paging is capped at `max_pages` and each page must open after the last
+//! kline of the one before (else [`Error::Pagination`]); every kline must
+//! open inside the requested window (the symbol is implied by the
+//! request). [`decode_klines`] is a pure function of the reply bytes.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveTime, Utc};
@@ -84,34 +89,99 @@ fn dec(v: &Value, what: &str, row: usize) -> Result<f64> {
         .ok_or_else(|| malformed(format!("kline {row}: {what} is not a number: {s:?}")))
 }
 
-/// Parses one page of klines.
-fn parse_klines(body: &[u8]) -> Result<Vec<Kline>> {
+/// The klines of one reply in sent order, without checks against a
+/// request.
+fn parse_rows(body: &[u8]) -> Result<Vec<Kline>> {
     let rows: Vec<Vec<Value>> = serde_json::from_slice(body)
         .map_err(|e| malformed(format!("not an array of klines: {e}")))?;
-    rows.iter()
-        .enumerate()
-        .map(|(i, r)| {
-            if r.len() < 9 {
-                return Err(malformed(format!(
-                    "kline {i} has {} fields, expected 12",
-                    r.len()
-                )));
-            }
-            Ok(Kline {
-                open_time: ms_time(&r[0], "open time", i)?,
-                open: dec(&r[1], "open", i)?,
-                high: dec(&r[2], "high", i)?,
-                low: dec(&r[3], "low", i)?,
-                close: dec(&r[4], "close", i)?,
-                volume: dec(&r[5], "volume", i)?,
-                close_time: ms_time(&r[6], "close time", i)?,
-                quote_volume: dec(&r[7], "quote volume", i)?,
-                trades: r[8].as_u64().ok_or_else(|| {
-                    malformed(format!("kline {i}: trades is not a count: {}", r[8]))
-                })?,
-            })
-        })
-        .collect()
+    let mut out: Vec<Kline> = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let (Some(t0), Some(o), Some(h), Some(l), Some(c), Some(v), Some(t1), Some(qv), Some(n)) = (
+            r.first(),
+            r.get(1),
+            r.get(2),
+            r.get(3),
+            r.get(4),
+            r.get(5),
+            r.get(6),
+            r.get(7),
+            r.get(8),
+        ) else {
+            return Err(malformed(format!(
+                "kline {i} has {} fields, expected 12",
+                r.len()
+            )));
+        };
+        let k = Kline {
+            open_time: ms_time(t0, "open time", i)?,
+            open: dec(o, "open", i)?,
+            high: dec(h, "high", i)?,
+            low: dec(l, "low", i)?,
+            close: dec(c, "close", i)?,
+            volume: dec(v, "volume", i)?,
+            close_time: ms_time(t1, "close time", i)?,
+            quote_volume: dec(qv, "quote volume", i)?,
+            trades: n
+                .as_u64()
+                .ok_or_else(|| malformed(format!("kline {i}: trades is not a count: {n}")))?,
+        };
+        if k.close_time < k.open_time {
+            return Err(malformed(format!(
+                "kline {i}: close time {} is before open time {}",
+                k.close_time, k.open_time
+            )));
+        }
+        if let Some(p) = out.last()
+            && p.open_time >= k.open_time
+        {
+            return Err(malformed(format!(
+                "kline {i}: open time {} is not after the previous {}",
+                k.open_time, p.open_time
+            )));
+        }
+        out.push(k);
+    }
+    Ok(out)
+}
+
+/// Every kline opens inside `[start, end]`.
+fn check_window(rows: &[Kline], start: DateTime<Utc>, end: DateTime<Utc>) -> Result<()> {
+    for (i, k) in rows.iter().enumerate() {
+        if k.open_time < start || k.open_time > end {
+            return Err(malformed(format!(
+                "kline {i}: open time {} is outside the requested {start}..{end}",
+                k.open_time
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Decodes one page of klines asked for with open times in `[start,
+/// end]`: every kline must open inside it, after the one before. Pure:
+/// any bytes give klines or an error, never a panic.
+///
+/// # Errors
+/// [`Error::Malformed`] naming the kline and field: not an array of
+/// klines, a short row, a price that is not a decimal string, a time that
+/// is not milliseconds, open times not increasing, a kline outside the
+/// window.
+pub fn decode_klines(body: &[u8], start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<Kline>> {
+    let rows = parse_rows(body)?;
+    check_window(&rows, start, end)?;
+    Ok(rows)
+}
+
+/// Binance's own error reply (`{"code": -1121, "msg": …}`, sent with a
+/// 4xx) as an [`Error::Api`]; `None` for any other body.
+pub fn decode_error_body(body: &[u8]) -> Option<Error> {
+    let a = serde_json::from_slice::<ApiError>(body).ok()?;
+    Some(Error::Api {
+        provider: "binance".into(),
+        call: "klines".into(),
+        code: a.code,
+        msg: a.msg,
+    })
 }
 
 impl Binance {
@@ -185,10 +255,14 @@ impl DataProvider for Binance {
         }
         let url = format!("{}/api/v3/klines", self.base_url);
         let sym = venue_symbol(symbol);
+        let mut pager = self.http.pager("klines");
         let mut out: Vec<Kline> = Vec::new();
         let mut from = start.timestamp_millis();
         let to = end.timestamp_millis();
         while from <= to {
+            let page = pager.next_page()?;
+            let window = (DateTime::from_timestamp_millis(from).unwrap_or(start), end);
+            let last = out.last().map(|k| k.open_time);
             let query = [
                 ("symbol", sym.clone()),
                 ("interval", interval.to_string()),
@@ -196,34 +270,35 @@ impl DataProvider for Binance {
                 ("endTime", to.to_string()),
                 ("limit", LIMIT.to_string()),
             ];
-            let page = self
+            let rows = self
                 .http
                 .call(
                     "klines",
                     |c| c.get(&url).query(&query),
-                    |r| parse_klines(&r.body),
+                    |r| {
+                        let rows = parse_rows(&r.body)?;
+                        // each page starts after the last: else it repeats
+                        if let (Some(first), Some(last)) = (rows.first(), last)
+                            && first.open_time <= last
+                        {
+                            return Err(pager.fault(format!(
+                                "page {page} repeats or overlaps the previous one: it opens at {}, not after {last}",
+                                first.open_time
+                            )));
+                        }
+                        check_window(&rows, window.0, window.1)?;
+                        Ok(rows)
+                    },
                 )
                 .await
                 // Binance's own error body on a 4xx
-                .map_err(|e| {
-                    e.or_api_body(|body| {
-                        let a = serde_json::from_str::<ApiError>(body).ok()?;
-                        Some(Error::Api {
-                            provider: "binance".into(),
-                            call: "klines".into(),
-                            code: a.code,
-                            msg: a.msg,
-                        })
-                    })
-                })?;
-            let n = page.len();
-            if let Some(last) = page.last() {
-                if out.last().is_some_and(|p| p.open_time >= page[0].open_time) {
-                    return Err(malformed("pages overlap or go backwards".into()));
-                }
-                from = last.open_time.timestamp_millis() + 1;
+                .map_err(|e| e.or_api_body(|body| decode_error_body(body.as_bytes())))?;
+            let n = rows.len();
+            if let Some(last) = rows.last() {
+                // strictly later: the window check put it at or after `from`
+                from = last.open_time.timestamp_millis().saturating_add(1);
             }
-            out.extend(page);
+            out.extend(rows);
             if n < LIMIT {
                 break;
             }
@@ -232,9 +307,6 @@ impl DataProvider for Binance {
         let now = Utc::now();
         while out.last().is_some_and(|k| k.close_time > now) {
             out.pop();
-        }
-        if out.windows(2).any(|w| w[0].open_time >= w[1].open_time) {
-            return Err(malformed("open times are not strictly increasing".into()));
         }
         Ok(out)
     }

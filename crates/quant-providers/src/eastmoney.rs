@@ -19,6 +19,12 @@
 //! …]}}`, paged until `total` rows have come. It lists only names trading
 //! now (no delisted ones, no list dates): TuShare's `stock_basic` is the
 //! survivorship-free source.
+//!
+//! Every K-line row must be of the requested instrument (the reply's
+//! `code`/`market`, when given) and inside the requested dates; `clist`
+//! pages stop at `total` or `max_pages`, and a page repeating a code is an
+//! [`Error::Pagination`]. [`decode_klines`] and [`decode_clist`] are pure
+//! functions of the reply bytes.
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -81,7 +87,7 @@ struct ListEnvelope {
 
 #[derive(Deserialize)]
 struct ListData {
-    total: usize,
+    total: u64,
     #[serde(default)]
     diff: Vec<ListRow>,
 }
@@ -93,9 +99,33 @@ struct ListRow {
     f14: String,
 }
 
+/// One `clist` page: the instruments on it and the market's `total`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage {
+    /// Rows the whole list has, as the server says.
+    pub total: u64,
+    /// This page's instruments, in reply order.
+    pub rows: Vec<ListedInstrument>,
+}
+
+fn list_malformed(detail: String) -> Error {
+    Error::Malformed {
+        provider: "eastmoney".into(),
+        call: "clist".into(),
+        detail,
+    }
+}
+
 /// One `clist` row as an instrument: market id 1 is Shanghai; 0 is
-/// Shenzhen, or Beijing for BSE codes (43…, 83…, 87…, 88…, 92…).
-fn listed(row: ListRow) -> Result<ListedInstrument> {
+/// Shenzhen, or Beijing for BSE codes (43…, 83…, 87…, 88…, 92…). The code
+/// must be six digits.
+fn listed(i: usize, row: ListRow) -> Result<ListedInstrument> {
+    if !(row.f12.len() == 6 && row.f12.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(list_malformed(format!(
+            "row {i}: code {:?} is not six digits",
+            row.f12
+        )));
+    }
     let bse = ["43", "83", "87", "88", "92"]
         .iter()
         .any(|p| row.f12.starts_with(p));
@@ -104,11 +134,10 @@ fn listed(row: ListRow) -> Result<ListedInstrument> {
         (0, true) => ("BJ", "BSE"),
         (0, false) => ("SZ", "SZSE"),
         (m, _) => {
-            return Err(Error::Malformed {
-                provider: "eastmoney".into(),
-                call: "clist".into(),
-                detail: format!("row {}: market id {m} is not 0 or 1", row.f12),
-            });
+            return Err(list_malformed(format!(
+                "row {i} ({}): market id {m} is not 0 or 1",
+                row.f12
+            )));
         }
     };
     let symbol = format!("{}.{suffix}", row.f12);
@@ -134,6 +163,39 @@ fn listed(row: ListRow) -> Result<ListedInstrument> {
     })
 }
 
+/// Decodes one `clist` reply; `None` when `data` is null (past the last
+/// page). Pure: any bytes give a page, `None` or an error, never a panic.
+///
+/// # Errors
+/// [`Error::Malformed`] for a body that is not the `clist` JSON, a code
+/// that is not six digits, a market id other than 0 and 1; [`Error::Api`]
+/// for `rc != 0`.
+pub fn decode_clist(body: &[u8]) -> Result<Option<ListPage>> {
+    let env: ListEnvelope = serde_json::from_slice(body)
+        .map_err(|e| list_malformed(format!("not the clist JSON: {e}")))?;
+    if env.rc != 0 {
+        return Err(Error::Api {
+            provider: "eastmoney".into(),
+            call: "clist".into(),
+            code: env.rc,
+            msg: "rc != 0".into(),
+        });
+    }
+    let Some(data) = env.data else {
+        return Ok(None);
+    };
+    let rows = data
+        .diff
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| listed(i, r))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(ListPage {
+        total: data.total,
+        rows,
+    }))
+}
+
 #[derive(Deserialize)]
 struct Envelope {
     rc: i64,
@@ -142,6 +204,12 @@ struct Envelope {
 
 #[derive(Deserialize)]
 struct KlineData {
+    /// The instrument's code, when the reply names it.
+    #[serde(default)]
+    code: Option<serde_json::Value>,
+    /// Its market id, when the reply names it.
+    #[serde(default)]
+    market: Option<serde_json::Value>,
     #[serde(default)]
     klines: Vec<String>,
 }
@@ -176,8 +244,27 @@ fn malformed(detail: String) -> Error {
     }
 }
 
-/// Parses a K-line reply into bars (ascending, unique dates).
-fn parse(body: &[u8]) -> Result<Vec<Bar>> {
+/// `v` as text: a string as it is, a number in decimal.
+fn as_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Decodes a K-line reply for `req` into bars (ascending, unique dates).
+/// The reply's `code` and `market` (when given) must be those of
+/// `req.symbol`, and every row must be dated inside `[req.start,
+/// req.end]`. Pure: any bytes give bars or an error, never a panic.
+///
+/// # Errors
+/// [`Error::Api`] for `rc != 0` or a symbol without an exchange suffix;
+/// [`Error::Malformed`] naming the row and value: not the envelope, a
+/// short or non-numeric row, a bad date, a row of another instrument or
+/// outside the range, dates not ascending.
+pub fn decode_klines(req: &BarRequest, body: &[u8]) -> Result<Vec<Bar>> {
+    let want = secid(&req.symbol)?;
+    let (want_market, want_code) = want.split_once('.').unwrap_or(("", &want));
     let env: Envelope = serde_json::from_slice(body)
         .map_err(|e| malformed(format!("not the Eastmoney JSON envelope: {e}")))?;
     if env.rc != 0 {
@@ -191,6 +278,22 @@ fn parse(body: &[u8]) -> Result<Vec<Bar>> {
     let Some(data) = env.data else {
         return Ok(Vec::new());
     };
+    if let Some(code) = data.code.as_ref().map(as_text)
+        && code != want_code
+    {
+        return Err(malformed(format!(
+            "reply for code {code:?}, not the requested {} (secid {want})",
+            req.symbol
+        )));
+    }
+    if let Some(market) = data.market.as_ref().map(as_text)
+        && market != want_market
+    {
+        return Err(malformed(format!(
+            "reply for market {market}, not that of the requested {} (secid {want})",
+            req.symbol
+        )));
+    }
     let mut out: Vec<Bar> = Vec::with_capacity(data.klines.len());
     for (i, line) in data.klines.iter().enumerate() {
         let f: Vec<&str> = line.split(',').collect();
@@ -200,17 +303,25 @@ fn parse(body: &[u8]) -> Result<Vec<Bar>> {
                 f.len()
             )));
         }
-        let date = NaiveDate::parse_from_str(f[0], "%Y-%m-%d")
-            .map_err(|_| malformed(format!("kline {i}: bad date {:?}", f[0])))?;
+        let field = |k: usize| f.get(k).copied().unwrap_or("");
+        let date = NaiveDate::parse_from_str(field(0), "%Y-%m-%d")
+            .map_err(|_| malformed(format!("kline {i}: bad date {:?}", field(0))))?;
+        if date < req.start || date > req.end {
+            return Err(malformed(format!(
+                "kline {i}: {date} is outside the requested {}..{} of {}",
+                req.start, req.end, req.symbol
+            )));
+        }
         let num = |k: usize, what: &str| -> Result<f64> {
-            f[k].trim()
+            field(k)
+                .trim()
                 .parse::<f64>()
                 .ok()
                 .filter(|x| x.is_finite())
                 .ok_or_else(|| {
                     malformed(format!(
                         "kline {i} ({date}): {what} is not a number: {:?}",
-                        f[k]
+                        field(k)
                     ))
                 })
         };
@@ -290,7 +401,11 @@ impl Eastmoney {
             ("ut", UT.to_string()),
         ];
         self.http
-            .call("kline", |c| c.get(&url).query(&query), |r| parse(&r.body))
+            .call(
+                "kline",
+                |c| c.get(&url).query(&query),
+                |r| decode_klines(req, &r.body),
+            )
             .await
     }
 }
@@ -309,11 +424,16 @@ impl DataProvider for Eastmoney {
         self.daily_bars_adjusted(req, Adjust::None).await
     }
 
-    /// Every A-share trading now, from the `clist` snapshot, by symbol.
+    /// Every A-share trading now, from the `clist` snapshot, by symbol:
+    /// pages until `total` rows have come, at most `max_pages`, each
+    /// bringing only new codes.
     async fn stock_list(&self) -> Result<Vec<ListedInstrument>> {
         let url = format!("{}/api/qt/clist/get", self.list_url);
+        let mut pager = self.http.pager("clist");
+        let mut seen = std::collections::BTreeSet::new();
         let mut out = Vec::new();
-        for page in 1.. {
+        loop {
+            let page = pager.next_page()?;
             let query = [
                 ("pn", page.to_string()),
                 ("pz", LIST_PAGE.to_string()),
@@ -332,37 +452,30 @@ impl DataProvider for Eastmoney {
                     "clist",
                     |c| c.get(&url).query(&query),
                     |r| {
-                        let env: ListEnvelope =
-                            serde_json::from_slice(&r.body).map_err(|e| Error::Malformed {
-                                provider: "eastmoney".into(),
-                                call: "clist".into(),
-                                detail: format!("page {page}: {e}"),
-                            })?;
-                        if env.rc != 0 {
-                            return Err(Error::Api {
-                                provider: "eastmoney".into(),
-                                call: "clist".into(),
-                                code: env.rc,
-                                msg: "rc != 0".into(),
-                            });
+                        let data = decode_clist(&r.body)?;
+                        if let Some(d) = &data
+                            && let Some(again) = d.rows.iter().find(|i| seen.contains(&i.symbol))
+                        {
+                            return Err(pager.fault(format!(
+                                "page {page} repeats {} of an earlier page",
+                                again.symbol
+                            )));
                         }
-                        Ok(env.data)
+                        Ok(data)
                     },
                 )
                 .await?;
             let Some(data) = data else { break };
-            if data.diff.is_empty() {
+            if data.rows.is_empty() {
                 break;
             }
-            for row in data.diff {
-                out.push(listed(row)?);
-            }
-            if out.len() >= data.total {
+            seen.extend(data.rows.iter().map(|i| i.symbol.clone()));
+            out.extend(data.rows);
+            if u64::try_from(out.len()).unwrap_or(u64::MAX) >= data.total {
                 break;
             }
         }
         out.sort_by(|a, b| a.symbol.cmp(&b.symbol));
-        out.dedup_by(|a, b| a.symbol == b.symbol);
         Ok(out)
     }
 }
@@ -377,6 +490,18 @@ mod tests {
         assert_eq!(secid("000001.SZ").unwrap(), "0.000001");
         assert_eq!(secid("430047.BJ").unwrap(), "0.430047");
         assert!(secid("AAPL").is_err());
+    }
+
+    fn req() -> BarRequest {
+        BarRequest {
+            symbol: "000001.SZ".into(),
+            start: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+            end: NaiveDate::from_ymd_opt(2024, 12, 31).unwrap_or_default(),
+        }
+    }
+
+    fn parse(body: &[u8]) -> Result<Vec<Bar>> {
+        decode_klines(&req(), body)
     }
 
     #[test]

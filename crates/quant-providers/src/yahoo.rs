@@ -8,7 +8,10 @@
 //! `adjclose` also takes dividends out. So bars carry split-adjusted prices
 //! and `adj_factor = adjclose / close` (dividends only, the latest bar's
 //! factor is 1), and the events themselves come with
-//! [`Yahoo::daily_with_events`]. Errors: `{"chart": {"error": {"code",
+//! [`Yahoo::daily_with_events`]. Every bar must be of the requested
+//! symbol (`meta.symbol`) and inside the requested dates: one outside is
+//! an [`Error::Malformed`], not dropped. [`decode_chart`] is a pure
+//! function of the reply bytes. Errors: `{"chart": {"error": {"code",
 //! "description"}}}` with a 4xx; 429 with a plain-text body.
 
 use std::collections::BTreeMap;
@@ -106,6 +109,8 @@ struct Meta {
     #[serde(default)]
     currency: Option<String>,
     #[serde(default)]
+    symbol: Option<String>,
+    #[serde(default)]
     gmtoffset: i64,
 }
 
@@ -176,8 +181,28 @@ fn api_error(e: ApiError) -> Error {
     }
 }
 
-/// Parses a chart reply (a 2xx body).
-fn parse(body: &[u8]) -> Result<Chart> {
+/// `t + offset` seconds as a date, without overflow.
+fn local_date(t: i64, offset: i64) -> Result<NaiveDate> {
+    t.checked_add(offset)
+        .and_then(|s| DateTime::from_timestamp(s, 0))
+        .map(|d| d.date_naive())
+        .ok_or_else(|| malformed(format!("bad timestamp {t} (gmtoffset {offset})")))
+}
+
+/// Decodes a chart reply (a 2xx body) for `req`: the reply's
+/// `meta.symbol` (when given) must be `req`'s symbol as Yahoo spells it,
+/// and every bar must fall inside `[req.start, req.end]` (exchange-local
+/// dates). All-null rows are dropped; `adj_factor = adjclose / close`.
+/// Dividends and splits are returned as given. Pure: any bytes give a
+/// chart or an error, never a panic.
+///
+/// # Errors
+/// [`Error::Api`] for `chart.error`; [`Error::Malformed`] naming the row
+/// and value: not the chart JSON, columns of unequal lengths, a row with
+/// some prices null, a bad timestamp, dates not ascending, a bar of
+/// another symbol or outside the range, a factor or split that is not
+/// positive and finite.
+pub fn decode_chart(req: &BarRequest, body: &[u8]) -> Result<Chart> {
     let env: Envelope =
         serde_json::from_slice(body).map_err(|e| malformed(format!("not the chart JSON: {e}")))?;
     if let Some(e) = env.chart.error {
@@ -186,11 +211,15 @@ fn parse(body: &[u8]) -> Result<Chart> {
     let Some(r) = env.chart.result.and_then(|v| v.into_iter().next()) else {
         return Ok(Chart::default());
     };
-    let local = |t: i64| -> Result<NaiveDate> {
-        DateTime::from_timestamp(t + r.meta.gmtoffset, 0)
-            .map(|d| d.date_naive())
-            .ok_or_else(|| malformed(format!("bad timestamp {t}")))
-    };
+    let want = venue_symbol(&req.symbol);
+    if let Some(got) = &r.meta.symbol
+        && !got.eq_ignore_ascii_case(&want)
+    {
+        return Err(malformed(format!(
+            "reply for symbol {got:?}, not the requested {want}"
+        )));
+    }
+    let offset = r.meta.gmtoffset;
     let q = r
         .indicators
         .quote
@@ -210,23 +239,39 @@ fn parse(body: &[u8]) -> Result<Chart> {
     }
     let adj = r.indicators.adjclose.first().map(|a| &a.adjclose);
     let mut bars: Vec<Bar> = Vec::with_capacity(n);
-    for i in 0..n {
-        let (o, h, l, c) = (q.open[i], q.high[i], q.low[i], q.close[i]);
+    for (i, &t) in r.timestamp.iter().enumerate() {
+        let at = |col: &[Option<f64>]| col.get(i).copied().flatten();
+        let (o, h, l, c) = (at(&q.open), at(&q.high), at(&q.low), at(&q.close));
         let (Some(open), Some(high), Some(low), Some(close)) = (o, h, l, c) else {
             if o.is_some() || h.is_some() || l.is_some() || c.is_some() {
                 return Err(malformed(format!("row {i}: some prices null, others not")));
             }
             continue; // no trade that day
         };
-        let date = local(r.timestamp[i])?;
+        let date = local_date(t, offset)?;
+        if date < req.start || date > req.end {
+            return Err(malformed(format!(
+                "row {i}: {date} is outside the requested {}..{} of {want}",
+                req.start, req.end
+            )));
+        }
         if bars.last().is_some_and(|p| p.date >= date) {
             return Err(malformed(format!(
                 "row {i}: {date} is not after the previous row"
             )));
         }
-        let factor = adj
-            .and_then(|a| a.get(i).copied().flatten())
-            .map_or(1.0, |ac| ac / close);
+        let factor = match adj.and_then(|a| a.get(i).copied().flatten()) {
+            None => 1.0,
+            Some(ac) => {
+                let f = ac / close;
+                if !(f.is_finite() && f > 0.0) {
+                    return Err(malformed(format!(
+                        "row {i} ({date}): adjclose {ac} / close {close} is not a positive factor"
+                    )));
+                }
+                f
+            }
+        };
         bars.push(Bar {
             date,
             open,
@@ -234,7 +279,7 @@ fn parse(body: &[u8]) -> Result<Chart> {
             low,
             close,
             pre_close: f64::NAN,
-            volume: q.volume[i].unwrap_or(0.0),
+            volume: at(&q.volume).unwrap_or(0.0),
             amount: f64::NAN,
             adj_factor: factor,
         });
@@ -245,7 +290,7 @@ fn parse(body: &[u8]) -> Result<Chart> {
         .values()
         .map(|d| {
             Ok(Dividend {
-                date: local(d.date)?,
+                date: local_date(d.date, offset)?,
                 amount: d.amount,
             })
         })
@@ -256,8 +301,15 @@ fn parse(body: &[u8]) -> Result<Chart> {
         .splits
         .values()
         .map(|s| {
+            let date = local_date(s.date, offset)?;
+            if !(s.numerator > 0.0 && s.denominator > 0.0) {
+                return Err(malformed(format!(
+                    "split on {date}: {}:{} is not a positive ratio",
+                    s.numerator, s.denominator
+                )));
+            }
             Ok(Split {
-                date: local(s.date)?,
+                date,
                 numerator: s.numerator,
                 denominator: s.denominator,
             })
@@ -270,6 +322,13 @@ fn parse(body: &[u8]) -> Result<Chart> {
         splits,
         currency: r.meta.currency.unwrap_or_default(),
     })
+}
+
+/// Yahoo's own error reply (`{"chart": {"error": …}}`, sent with a 4xx) as
+/// an [`Error::Api`]; `None` for any other body.
+pub fn decode_error_body(body: &[u8]) -> Option<Error> {
+    let env = serde_json::from_slice::<Envelope>(body).ok()?;
+    env.chart.error.map(api_error)
 }
 
 impl Yahoo {
@@ -316,21 +375,15 @@ impl Yahoo {
             ("interval", "1d".to_string()),
             ("events", "div,splits".to_string()),
         ];
-        let mut chart = self
-            .http
-            .call("chart", |c| c.get(&url).query(&query), |r| parse(&r.body))
+        self.http
+            .call(
+                "chart",
+                |c| c.get(&url).query(&query),
+                |r| decode_chart(req, &r.body),
+            )
             .await
             // the JSON error body that comes with a 4xx
-            .map_err(|e| {
-                e.or_api_body(|body| {
-                    let env = serde_json::from_str::<Envelope>(body).ok()?;
-                    env.chart.error.map(api_error)
-                })
-            })?;
-        chart
-            .bars
-            .retain(|b| b.date >= req.start && b.date <= req.end);
-        Ok(chart)
+            .map_err(|e| e.or_api_body(|body| decode_error_body(body.as_bytes())))
     }
 }
 

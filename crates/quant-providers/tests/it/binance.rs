@@ -252,3 +252,134 @@ async fn a_still_open_kline_is_dropped() {
     assert_eq!(k.len(), 1);
     assert_eq!(k[0].trades, 7);
 }
+
+fn day_ms(d: chrono::NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis()
+}
+
+/// `n` daily klines from `first` (ms), as the API sends them.
+fn daily_rows(first: i64, n: usize) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = (0..n as i64)
+        .map(|i| {
+            let t = first + i * DAY_MS;
+            json!([
+                t,
+                "1",
+                "2",
+                "0.5",
+                "1.5",
+                "10",
+                t + DAY_MS - 1,
+                "15",
+                7,
+                "0",
+                "0",
+                "0"
+            ])
+        })
+        .collect();
+    json!(rows)
+}
+
+#[tokio::test]
+async fn a_page_that_repeats_is_a_paging_error() {
+    let (url, script) = start().await;
+    let first = day_ms(req("").start);
+    for _ in 0..5 {
+        script.push(Scripted::json(daily_rows(first, 1000)));
+    }
+    let bn = Binance::new(&fast(), &url).unwrap();
+    let e = bn.daily_bars(&req("BTC-USDT")).await.unwrap_err();
+    assert!(matches!(e, Error::Pagination { page: 2, .. }), "{e}");
+    assert!(e.to_string().contains("page 2 repeats"), "{e}");
+    assert_eq!(script.requests().len(), 2);
+}
+
+/// A server that always has 1000 more one-minute klines from `startTime`.
+async fn endless() -> (String, Script) {
+    let script = Script::default();
+    let s = script.clone();
+    let handler = move |Query(q): Query<std::collections::HashMap<String, String>>| {
+        let s = s.clone();
+        async move {
+            s.next_query(&q);
+            let from: i64 = q["startTime"].parse().unwrap();
+            let rows: Vec<serde_json::Value> = (0..1000)
+                .map(|i| {
+                    let t = from + i * 60_000;
+                    json!([
+                        t,
+                        "1",
+                        "2",
+                        "0.5",
+                        "1.5",
+                        "10",
+                        t + 59_999,
+                        "15",
+                        7,
+                        "0",
+                        "0",
+                        "0"
+                    ])
+                })
+                .collect();
+            axum::Json(rows)
+        }
+    };
+    let url = serve(axum::Router::new().route("/api/v3/klines", get(handler))).await;
+    (url, script)
+}
+
+#[tokio::test]
+async fn klines_stop_at_max_pages() {
+    let (url, script) = endless().await;
+    let settings = quant_providers::ClientSettings {
+        max_pages: Some(3),
+        ..fast()
+    };
+    let bn = Binance::new(&settings, &url).unwrap();
+    let start = DateTime::from_timestamp_millis(1_514_764_800_000).unwrap();
+    let e = bn
+        .klines("BTC-USDT", "1m", start, start + chrono::Duration::days(365))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Pagination { page: 4, .. }), "{e}");
+    assert!(e.to_string().contains("more than 3 pages"), "{e}");
+    assert_eq!(script.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn klines_outside_the_window_are_errors() {
+    let (url, script) = start().await;
+    let bn = Binance::new(&fast(), &url).unwrap();
+    let start = day_ms(req("").start);
+    // a day before the start
+    script.push(Scripted::json(daily_rows(start - DAY_MS, 3)));
+    let e = bn.daily_bars(&req("BTC-USDT")).await.unwrap_err();
+    assert!(matches!(e, Error::Malformed { .. }), "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("kline 0") && msg.contains("2017-12-31") && msg.contains("outside"),
+        "{msg}"
+    );
+    // a day after the end
+    let end = day_ms(req("").end);
+    script.push(Scripted::json(daily_rows(end + DAY_MS, 1)));
+    let e = bn.daily_bars(&req("BTC-USDT")).await.unwrap_err();
+    assert!(e.to_string().contains("2022-01-01"), "{e}");
+}
+
+#[tokio::test]
+async fn a_reply_over_the_body_cap_is_refused() {
+    let (url, _) = start().await;
+    let settings = quant_providers::ClientSettings {
+        max_body_bytes: Some(10_000),
+        ..fast()
+    };
+    let bn = Binance::new(&settings, &url).unwrap();
+    let e = bn.daily_bars(&req("BTC-USDT")).await.unwrap_err();
+    assert!(
+        matches!(e, Error::BodyTooLarge { limit: 10_000, .. }),
+        "{e}"
+    );
+}

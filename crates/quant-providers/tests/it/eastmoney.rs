@@ -220,3 +220,91 @@ async fn the_stock_list_pages_through_clist() {
     let e = em.stock_list().await.unwrap_err().to_string();
     assert!(e.contains("clist") && e.contains("market id 2"), "{e}");
 }
+
+#[tokio::test]
+async fn klines_of_another_instrument_or_outside_the_range_are_errors() {
+    let (url, script) = start().await;
+    let em = Eastmoney::new(&fast(), &url).unwrap();
+    let line = |d: &str| format!("{d},9.39,9.21,9.42,9.21,1158366,1075742252.00,0,0,0,0");
+    let cases = [
+        (
+            json!({"rc": 0, "data": {"code": "000002", "market": 0, "klines": [line("2019-01-02")]}}),
+            vec!["code \"000002\"", "000001.SZ"],
+        ),
+        (
+            json!({"rc": 0, "data": {"code": "000001", "market": 1, "klines": [line("2019-01-02")]}}),
+            vec!["market 1", "000001.SZ"],
+        ),
+        (
+            json!({"rc": 0, "data": {"code": "000001", "market": 0, "klines": [line("2019-01-02"), line("2019-07-01")]}}),
+            vec!["kline 1", "2019-07-01", "outside", "2019-01-01..2019-06-30"],
+        ),
+        (
+            json!({"rc": 0, "data": {"klines": [line("2018-12-28")]}}),
+            vec!["kline 0", "2018-12-28", "outside"],
+        ),
+    ];
+    for (reply, want) in cases {
+        script.push(Scripted::json(reply));
+        let e = em.daily_bars(&req("000001.SZ")).await.unwrap_err();
+        assert!(matches!(e, Error::Malformed { .. }), "{e}");
+        for w in want {
+            assert!(e.to_string().contains(w), "{w:?} not in {e}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_clist_page_that_repeats_is_a_paging_error() {
+    let (url, script) = start().await;
+    let em = Eastmoney::new(&fast(), &url).unwrap();
+    let same = json!({"rc": 0, "data": {"total": 5000, "diff": [
+        {"f12": "000001", "f13": 0, "f14": "平安银行"},
+        {"f12": "600519", "f13": 1, "f14": "贵州茅台"}
+    ]}});
+    for _ in 0..10 {
+        script.push(Scripted::json(same.clone()));
+    }
+    let e = em.stock_list().await.unwrap_err();
+    assert!(matches!(e, Error::Pagination { page: 2, .. }), "{e}");
+    assert!(e.to_string().contains("page 2 repeats"), "{e}");
+    assert_eq!(script.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn an_endless_clist_stops_at_max_pages_and_bad_codes_are_errors() {
+    let script = Script::default();
+    let s = script.clone();
+    // a `total` that never comes: fresh codes on every page
+    let handler = move |Query(q): Query<std::collections::HashMap<String, String>>| {
+        let s = s.clone();
+        async move {
+            s.next_query(&q);
+            let pn: u32 = q["pn"].parse().unwrap();
+            axum::Json(json!({"rc": 0, "data": {"total": 1_000_000, "diff": [
+                {"f12": format!("{:06}", pn), "f13": 0, "f14": "x"}
+            ]}}))
+        }
+    };
+    let url = serve(axum::Router::new().route("/api/qt/clist/get", get(handler))).await;
+    let settings = quant_providers::ClientSettings {
+        max_pages: Some(4),
+        ..fast()
+    };
+    let em = Eastmoney::new(&settings, &url).unwrap();
+    let e = em.stock_list().await.unwrap_err();
+    assert!(matches!(e, Error::Pagination { page: 5, .. }), "{e}");
+    assert!(e.to_string().contains("more than 4 pages"), "{e}");
+    assert_eq!(script.requests().len(), 4);
+
+    let (url, script) = start().await;
+    let em = Eastmoney::new(&fast(), &url).unwrap();
+    script.push(Scripted::json(
+        json!({"rc": 0, "data": {"total": 1, "diff": [{"f12": "../../etc", "f13": 0, "f14": "x"}]}}),
+    ));
+    let e = em.stock_list().await.unwrap_err();
+    assert!(
+        matches!(e, Error::Malformed { .. }) && e.to_string().contains("\"../../etc\""),
+        "{e}"
+    );
+}

@@ -43,6 +43,17 @@ fn envelope(fields: &[&str], items: Vec<Value>, has_more: bool) -> Response {
     .into_response()
 }
 
+/// [`envelope`] of the rows whose `ts_code` (the first column) is one of
+/// the comma-separated `codes`.
+fn envelope_of(codes: &str, fields: &[&str], items: Vec<Value>, has_more: bool) -> Response {
+    let codes: Vec<&str> = codes.split(',').collect();
+    let items = items
+        .into_iter()
+        .filter(|r| r[0].as_str().is_some_and(|c| codes.contains(&c)))
+        .collect();
+    envelope(fields, items, has_more)
+}
+
 async fn handle(State(st): State<Ts>, body: String) -> Response {
     if let Some(s) = st.script.next(body.clone()) {
         return s.into_response();
@@ -191,7 +202,9 @@ async fn handle(State(st): State<Ts>, body: String) -> Response {
                 false,
             )
         }
-        "daily_basic" => envelope(
+        // the rows of the asked codes (a comma-separated list)
+        "daily_basic" => envelope_of(
+            code,
             &[
                 "ts_code",
                 "trade_date",
@@ -519,11 +532,276 @@ async fn calendar_stock_list_and_daily_basic_in_base_units() {
     );
 
     let basic = ts
-        .daily_basic(&req("2019-01-02", "2019-01-02"))
+        .daily_basic(&BarRequest {
+            symbol: "600519.SH,000001.SZ".into(),
+            ..req("2019-01-02", "2019-01-02")
+        })
         .await
         .unwrap();
     let m = &basic[0];
     assert_eq!(m.total_mv, Some(75243736.8 * 10_000.0), "万元 → CNY");
     assert_eq!(m.total_share, Some(125619.78 * 10_000.0), "万股 → shares");
     assert_eq!(basic[1].pe, None, "a loss-maker has no PE");
+}
+
+fn page(fields: &[&str], items: Value, has_more: bool) -> Scripted {
+    Scripted::json(
+        json!({"code": 0, "msg": "", "data": {"fields": fields, "items": items, "has_more": has_more}}),
+    )
+}
+
+#[tokio::test]
+async fn has_more_forever_with_the_same_page_is_a_paging_error() {
+    let (url, script) = start(6000).await;
+    let same = json!([
+        ["600519.SH", "20190103", 1.5],
+        ["600519.SH", "20190102", 1.5]
+    ]);
+    for _ in 0..20 {
+        script.push(page(
+            &["ts_code", "trade_date", "adj_factor"],
+            same.clone(),
+            true,
+        ));
+    }
+    let ts = TuShare::new(&fast(), &url, TOKEN).unwrap();
+    let e = ts
+        .adj_factors(&req("2019-01-01", "2019-01-31"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Pagination { page: 2, .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("paging adj_factor stopped at page 2: page 2 repeats"),
+        "{e}"
+    );
+    assert_eq!(script.requests().len(), 2, "no third page asked for");
+}
+
+#[tokio::test]
+async fn has_more_with_an_empty_page_does_not_advance() {
+    let (url, script) = start(6000).await;
+    script.push(page(
+        &["ts_code", "trade_date", "adj_factor"],
+        json!([["600519.SH", "20190102", 1.5]]),
+        true,
+    ));
+    script.push(page(
+        &["ts_code", "trade_date", "adj_factor"],
+        json!([]),
+        true,
+    ));
+    let ts = TuShare::new(&fast(), &url, TOKEN).unwrap();
+    let e = ts
+        .adj_factors(&req("2019-01-01", "2019-01-31"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Pagination { page: 2, .. }), "{e}");
+    assert!(e.to_string().contains("offset 1 did not advance"), "{e}");
+}
+
+/// A server that says `has_more` forever, one new in-range row a page.
+async fn endless() -> (String, Script) {
+    let script = Script::default();
+    let s = script.clone();
+    let handler = move |body: String| {
+        let s = s.clone();
+        async move {
+            s.next(body.clone());
+            let req: Value = serde_json::from_str(&body).unwrap();
+            let offset: i64 = req["params"]["offset"].as_str().unwrap().parse().unwrap();
+            let day =
+                NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Days::new(offset as u64);
+            envelope(
+                &["ts_code", "trade_date", "adj_factor"],
+                vec![json!(["600519.SH", ymd(day), 1.0])],
+                true,
+            )
+        }
+    };
+    let url = serve(axum::Router::new().route("/", post(handler))).await;
+    (url, script)
+}
+
+#[tokio::test]
+async fn has_more_forever_stops_at_max_pages() {
+    let (url, script) = endless().await;
+    let settings = quant_providers::ClientSettings {
+        max_pages: Some(5),
+        ..fast()
+    };
+    let ts = TuShare::new(&settings, &url, TOKEN).unwrap();
+    let e = ts
+        .adj_factors(&req("2000-01-01", "2019-12-31"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Pagination { page: 6, .. }), "{e}");
+    assert!(e.to_string().contains("more than 5 pages"), "{e}");
+    assert_eq!(script.requests().len(), 5);
+
+    // the default cap holds too
+    let (url, script) = endless().await;
+    let ts = TuShare::new(&fast(), &url, TOKEN).unwrap();
+    let e = ts
+        .adj_factors(&req("2000-01-01", "2019-12-31"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("more than 100 pages"), "{e}");
+    assert_eq!(
+        script.requests().len(),
+        quant_providers::tushare::MAX_PAGES as usize
+    );
+}
+
+#[tokio::test]
+async fn rows_for_another_code_or_outside_the_range_are_errors() {
+    let bar = |code: &str, date: &str| {
+        json!([[
+            code, date, 1700.0, 1710.0, 1690.0, 1705.0, 1700.0, 5.0, 30000.0, 5e6
+        ]])
+    };
+    let daily = [
+        "ts_code",
+        "trade_date",
+        "open",
+        "high",
+        "low",
+        "close",
+        "pre_close",
+        "change",
+        "vol",
+        "amount",
+    ];
+    let cases: Vec<(&str, Scripted, Vec<&str>)> = vec![
+        (
+            "daily, other code",
+            page(&daily, bar("000001.SZ", "20190102"), false),
+            vec!["row 0", "ts_code \"000001.SZ\"", "600519.SH"],
+        ),
+        (
+            "daily, before the start",
+            page(&daily, bar("600519.SH", "20181228"), false),
+            vec!["row 0", "trade_date 2018-12-28", "2019-01-01..2019-01-31"],
+        ),
+        (
+            "daily, after the end",
+            page(&daily, bar("600519.SH", "20190201"), false),
+            vec!["trade_date 2019-02-01", "outside"],
+        ),
+    ];
+    for (name, reply, want) in cases {
+        let (url, script) = start(6000).await;
+        script.push(reply);
+        let ts = TuShare::new(&fast(), &url, TOKEN).unwrap();
+        let e = ts
+            .index_daily(&req("2019-01-01", "2019-01-31"))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Malformed { .. }), "{name}: {e}");
+        for w in want {
+            assert!(e.to_string().contains(w), "{name}: {w:?} not in {e}");
+        }
+    }
+
+    // adj_factor, trade_cal and stock_basic rows are checked too
+    let (url, script) = start(6000).await;
+    let ts = TuShare::new(&fast(), &url, TOKEN).unwrap();
+    script.push(page(
+        &["ts_code", "trade_date", "adj_factor"],
+        json!([
+            ["600519.SH", "20190131", 1.0],
+            ["600000.SH", "20190130", 1.0]
+        ]),
+        false,
+    ));
+    let e = ts
+        .adj_factors(&req("2019-01-01", "2019-01-31"))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("row 1") && e.to_string().contains("600000.SH"),
+        "{e}"
+    );
+    script.push(page(
+        &["exchange", "cal_date", "is_open"],
+        json!([["SZSE", "20190102", 1]]),
+        false,
+    ));
+    let e = ts
+        .trading_calendar(
+            "SSE",
+            "2019-01-01".parse().unwrap(),
+            "2019-01-10".parse().unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("exchange \"SZSE\"") && e.to_string().contains("SSE"),
+        "{e}"
+    );
+    script.push(page(
+        &["exchange", "cal_date", "is_open"],
+        json!([["SSE", "20190111", 1]]),
+        false,
+    ));
+    let e = ts
+        .trading_calendar(
+            "SSE",
+            "2019-01-01".parse().unwrap(),
+            "2019-01-10".parse().unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("cal_date 2019-01-11"), "{e}");
+    script.push(page(
+        &[
+            "ts_code",
+            "name",
+            "industry",
+            "market",
+            "exchange",
+            "list_status",
+            "list_date",
+            "delist_date",
+        ],
+        json!([[
+            "600002.SH",
+            "齐鲁石化",
+            "石油加工",
+            "主板",
+            "SSE",
+            "D",
+            "19980408",
+            "20060424"
+        ]]),
+        false,
+    ));
+    let e = ts.stock_list().await.unwrap_err();
+    assert!(
+        e.to_string().contains("list_status \"D\"") && e.to_string().contains("\"L\""),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_reply_over_the_body_cap_is_refused() {
+    let (url, _) = start(6000).await;
+    let settings = quant_providers::ClientSettings {
+        max_body_bytes: Some(2048),
+        ..fast()
+    };
+    let ts = TuShare::new(&settings, &url, TOKEN).unwrap();
+    let e = ts
+        .adj_factors(&req("2019-01-01", "2019-12-31"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::BodyTooLarge { limit: 2048, .. }), "{e}");
+    // a month fits
+    assert_eq!(
+        ts.adj_factors(&req("2019-01-01", "2019-01-10"))
+            .await
+            .unwrap()
+            .len(),
+        7
+    );
 }

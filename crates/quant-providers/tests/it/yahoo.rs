@@ -163,3 +163,38 @@ async fn unknown_symbol_and_throttling() {
         script.requests()[n]
     );
 }
+
+/// A one-row chart reply for `symbol` stamped at `ts`.
+fn one_row(symbol: &str, ts: i64) -> Scripted {
+    Scripted::json(json!({"chart": {"result": [{
+        "meta": {"currency": "USD", "symbol": symbol, "gmtoffset": -18000},
+        "timestamp": [ts],
+        "indicators": {"quote": [{"open": [1.0], "high": [2.0], "low": [0.5], "close": [1.5], "volume": [10]}],
+                       "adjclose": [{"adjclose": [1.5]}]}
+    }], "error": null}}))
+}
+
+#[tokio::test]
+async fn rows_of_another_symbol_or_outside_the_range_are_errors() {
+    let (url, script) = start().await;
+    let y = Yahoo::new(&fast(), &url).unwrap();
+    // 2016-03-01 14:30 UTC, a New York session
+    let inside = 1_456_842_600;
+    script.push(one_row("QQQ", inside));
+    let e = y.daily_bars(&req("SPY")).await.unwrap_err();
+    assert!(matches!(e, Error::Malformed { .. }), "{e}");
+    assert!(
+        e.to_string().contains("\"QQQ\"") && e.to_string().contains("SPY"),
+        "{e}"
+    );
+    // 2016-07-01: after the end, an error and not silently dropped
+    script.push(one_row("SPY", inside + 122 * 86_400));
+    let e = y.daily_bars(&req("SPY")).await.unwrap_err();
+    assert!(matches!(e, Error::Malformed { .. }), "{e}");
+    assert!(
+        e.to_string().contains("2016-07-01") && e.to_string().contains("outside"),
+        "{e}"
+    );
+    script.push(one_row("SPY", inside));
+    assert_eq!(y.daily_bars(&req("SPY")).await.unwrap().len(), 1);
+}
