@@ -5,6 +5,8 @@
 //! the new data (every file, byte for byte), hold no leftovers once
 //! opened, and the next command must succeed.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};

@@ -43,7 +43,7 @@ pub struct ImportReport {
 }
 
 /// How an import treats bad rows and stored series.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ImportOptions<'a> {
     /// Replace stored series even when the new one lacks stored dates or
     /// is empty (`--replace`); without it such an import is refused.
@@ -57,16 +57,9 @@ pub struct ImportOptions<'a> {
     pub quality: QualityConfig,
 }
 
-impl Default for ImportOptions<'_> {
-    fn default() -> Self {
-        Self {
-            replace: false,
-            strict: false,
-            calendar: None,
-            quality: QualityConfig::default(),
-        }
-    }
-}
+/// One input file of an import, checked: its store path, the bars to
+/// store and the quarantined rows with their reasons.
+type Loaded = (PathBuf, BarSeries, Vec<(quant_core::Bar, String)>);
 
 /// Loads one instrument's bars from a `.csv` or `.parquet` file (by extension).
 ///
@@ -251,8 +244,8 @@ pub fn import_dir(
             path: input.to_path_buf(),
         });
     }
-    let mut loaded: Vec<(PathBuf, BarSeries, Vec<(quant_core::Bar, String)>)> =
-        Vec::with_capacity(files.len());
+    // (store path, clean bars, quarantined rows with reasons) per file
+    let mut loaded: Vec<Loaded> = Vec::with_capacity(files.len());
     let mut report = QualityReport::default();
     for (i, f) in files.iter().enumerate() {
         let raw = match f.extension().and_then(|e| e.to_str()) {

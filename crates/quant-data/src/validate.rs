@@ -337,7 +337,8 @@ mod tests {
 
     #[test]
     fn implausible_values_are_rejected() {
-        let cases: [(fn(&mut Bar), &str); 8] = [
+        type Case = (fn(&mut Bar), &'static str);
+        let cases: [Case; 8] = [
             (
                 |b| b.high = 1e308,
                 "high 1e308 is outside the plausible range",
