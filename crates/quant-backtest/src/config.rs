@@ -443,7 +443,7 @@ impl BacktestConfig {
             if !(g.max_drawdown > 0.0 && g.max_drawdown <= 1.0) {
                 return Err(at.bad(
                     "goals.max_drawdown",
-                    format!("must lie in (0, 1], got {}", g.max_drawdown),
+                    format!("must lie in (0, 1], got {:?}", g.max_drawdown),
                 ));
             }
             at.count("goals.mc_paths", g.mc_paths, crate::montecarlo::MAX_PATHS)?;
@@ -594,7 +594,7 @@ impl<'a> Keys<'a> {
         if v.is_finite() && v >= lo && v <= hi {
             Ok(())
         } else {
-            Err(self.bad(key, format!("must lie in [{lo}, {hi}], got {v}")))
+            Err(self.bad(key, format!("must lie in [{lo}, {hi}], got {v:?}")))
         }
     }
 

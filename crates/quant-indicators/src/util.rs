@@ -46,7 +46,8 @@ pub(crate) fn check_real(
         return Err(Error::InvalidParameter {
             indicator,
             param,
-            value: value.to_string(),
+            // `1e300`, not its 301 digits
+            value: format!("{value:?}"),
             expected: format!("a number in [{lo}, {hi}]"),
         });
     }

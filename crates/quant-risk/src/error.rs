@@ -46,7 +46,8 @@ pub(crate) fn in_range(key: &'static str, value: f64, lo: f64, hi: f64) -> Resul
     } else {
         Err(Error::Setting {
             key,
-            value: value.to_string(),
+            // `1e300`, not its 301 digits
+            value: format!("{value:?}"),
             expected: {
                 // the smallest positive double stands for "above 0"
                 let low = if lo == f64::MIN_POSITIVE {

@@ -371,7 +371,7 @@ impl BookParams {
         if !(self.max_weight > 0.0 && self.max_weight <= 1.0) {
             return bad(
                 "max_weight",
-                format!("max_weight must be in (0, 1], got {}", self.max_weight),
+                format!("max_weight must be in (0, 1], got {:?}", self.max_weight),
             );
         }
         count("atr_period", self.atr_period, 1, MAX_PERIOD)?;
@@ -400,7 +400,7 @@ impl BookParams {
             if let Some(x) = v
                 && !(x.is_finite() && x >= 0.0)
             {
-                return bad(key, format!("{key} must be a number ≥ 0, got {x}"));
+                return bad(key, format!("{key} must be a number ≥ 0, got {x:?}"));
             }
         }
         if let Some(g) = &self.fundamentals {

@@ -103,7 +103,7 @@ impl DualMomentum {
         }
         if !(params.min_return.is_finite() && (-1.0..=10.0).contains(&params.min_return)) {
             return Err(config(format!(
-                "params.min_return must be in [-1, 10], got {}",
+                "params.min_return must be in [-1, 10], got {:?}",
                 params.min_return
             )));
         }

@@ -93,7 +93,7 @@ pub(crate) fn check_gross_exposure(strategy: &str, g: f64) -> Result<()> {
     } else {
         Err(Error::Config {
             strategy: strategy.into(),
-            message: format!("params.gross_exposure must be in (0, 1], got {g}"),
+            message: format!("params.gross_exposure must be in (0, 1], got {g:?}"),
         })
     }
 }

@@ -282,13 +282,13 @@ impl MultiFactor {
         }
         if !(0.0..=1.0).contains(&p.drift) {
             return Err(config(format!(
-                "params.drift must be in [0, 1], got {}",
+                "params.drift must be in [0, 1], got {:?}",
                 p.drift
             )));
         }
         if !(p.max_turnover > 0.0 && p.max_turnover <= 1.0) {
             return Err(config(format!(
-                "params.max_turnover must be in (0, 1], got {}",
+                "params.max_turnover must be in (0, 1], got {:?}",
                 p.max_turnover
             )));
         }

@@ -122,7 +122,7 @@ impl Kind for BreakoutKind {
             return Err(param_error(
                 NAME,
                 "volume_ratio",
-                format!("must be in [0, 100], got {}", params.volume_ratio),
+                format!("must be in [0, 100], got {:?}", params.volume_ratio),
             ));
         }
         Ok(())

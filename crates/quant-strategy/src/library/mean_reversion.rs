@@ -124,7 +124,7 @@ impl Kind for MeanReversionKind {
             return Err(param_error(
                 NAME,
                 "bb_width",
-                format!("must be in (0, {widest}], got {}", p.bb_width),
+                format!("must be in (0, {widest}], got {:?}", p.bb_width),
             ));
         }
         Ok(())

@@ -365,7 +365,7 @@ impl StrategyFile {
                     path: self.path.clone(),
                     line: line_of(&self.text, sig.weight.span().start),
                     key: format!("signals[{k}].weight"),
-                    message: format!("must be in (0, {MAX_WEIGHT}], got {w}"),
+                    message: format!("must be in (0, {MAX_WEIGHT}], got {w:?}"),
                 });
             }
             total += w;
@@ -378,7 +378,7 @@ impl StrategyFile {
                 line: line_of(&self.text, s.entry.threshold.span().start),
                 key: "entry.threshold".into(),
                 message: format!(
-                    "must be in (0, {total}] (the sum of the signal weights), got {threshold}"
+                    "must be in (0, {total}] (the sum of the signal weights), got {threshold:?}"
                 ),
             });
         }
@@ -408,7 +408,7 @@ impl StrategyFile {
             return Err(self.key_error(
                 &["exit.score_below"],
                 "exit.score_below",
-                format!("must be in (0, {total}], got {b}"),
+                format!("must be in (0, {total}], got {b:?}"),
             ));
         }
         Ok(ConfluenceRules {
