@@ -112,7 +112,13 @@ fn parquet_store_runs_like_csv() {
             root().join("fixtures/cn").join(sub),
             store.path().join("cn").join(sub),
         );
-        quant_data::import_dir(&from, &to, &quant_data::store::ImportOptions::default(), |_, _| {}).unwrap();
+        quant_data::import_dir(
+            &from,
+            &to,
+            &quant_data::store::ImportOptions::default(),
+            |_, _| {},
+        )
+        .unwrap();
     }
     let csv_cfg = load("config/examples/sma-600036.toml");
     let mut pq_cfg = csv_cfg.clone();
