@@ -332,7 +332,14 @@ pub fn decode_klines(req: &BarRequest, body: &[u8]) -> Result<Vec<Bar>> {
             high: num(3, "high")?,
             low: num(4, "low")?,
             pre_close: f64::NAN,
-            volume: num(5, "volume")? * 100.0,
+            volume: Some(num(5, "volume")? * 100.0)
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    malformed(format!(
+                        "kline {i} ({date}): volume {:?} 手 overflows in shares",
+                        field(5)
+                    ))
+                })?,
             amount: num(6, "amount")?,
             adj_factor: 1.0,
         };

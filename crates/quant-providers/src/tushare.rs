@@ -212,6 +212,18 @@ impl Table<'_> {
         Ok(Some(x))
     }
 
+    /// [`Table::num`] times `factor` (a unit conversion), still finite.
+    fn scaled(&self, row: usize, col: usize, factor: f64) -> Result<Option<f64>> {
+        match self.num(row, col)? {
+            None => Ok(None),
+            Some(x) if (x * factor).is_finite() => Ok(Some(x * factor)),
+            Some(x) => Err(self.malformed(format!(
+                "row {row}, {}: {x} × {factor} overflows",
+                self.field(col)
+            ))),
+        }
+    }
+
     fn req_num(&self, row: usize, col: usize) -> Result<f64> {
         self.num(row, col)?
             .ok_or_else(|| self.malformed(format!("row {row}, {}: missing value", self.field(col))))
@@ -331,8 +343,8 @@ pub fn decode_bars(call: &str, req: &BarRequest, body: &[u8]) -> Result<Rows<Bar
             low: t.req_num(r, l)?,
             close: t.req_num(r, c)?,
             pre_close: t.num(r, pc)?.unwrap_or(f64::NAN),
-            volume: t.num(r, v)?.unwrap_or(0.0) * 100.0,
-            amount: t.num(r, a)?.map_or(f64::NAN, |x| x * 1000.0),
+            volume: t.scaled(r, v, 100.0)?.unwrap_or(0.0),
+            amount: t.scaled(r, a, 1000.0)?.unwrap_or(f64::NAN),
             adj_factor: 1.0,
         });
     }
@@ -402,7 +414,6 @@ pub fn decode_daily_basic(req: &BarRequest, body: &[u8]) -> Result<Rows<DailyBas
         col("total_mv")?,
         col("circ_mv")?,
     );
-    let wan = |x: Option<f64>| x.map(|v| v * 10_000.0);
     let mut rows = Vec::with_capacity(t.rows());
     for r in 0..t.rows() {
         rows.push(DailyBasic {
@@ -414,10 +425,10 @@ pub fn decode_daily_basic(req: &BarRequest, body: &[u8]) -> Result<Rows<DailyBas
             pe_ttm: t.num(r, pettm)?,
             pb: t.num(r, pb)?,
             dv_ttm: t.num(r, dv)?,
-            total_share: wan(t.num(r, ts)?),
-            float_share: wan(t.num(r, fs)?),
-            total_mv: wan(t.num(r, tmv)?),
-            circ_mv: wan(t.num(r, cmv)?),
+            total_share: t.scaled(r, ts, 10_000.0)?,
+            float_share: t.scaled(r, fs, 10_000.0)?,
+            total_mv: t.scaled(r, tmv, 10_000.0)?,
+            circ_mv: t.scaled(r, cmv, 10_000.0)?,
         });
     }
     unique(call, &rows, |b| format!("{} on {}", b.symbol, b.date))?;

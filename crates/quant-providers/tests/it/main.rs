@@ -3,9 +3,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod binance;
+mod decoders;
 mod eastmoney;
 mod failover;
 mod fake;
+mod secrets;
 mod transport;
 mod tushare;
 mod update;
