@@ -73,3 +73,15 @@ async fn chain_from_data_toml_and_offline() {
     );
     assert_eq!(script.requests().len(), before, "offline sends nothing");
 }
+
+#[test]
+fn the_shipped_data_toml_leaves_the_caps_to_each_provider() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/data.toml");
+    let cfg = DataConfig::from_file(&path).unwrap();
+    for p in ["tushare", "eastmoney", "yahoo", "binance"] {
+        let s = cfg.settings(p, true);
+        assert_eq!((s.max_body_bytes, s.max_pages), (None, None), "{p}");
+    }
+    assert_eq!(quant_providers::binance::MAX_BODY_BYTES, 2 << 20);
+    assert_eq!(quant_providers::tushare::MAX_PAGES, 100);
+}
