@@ -114,7 +114,9 @@ impl Default for ClientSettings {
 pub struct ProviderSection {
     /// Base URL (the documented endpoint when absent).
     pub base_url: Option<String>,
-    /// Environment variable holding the token (TuShare).
+    /// Environment variable holding the token (TuShare). The value of
+    /// every such variable of the file is also redacted from every
+    /// client's errors and logs ([`ClientSettings::secrets`]).
     pub token_env: Option<String>,
     /// Whole-request timeout, seconds.
     pub timeout_secs: Option<u64>,

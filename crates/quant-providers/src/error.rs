@@ -17,8 +17,10 @@ pub enum Error {
         /// The URL that would have been requested.
         url: String,
     },
-    /// The request could not be sent or its reply not read (connection
-    /// refused, reset, timeout).
+    /// The request could not be built or sent for a reason without its own
+    /// variant (an invalid URL, a redirect loop…); timeouts, failed
+    /// connections and bodies cut short are [`Error::Timeout`],
+    /// [`Error::Connect`] and [`Error::BodyCut`].
     #[error("{provider}: request to {url} failed: {detail}")]
     Transport {
         /// Provider name.
