@@ -116,3 +116,28 @@ fn damaged_parquet_files_are_errors_not_panics() {
         .unwrap();
     assert!(errors.get() > 0);
 }
+
+/// Found by the `bar_parquet` fuzz target (kept as
+/// `fuzz/regressions/bar_parquet/delta-subtract-overflow.parquet`): a
+/// damaged DELTA_BINARY_PACKED page makes parquet 60.1's decoder subtract
+/// with overflow (a panic where overflow checks are on). The reader
+/// reports the file as damaged instead of aborting the command.
+#[test]
+fn a_delta_page_that_overflows_the_decoder_is_an_error() {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/fuzz/delta-subtract-overflow.parquet"),
+    )
+    .unwrap();
+    let path = Path::new("600519.SH.parquet");
+    let (lo, hi) = (chrono::NaiveDate::MIN, chrono::NaiveDate::MAX);
+    match read_parquet_bytes(bytes, path, lo, hi) {
+        Err(e) => assert!(e.to_string().contains("600519.SH.parquet"), "{e}"),
+        Ok(s) => {
+            for i in 0..s.len() {
+                let prev = i.checked_sub(1).map(|p| s.dates[p]);
+                assert!(check_bar(&s.bar(i), prev).is_ok());
+            }
+        }
+    }
+}
