@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+
 fn fixtures() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures"))
 }
@@ -213,18 +215,7 @@ fn fake_eastmoney() -> String {
             axum::Json(serde_json::json!({"rc": 0, "data": {"code": "000001", "klines": klines}}))
         }
     };
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(l.local_addr().unwrap()).unwrap();
-            let app =
-                axum::Router::new().route("/api/qt/stock/kline/get", axum::routing::get(handler));
-            axum::serve(l, app).await.unwrap();
-        });
-    });
-    format!("http://{}", rx.recv().unwrap())
+    common::serve(axum::Router::new().route("/api/qt/stock/kline/get", axum::routing::get(handler)))
 }
 
 fn quant_data(args: &[&str], dir: &Path) -> (Option<i32>, String, String) {
@@ -564,17 +555,7 @@ fn fake_tushare() -> String {
             }))
         }
     };
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(l.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new().route("/", axum::routing::post(handler));
-            axum::serve(l, app).await.unwrap();
-        });
-    });
-    format!("http://{}/", rx.recv().unwrap())
+    common::serve(axum::Router::new().route("/", axum::routing::post(handler))) + "/"
 }
 
 #[test]
@@ -1009,17 +990,7 @@ fn echoing_tushare() -> String {
             }
         }
     };
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(l.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new().route("/", axum::routing::post(handler));
-            axum::serve(l, app).await.unwrap();
-        });
-    });
-    format!("http://{}", rx.recv().unwrap())
+    common::serve(axum::Router::new().route("/", axum::routing::post(handler)))
 }
 
 /// Class 6: a server that echoes the request used to get TUSHARE_TOKEN

@@ -119,6 +119,7 @@ fn replace_file(target: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| io(tmp.path(), e))?;
     tmp.as_file().sync_all().map_err(|e| io(tmp.path(), e))?;
+    failpoint::hit("replace-file-before-rename");
     tmp.persist(target).map_err(|e| io(target, e.error))?;
     sync_dir(dir)
 }
@@ -336,12 +337,17 @@ fn read_generation(meta: &Path) -> Result<u64> {
     }
 }
 
-/// Removes `.write-*.tmp` files anywhere in the store (what a killed
-/// per-file write of earlier versions left), skipping the bookkeeping
-/// folder.
+/// Removes `.write-*.tmp` files anywhere in the store: what a killed
+/// per-file write of earlier versions left, and a generation file killed
+/// before its rename (in the bookkeeping folder, whose transactions are
+/// left to [`Store::recover`]).
 fn remove_stray_temps(root: &Path) -> Result<()> {
-    let mut stack = vec![root.to_path_buf()];
+    let meta = root.join(META_DIR);
+    let mut stack = vec![root.to_path_buf(), meta.clone()];
     while let Some(d) = stack.pop() {
+        if !d.is_dir() {
+            continue;
+        }
         for entry in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
             let entry = entry.map_err(|e| io(&d, e))?;
             let name = entry.file_name();
@@ -349,7 +355,8 @@ fn remove_stray_temps(root: &Path) -> Result<()> {
             let path = entry.path();
             let kind = entry.file_type().map_err(|e| io(&path, e))?;
             if kind.is_dir() {
-                if name != META_DIR {
+                // the bookkeeping folder is scanned at its top level only
+                if name != META_DIR && d != meta {
                     stack.push(path);
                 }
             } else if name.starts_with(".write-") && name.ends_with(".tmp") {
