@@ -331,8 +331,17 @@ enum Reference {
 /// Symbols of a universe file: one per line (blank lines and `#`
 /// comments skipped), or the `symbol` column of a CSV with a header.
 fn universe(path: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(path)
+    use std::io::Read;
+    const MAX: u64 = 16 << 20;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX + 1).read_to_string(&mut text))
         .with_context(|| format!("reading the universe file {}", path.display()))?;
+    anyhow::ensure!(
+        text.len() as u64 <= MAX,
+        "{}: larger than {MAX} bytes: not a universe file",
+        path.display()
+    );
     let mut lines = text
         .lines()
         .map(str::trim)

@@ -61,6 +61,9 @@ use crate::tushare::TuShare;
 /// Provider names this crate implements.
 pub const PROVIDERS: [&str; 4] = ["tushare", "eastmoney", "yahoo", "binance"];
 
+/// Largest `data.toml` read, bytes (1 MiB).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// HTTP behaviour of one provider's client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientSettings {
@@ -178,15 +181,28 @@ impl DataConfig {
     /// error (with its line), unknown key, unknown provider, a market whose
     /// chain names a provider without a `[providers.…]` table.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+        use std::io::Read;
+        let err = |msg: String| Error::Config {
             file: path.display().to_string(),
             key: String::new(),
-            msg: e.to_string(),
-        })?;
+            msg,
+        };
+        // at most one byte past the limit: a huge or endless file is
+        // refused, not read whole
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_string(&mut text))
+            .map_err(|e| err(e.to_string()))?;
+        if text.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(err(format!(
+                "larger than {MAX_CONFIG_BYTES} bytes: not a provider configuration"
+            )));
+        }
         Self::parse(&text, &path.display().to_string())
     }
 
-    /// Parses `text` (named `file` in errors) and checks it.
+    /// Parses `text` (named `file` in errors) and checks it (a file over
+    /// [`MAX_CONFIG_BYTES`] is refused by [`DataConfig::from_file`]).
     ///
     /// # Errors
     /// As [`DataConfig::from_file`].
@@ -430,6 +446,19 @@ primary = "binance"
         assert_eq!(s.requests_per_minute, 400);
         assert!(!s.offline);
         assert!(c.settings("binance", true).offline);
+    }
+
+    #[test]
+    fn a_huge_file_is_refused_without_reading_it_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("data.toml");
+        let mut text = String::from(OK);
+        text.push_str(&"# padding\n".repeat(200_000));
+        std::fs::write(&p, &text).unwrap();
+        let e = DataConfig::from_file(&p).unwrap_err().to_string();
+        assert!(e.contains("larger than 1048576 bytes"), "{e}");
+        std::fs::write(&p, OK).unwrap();
+        assert!(DataConfig::from_file(&p).is_ok());
     }
 
     #[test]
