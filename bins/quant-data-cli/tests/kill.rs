@@ -551,3 +551,65 @@ fn a_killed_restore_or_backup_leaves_a_whole_store_and_a_whole_archive() {
     );
     eprintln!("{} kills of restore and backup checked", cases + 1);
 }
+
+/// `export` and `indicators` write a user's file whole or not at all: a
+/// kill before the rename leaves the previous file as it was.
+#[test]
+fn a_killed_export_leaves_the_previous_output_whole() {
+    let root = tempfile::tempdir().unwrap();
+    let input = root.path().join("in/cn/daily");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::copy(
+        fixtures().join("cn/daily/600519.SH.csv"),
+        input.join("600519.SH.csv"),
+    )
+    .unwrap();
+    let store = root.path().join("store");
+    let o = bin()
+        .args(["import", "--input"])
+        .arg(root.path().join("in"))
+        .arg("--store")
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    for name in ["out.csv", "out.parquet"] {
+        let out = root.path().join(name);
+        let export = |adjust: &str| {
+            let mut c = bin();
+            c.args([
+                "export",
+                "--market",
+                "cn",
+                "--symbol",
+                "600519.SH",
+                "--adjust",
+                adjust,
+            ])
+            .arg("--store")
+            .arg(&store)
+            .arg("--out")
+            .arg(&out);
+            c
+        };
+        assert!(export("none").output().unwrap().status.success());
+        let before = std::fs::read(&out).unwrap();
+        assert!(kill_at(export("forward"), "output-before-rename:1"));
+        assert_eq!(std::fs::read(&out).unwrap(), before, "{name}");
+        assert!(export("forward").output().unwrap().status.success());
+        assert_ne!(std::fs::read(&out).unwrap(), before, "{name}");
+    }
+    let table = root.path().join("rsi.csv");
+    let ind = || {
+        let mut c = bin();
+        c.args(["indicators", "--spec", "RSI(14)", "--input"])
+            .arg(store.join("cn/daily/600519.SH.parquet"))
+            .arg("--out")
+            .arg(&table);
+        c
+    };
+    assert!(kill_at(ind(), "output-before-rename:1"));
+    assert!(!table.exists(), "no half table under the name");
+    assert!(ind().output().unwrap().status.success());
+    assert!(table.is_file());
+}

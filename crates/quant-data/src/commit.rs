@@ -124,6 +124,39 @@ fn replace_file(target: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(dir)
 }
 
+/// Writes a file that is not part of a store (an export, an indicator
+/// table) so that it is whole or absent: `write` fills a temporary file in
+/// the same folder (created if missing), which is fsynced and renamed over
+/// `path`, and the folder fsynced. On an error, or killed, the previous
+/// file (if any) is left as it was, plus at worst a `.write-*.tmp` beside it.
+///
+/// # Errors
+/// [`Error::Io`] naming the file; whatever `write` returns.
+pub fn write_file_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> Result<()>,
+) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".write-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| io(dir, e))?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file());
+        write(&mut w)?;
+        w.flush().map_err(|e| io(tmp.path(), e))?;
+    }
+    tmp.as_file().sync_all().map_err(|e| io(tmp.path(), e))?;
+    failpoint::hit("output-before-rename");
+    tmp.persist(path).map_err(|e| io(path, e.error))?;
+    sync_dir(dir)
+}
+
 /// A store-relative path checked to stay inside the store: relative, no
 /// `..`, no root, not inside the bookkeeping folder.
 fn checked_rel(rel: &Path) -> Result<String> {

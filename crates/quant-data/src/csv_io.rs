@@ -245,13 +245,17 @@ impl Row<'_> {
 /// Writes a series in the CSV layout above (all nine columns; NaN as an
 /// empty cell; shortest round-trip formatting of every number).
 ///
+/// The file is whole or absent ([`crate::commit::write_file_atomic`]).
+///
 /// # Errors
 /// [`Error::Io`] / [`Error::Csv`] on write failure.
 pub fn write_csv(path: &Path, s: &BarSeries) -> Result<()> {
-    let mut w = csv::Writer::from_path(path).map_err(|source| Error::Csv {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    crate::commit::write_file_atomic(path, |out| write_csv_to(out, path, s))
+}
+
+/// [`write_csv`] to any writer; `path` names it in errors.
+fn write_csv_to(out: &mut dyn std::io::Write, path: &Path, s: &BarSeries) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
     let wrap = |source| Error::Csv {
         path: path.to_path_buf(),
         source,

@@ -28,7 +28,6 @@
 //! Reading accepts either column form (and older files of plain zstd'd
 //! doubles) and validates every row like the CSV reader.
 
-use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -169,13 +168,14 @@ pub fn write_parquet_to<W: Write + Send>(w: W, path: &Path, s: &BarSeries) -> Re
     Ok(())
 }
 
-/// Writes `s` to `path` directly (not atomic; see [`crate::store`] for atomic writes).
+/// Writes `s` to `path`, whole or not at all (temporary file, fsync,
+/// rename: [`crate::commit::write_file_atomic`]); a store's files are
+/// written through its commits instead ([`crate::store`]).
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be created, [`Error::Parquet`] on encoding failure.
 pub fn write_parquet(path: &Path, s: &BarSeries) -> Result<()> {
-    let f = File::create(path).map_err(|e| Error::io(path, e))?;
-    write_parquet_to(f, path, s)
+    crate::commit::write_file_atomic(path, |w| write_parquet_to(w, path, s))
 }
 
 /// Reads and validates a Parquet bar file written by [`write_parquet`].

@@ -7,7 +7,6 @@
 //! column each, `NaN` written as null (what pandas and polars read as
 //! missing); ZSTD level 3.
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -102,18 +101,20 @@ fn write_csv_table(path: &Path, dates: &[NaiveDate], columns: &[(String, Vec<f64
         path: path.to_path_buf(),
         source,
     };
-    let mut w = csv::Writer::from_path(path).map_err(csv_err)?;
-    let mut header = vec!["date".to_string()];
-    header.extend(columns.iter().map(|(n, _)| n.clone()));
-    w.write_record(&header).map_err(csv_err)?;
-    let mut row = Vec::with_capacity(header.len());
-    for (i, d) in dates.iter().enumerate() {
-        row.clear();
-        row.push(d.format("%Y-%m-%d").to_string());
-        row.extend(columns.iter().map(|(_, v)| format_g17(v[i])));
-        w.write_record(&row).map_err(csv_err)?;
-    }
-    w.flush().map_err(|e| Error::io(path, e))
+    crate::commit::write_file_atomic(path, |out| {
+        let mut w = csv::Writer::from_writer(out);
+        let mut header = vec!["date".to_string()];
+        header.extend(columns.iter().map(|(n, _)| n.clone()));
+        w.write_record(&header).map_err(csv_err)?;
+        let mut row = Vec::with_capacity(header.len());
+        for (i, d) in dates.iter().enumerate() {
+            row.clear();
+            row.push(d.format("%Y-%m-%d").to_string());
+            row.extend(columns.iter().map(|(_, v)| format_g17(v[i])));
+            w.write_record(&row).map_err(csv_err)?;
+        }
+        w.flush().map_err(|e| Error::io(path, e))
+    })
 }
 
 fn write_parquet_table(
@@ -144,11 +145,12 @@ fn write_parquet_table(
             ZstdLevel::try_new(3).map_err(|e| pq(&e))?,
         ))
         .build();
-    let f = File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut w = ArrowWriter::try_new(f, schema, Some(props)).map_err(|e| pq(&e))?;
-    w.write(&batch).map_err(|e| pq(&e))?;
-    w.close().map_err(|e| pq(&e))?;
-    Ok(())
+    crate::commit::write_file_atomic(path, |f| {
+        let mut w = ArrowWriter::try_new(f, schema, Some(props)).map_err(|e| pq(&e))?;
+        w.write(&batch).map_err(|e| pq(&e))?;
+        w.close().map_err(|e| pq(&e))?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]
