@@ -13,8 +13,9 @@ done
 
 n=0
 for f in fixtures/cn/daily/*.csv fixtures/cn/index/*.csv fixtures/cn/etf/*.csv fixtures/us/daily/*.csv \
-         fixtures/crypto/daily/*.csv crates/quant-data/tests/data/*.csv; do
-  head -40 "$f" > "$corpus/bar_csv/$(basename "$f")"
+         fixtures/crypto/daily/*.csv fixtures/cn/minute/5m/*.csv fixtures/crypto/hourly/*.csv \
+         crates/quant-data/tests/data/*.csv; do
+  head -40 "$f" > "$corpus/bar_csv/$(echo "$f" | tr / _)"
   n=$((n + 1))
 done
 

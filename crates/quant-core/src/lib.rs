@@ -7,6 +7,9 @@
 //! - [`order`]: orders, their state machine and reject reasons, and fills;
 //! - [`position`]: positions with the quantity sellable today under T+1;
 //! - [`calendar`]: trading calendars;
+//! - [`time`]: instants in UTC nanoseconds, bar intervals and stamp
+//!   conventions, exchange sessions (the A-share lunch break, US hours,
+//!   crypto around the clock);
 //! - [`rules`]: market rules (lots, price limits, T+1) and fee schedules as
 //!   pure functions, so that the simulated venue, risk checks and live order
 //!   entry all apply the same rules.
@@ -19,6 +22,7 @@ pub mod money;
 pub mod order;
 pub mod position;
 pub mod rules;
+pub mod time;
 
 pub use bar::Bar;
 pub use calendar::TradingCalendar;
@@ -30,3 +34,4 @@ pub use order::{
 };
 pub use position::Position;
 pub use rules::{FeeSchedule, Fees, MarketRules, PriceLimit, RuleSet};
+pub use time::{Interval, Sessions, StampAt, UnixNanos};

@@ -7,6 +7,10 @@
 //! - [`failpoint`]: named pause points for the kill tests;
 //! - [`series`]: [`BarSeries`], one instrument's bars in columns;
 //! - [`csv_io`]: the daily-bar CSV layout of `shared/data/` (read and write);
+//! - [`intraday`]: intraday bar files (`datetime` column: 5-minute A-share
+//!   bars stamped at their end in Beijing time, hourly crypto bars stamped
+//!   at their open in UTC), keyed by close instant, checked against the
+//!   exchange's sessions;
 //! - [`parquet_io`]: the same bars in Parquet;
 //! - [`validate`]: row rules every reader applies;
 //! - [`quality`]: the validation pipeline of every fetch and import
@@ -23,6 +27,7 @@ pub mod commit;
 pub mod csv_io;
 pub mod error;
 pub mod failpoint;
+pub mod intraday;
 pub mod parquet_io;
 pub mod quality;
 pub mod reference;

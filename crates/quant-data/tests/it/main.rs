@@ -266,3 +266,5 @@ fn import_takes_parquet_files_too_and_refuses_two_files_of_one_series() {
 mod hardening;
 
 mod props;
+
+mod intraday;
