@@ -16,7 +16,7 @@ use minijinja::{Environment, Value, context};
 use plotters::prelude::*;
 use serde::Serialize;
 
-use quant_core::{OrderQty, OrderType};
+use quant_core::OrderQty;
 
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
@@ -171,10 +171,11 @@ pub fn orders_csv(res: &BacktestResult) -> String {
         "id,created,updated,symbol,side,type,limit_price,requested,filled,status,reason\n",
     );
     for o in &res.record.orders {
-        let (ty, limit) = match o.order_type {
-            OrderType::Market => ("market", String::new()),
-            OrderType::Limit(p) => ("limit", p.to_string()),
-        };
+        let ty = o.order_type.as_str();
+        let limit = o
+            .order_type
+            .limit_price()
+            .map_or_else(String::new, |p| p.to_string());
         let _ = writeln!(
             s,
             "{},{},{},{},{},{},{},{},{},{},{}",

@@ -30,7 +30,8 @@ pub use error::{Error, Result};
 pub use instrument::{AssetClass, Board, Currency, Exchange, Instrument, InstrumentIndex, Symbol};
 pub use money::{Cash, Price, Quantity};
 pub use order::{
-    Fill, Order, OrderEvent, OrderId, OrderQty, OrderStatus, OrderType, RejectReason, Side,
+    ClientOrderId, Contingency, Fill, Order, OrderEvent, OrderId, OrderQty, OrderStatus, OrderType,
+    RejectReason, Side, TimeInForce, Trail,
 };
 pub use position::Position;
 pub use rules::{FeeSchedule, Fees, MarketRules, PriceLimit, RuleSet};

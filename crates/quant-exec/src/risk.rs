@@ -220,10 +220,7 @@ impl RiskGate {
             side: order.side,
             quantity,
             price: mark,
-            limit_price: match order.order_type {
-                quant_core::OrderType::Limit(p) => Some(p.to_f64()),
-                quant_core::OrderType::Market => None,
-            },
+            limit_price: order.order_type.limit_price().map(|p| p.to_f64()),
             sector: self
                 .cfg
                 .sectors

@@ -415,6 +415,12 @@ impl SimulatedVenue {
 
 impl Venue for SimulatedVenue {
     fn submit(&mut self, order: &Order, events: &mut Vec<VenueEvent>) {
+        // this venue fills market and limit day orders; the others need
+        // the OMS's emulation
+        if !matches!(order.order_type, OrderType::Market | OrderType::Limit(_)) {
+            events.push(VenueEvent::Rejected(order.id, RejectReason::Unsupported));
+            return;
+        }
         self.queue.push(order.clone());
         events.push(VenueEvent::Accepted(order.id));
     }
