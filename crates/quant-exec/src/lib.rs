@@ -9,6 +9,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod oms;
 pub mod portfolio;
 pub mod risk;
 pub mod sim;
