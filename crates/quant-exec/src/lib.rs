@@ -9,6 +9,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod fill;
 pub mod oms;
 pub mod portfolio;
 pub mod risk;
