@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod fill;
 mod harness;
 mod limits;
 mod properties;
