@@ -47,6 +47,16 @@ pub enum Error {
         /// The accepted names.
         expected: &'static str,
     },
+    /// A schedule that is malformed, or that this kind of run cannot follow
+    /// (`at = "14:50"` on daily bars); `key` is the schedule's own key
+    /// (`every`, `day`, `at`), empty for an unknown shortcut name.
+    #[error("{}{message}", if key.is_empty() { String::new() } else { format!("{key}: ") })]
+    Schedule {
+        /// The schedule's key at fault, or empty.
+        key: &'static str,
+        /// What is wrong, with the allowed values.
+        message: String,
+    },
 }
 
 /// Result with [`Error`] as the default error.

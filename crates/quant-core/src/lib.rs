@@ -22,6 +22,7 @@ pub mod money;
 pub mod order;
 pub mod position;
 pub mod rules;
+pub mod schedule;
 pub mod time;
 
 pub use bar::Bar;
@@ -35,4 +36,5 @@ pub use order::{
 };
 pub use position::Position;
 pub use rules::{FeeSchedule, Fees, MarketRules, PriceLimit, RuleSet};
+pub use schedule::{At, Period, Schedule};
 pub use time::{Interval, Sessions, StampAt, UnixNanos};
