@@ -53,7 +53,8 @@ pub enum SignalPrices {
 #[derive(Debug, Clone)]
 pub struct HistoricalFeed {
     instruments: Vec<Instrument>,
-    days: Vec<NaiveDate>,
+    /// The run's trading days (what [`DataFeed::calendar`] lends).
+    calendar: TradingCalendar,
     /// `grid[k * n + i]`: bar of instrument `i` on calendar day `k`.
     grid: Vec<Option<Bar>>,
     /// `hist_len[k * n + i]`: history rows of instrument `i` after day `k`.
@@ -84,7 +85,7 @@ impl HistoricalFeed {
     ) -> Self {
         assert_eq!(instruments.len(), series.len(), "one series per instrument");
         let n = series.len();
-        let days = calendar.days().to_vec();
+        let days = calendar.days();
         let mut grid = vec![None; days.len() * n];
         let mut hist_len = vec![0u32; days.len() * n];
         let mut signal = Vec::with_capacity(n);
@@ -106,7 +107,7 @@ impl HistoricalFeed {
             (Vec::new(), Vec::new(), Vec::new());
         if let Some(b) = bench {
             let mut c = 0usize;
-            for &day in &days {
+            for &day in days {
                 while c < b.dates.len() && b.dates[c] <= day {
                     c += 1;
                 }
@@ -117,7 +118,7 @@ impl HistoricalFeed {
         }
         Self {
             instruments,
-            days,
+            calendar: calendar.clone(),
             grid,
             hist_len,
             signal,
@@ -213,7 +214,7 @@ impl History for HistoricalFeed {
     }
 
     fn fundamentals(&self, i: InstrumentIndex) -> Option<Fundamentals> {
-        let today = self.days[self.current()?];
+        let today = self.calendar.days()[self.current()?];
         let rows = &self.fundamentals[i.get()];
         let known = rows.partition_point(|f| f.date <= today);
         known.checked_sub(1).map(|j| rows[j])
@@ -248,10 +249,11 @@ impl DataFeed for HistoricalFeed {
     }
 
     fn advance(&mut self, date: NaiveDate) -> quant_exec::Result<()> {
-        let k = if self.days.get(self.next) == Some(&date) {
+        let days = self.calendar.days();
+        let k = if days.get(self.next) == Some(&date) {
             self.next
         } else {
-            self.days.binary_search(&date).map_err(|_| {
+            days.binary_search(&date).map_err(|_| {
                 quant_exec::Error::Feed(format!("{date} is not a day of the feed's calendar"))
             })?
         };
@@ -275,5 +277,11 @@ impl DataFeed for HistoricalFeed {
         self.current()
             .and_then(|k| self.bench_close.get(k).copied())
             .unwrap_or(f64::NAN)
+    }
+
+    /// The calendar the feed was built on: the run's trading days from
+    /// `backtest.start` to `backtest.end`.
+    fn calendar(&self) -> &TradingCalendar {
+        &self.calendar
     }
 }

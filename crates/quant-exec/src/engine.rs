@@ -316,6 +316,7 @@ impl Engine {
             {
                 let ctx = Context {
                     date,
+                    calendar: feed.calendar(),
                     instruments: &instruments,
                     bars,
                     history: feed.history(),

@@ -1,7 +1,7 @@
 //! The three things that differ between backtest, paper and live.
 
 use chrono::NaiveDate;
-use quant_core::{Bar, Fill, Instrument, Order, OrderId, RejectReason};
+use quant_core::{Bar, Fill, Instrument, Order, OrderId, RejectReason, TradingCalendar};
 use quant_strategy::History;
 
 use crate::error::Result;
@@ -32,6 +32,10 @@ pub trait DataFeed {
     fn history(&self) -> &dyn History;
     /// The benchmark's close on the last advanced day, NaN when none.
     fn benchmark_close(&self) -> f64;
+    /// The run's trading calendar: at least every day the run's clock
+    /// yields, ascending (the strategies' schedules pick their days on it,
+    /// [`quant_core::Schedule`]).
+    fn calendar(&self) -> &TradingCalendar;
 }
 
 /// The market on one trading day, as a venue needs it.

@@ -1,7 +1,9 @@
 //! What a strategy sees at each close, and what it answers.
 
 use chrono::NaiveDate;
-use quant_core::{Bar, Cash, Instrument, InstrumentIndex, OrderQty, OrderType, Position, Side};
+use quant_core::{
+    Bar, Cash, Instrument, InstrumentIndex, OrderQty, OrderType, Position, Side, TradingCalendar,
+};
 
 /// History of signal prices up to and including the current day.
 ///
@@ -105,6 +107,12 @@ impl Fundamentals {
 pub struct Context<'a> {
     /// Today (exchange-local trading day).
     pub date: NaiveDate,
+    /// The run's trading calendar (the exchange's trading days, holidays
+    /// and make-up workdays left out; every day the run walks, today
+    /// included): schedules ([`quant_core::Schedule`]) pick their days on
+    /// it. Knowing the coming trading days is no look-ahead: exchanges
+    /// publish their holidays in advance.
+    pub calendar: &'a TradingCalendar,
     /// The run's instruments, indexed by [`InstrumentIndex`].
     pub instruments: &'a [Instrument],
     /// Today's raw bar per instrument; `None` when it did not trade (suspended).

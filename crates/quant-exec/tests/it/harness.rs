@@ -1,7 +1,9 @@
 //! A tiny in-memory clock, feed and scripted strategy for scenarios.
 
 use chrono::NaiveDate;
-use quant_core::{Bar, Cash, Instrument, InstrumentIndex, OrderQty, OrderType, Side, Symbol};
+use quant_core::{
+    Bar, Cash, Instrument, InstrumentIndex, OrderQty, OrderType, Side, Symbol, TradingCalendar,
+};
 use quant_exec::{
     Clock, CorporateActions, DataFeed, Engine, EngineConfig, RunRecord, SimConfig, SimulatedVenue,
 };
@@ -33,6 +35,7 @@ pub fn inst(sym: &str) -> Instrument {
 pub struct Feed {
     pub instruments: Vec<Instrument>,
     pub days: Vec<NaiveDate>,
+    pub calendar: TradingCalendar,
     pub bars: Vec<Vec<Option<Bar>>>, // [instrument][day]
     pub closes: Vec<Vec<f64>>,
     /// open, high, low, volume, amount per instrument
@@ -44,9 +47,11 @@ pub struct Feed {
 impl Feed {
     pub fn new(instruments: Vec<Instrument>, days: &[&str], bars: Vec<Vec<Option<Bar>>>) -> Self {
         let n = instruments.len();
+        let days: Vec<NaiveDate> = days.iter().map(|s| d(s)).collect();
         Self {
             instruments,
-            days: days.iter().map(|s| d(s)).collect(),
+            calendar: TradingCalendar::new(days.clone()).unwrap(),
+            days,
             bars,
             closes: vec![Vec::new(); n],
             others: vec![Default::default(); n],
@@ -105,6 +110,9 @@ impl DataFeed for Feed {
     }
     fn benchmark_close(&self) -> f64 {
         f64::NAN
+    }
+    fn calendar(&self) -> &TradingCalendar {
+        &self.calendar
     }
 }
 

@@ -224,6 +224,9 @@ fn a_feed_with_missing_bars_is_an_error() {
         fn benchmark_close(&self) -> f64 {
             f64::NAN
         }
+        fn calendar(&self) -> &quant_core::TradingCalendar {
+            self.0.calendar()
+        }
     }
     let days = ["2024-01-02"];
     let bars = vec![Some(bar(days[0], 10.0, 10.5, 9.5, 10.0))];
