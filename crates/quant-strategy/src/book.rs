@@ -12,8 +12,11 @@
 //! 2. a held position is closed (`Sell`, the whole sellable quantity) when
 //!    a protective exit fires or the rules ask for an exit — exits are
 //!    checked daily whatever the entry schedule;
-//! 3. on the first trading day of each new period of the entry schedule
-//!    (`rebalance`: daily, weekly, monthly), the instruments that traded
+//! 3. on the run's first day and at the close of each decision day of the
+//!    entry schedule (`rebalance`, a [`quant_core::Schedule`] on the run's
+//!    calendar: `daily`; `weekly` and `monthly`, the first trading day of
+//!    each ISO week or month; `week_end`, `month_end`, … or
+//!    `{ every, day, at }`), the instruments that traded
 //!    today, are not held, pass the universe filter and the fundamental gate
 //!    and whose rules say *enter* are ranked by the rules' score (higher
 //!    first; ties: lower instrument index) and bought into the free slots
@@ -27,7 +30,9 @@
 //! close to raw close, so stops and targets compare like with like.
 
 use chrono::NaiveDate;
-use quant_core::{AssetClass, Board, Cash, Exchange, Instrument, InstrumentIndex, OrderQty};
+use quant_core::{
+    AssetClass, Board, Cash, Exchange, Instrument, InstrumentIndex, OrderQty, Schedule,
+};
 use quant_core::{OrderType, Side};
 use quant_indicators::MAX_PERIOD;
 use quant_indicators::overlap::{Ma, MaType};
@@ -40,7 +45,7 @@ use serde::Deserialize;
 
 use crate::context::{Context, Fundamentals, SeriesView, Signal};
 use crate::error::{Error, Result};
-use crate::momentum::Rebalance;
+use crate::momentum::decides;
 
 /// Entry and exit rules of a signal strategy, per instrument.
 pub trait Rules: Send {
@@ -253,8 +258,11 @@ pub struct BookParams {
     #[serde(default = "default_atr_period")]
     pub atr_period: usize,
     /// Entry schedule (default daily).
-    #[serde(default = "default_schedule")]
-    pub rebalance: Rebalance,
+    #[serde(
+        default = "default_schedule",
+        deserialize_with = "crate::momentum::rebalance_param"
+    )]
+    pub rebalance: Schedule,
     /// Which instruments may be bought.
     #[serde(default)]
     pub universe: UniverseFilter,
@@ -272,8 +280,8 @@ fn default_max_weight() -> f64 {
 fn default_atr_period() -> usize {
     14
 }
-fn default_schedule() -> Rebalance {
-    Rebalance::Daily
+fn default_schedule() -> Schedule {
+    Schedule::DAILY
 }
 
 impl Default for BookParams {
@@ -334,7 +342,8 @@ impl BookParams {
     /// in [1, [`MAX_PERIOD`]] bars, `universe.min_history` in [0,
     /// [`MAX_PERIOD`]], the universe's minimums finite and ≥ 0, the
     /// fundamental ranges not NaN with min ≤ max, sizing and exits as
-    /// `quant-risk` checks them.
+    /// `quant-risk` checks them, a `rebalance` schedule a daily-bar run can
+    /// follow (not at a time of day).
     ///
     /// # Errors
     /// [`Error::Config`] naming the key, the value and the allowed range.
@@ -440,6 +449,9 @@ impl BookParams {
         if let Err(e) = self.exits.validate() {
             return risk("exits", e);
         }
+        if let Err(e) = self.rebalance.check_daily() {
+            return bad("rebalance", format!("rebalance: {e}"));
+        }
         Ok(())
     }
 
@@ -515,7 +527,8 @@ pub struct Book<R> {
     boards: Option<Vec<Board>>,
     slots: Vec<Slot>,
     tradable: Vec<bool>,
-    last_period: Option<(i32, u32)>,
+    /// True once the run's first bar has been seen.
+    started: bool,
 }
 
 impl<R: Rules> Book<R> {
@@ -540,7 +553,7 @@ impl<R: Rules> Book<R> {
             boards,
             slots: Vec::new(),
             tradable: Vec::new(),
-            last_period: None,
+            started: false,
         })
     }
 
@@ -615,7 +628,7 @@ impl<R: Rules> crate::Strategy for Book<R> {
         self.slots = (0..instruments.len())
             .map(|_| Slot::new(&self.params))
             .collect::<Result<_>>()?;
-        self.last_period = None;
+        self.started = false;
         self.rules.on_start(instruments)
     }
 
@@ -682,11 +695,13 @@ impl<R: Rules> crate::Strategy for Book<R> {
                 });
             }
         }
-        let period = self.params.rebalance.period(ctx.date);
-        let new_period = self.last_period != Some(period);
-        self.last_period = Some(period);
+        // entries from the run's first close on, then on the schedule's
+        // decision days (the period-change rule of old counted the first
+        // close as a new period: `weekly`/`monthly` outputs stay the same)
+        let first = !std::mem::replace(&mut self.started, true);
+        let due = first || decides(&self.params.rebalance, ctx);
         let free = self.params.max_positions.saturating_sub(held);
-        if !new_period || free == 0 {
+        if !due || free == 0 {
             return;
         }
         let mut candidates: Vec<(f64, usize)> = (0..n)

@@ -2,7 +2,9 @@
 //! relative momentum picks the strongest risky assets, absolute momentum
 //! sends their share to the defensive asset when they are not beating it.
 //!
-//! On the first trading day of each new month (or ISO week), at the close:
+//! At the close of each decision day of the `rebalance` schedule (a
+//! [`quant_core::Schedule`] on the run's calendar; `monthly`: the first
+//! trading day of each month; never the run's first day):
 //! every asset's trailing return over `lookback` bars (TA-Lib
 //! `ROC(lookback)` / 100, from `quant-indicators`) is known; the risky
 //! assets whose return exceeds both the defensive asset's return and
@@ -13,12 +15,14 @@
 //!
 //! Parameters: `risky` (symbols, e.g. equity and gold ETFs), `defensive`
 //! (one symbol, e.g. a bond ETF), `lookback` (bars, default 120), `top_k`
-//! (default 1), `rebalance` (`"monthly"` | `"weekly"`, default monthly),
+//! (default 1), `rebalance` (a schedule as for `momentum_rotation`:
+//! `"monthly"`, `"weekly"`, `"month_end"`, … or `{ every, day, at }`;
+//! default monthly),
 //! `min_return` (fraction, default 0), `gross_exposure` (default 0.98).
 //!
 //! Source: Gary Antonacci, *Dual Momentum Investing* (2014).
 
-use quant_core::{Instrument, InstrumentIndex};
+use quant_core::{Instrument, InstrumentIndex, Schedule};
 use quant_indicators::MAX_PERIOD;
 use quant_indicators::momentum::Roc;
 use serde::Deserialize;
@@ -26,7 +30,7 @@ use serde::Deserialize;
 use crate::Strategy;
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
-use crate::momentum::{Fed, Rebalance, check_gross_exposure};
+use crate::momentum::{Fed, check_gross_exposure, check_rebalance, decides};
 
 /// Parameters of [`DualMomentum`].
 #[derive(Debug, Clone, Deserialize)]
@@ -42,9 +46,12 @@ pub struct DualMomentumParams {
     /// Risky assets held at most.
     #[serde(default = "default_top_k")]
     pub top_k: usize,
-    /// Rebalance schedule.
-    #[serde(default = "crate::momentum::default_rebalance")]
-    pub rebalance: Rebalance,
+    /// Rebalance schedule (default `monthly`).
+    #[serde(
+        default = "crate::momentum::default_rebalance",
+        deserialize_with = "crate::momentum::rebalance_param"
+    )]
+    pub rebalance: Schedule,
     /// Smallest trailing return a risky asset needs (fraction).
     #[serde(default)]
     pub min_return: f64,
@@ -67,7 +74,8 @@ pub struct DualMomentum {
     risky: Vec<usize>,
     defensive: usize,
     roc: Vec<Fed<Roc>>,
-    last_period: Option<(i32, u32)>,
+    /// True once the run's first bar has been seen.
+    started: bool,
 }
 
 fn config(message: String) -> Error {
@@ -84,7 +92,8 @@ impl DualMomentum {
     /// [`Error::Config`] naming the key: no risky asset, the defensive
     /// asset among the risky ones, `lookback` outside [1, [`MAX_PERIOD`]],
     /// `top_k` 0 or above the number of risky assets, `min_return` outside
-    /// [−1, 10], `gross_exposure` outside (0, 1].
+    /// [−1, 10], `gross_exposure` outside (0, 1], a `rebalance` at a time
+    /// of day (it needs intraday bars).
     pub fn new(params: DualMomentumParams) -> Result<Self> {
         if params.risky.is_empty() {
             return Err(config("params.risky lists no asset".into()));
@@ -115,12 +124,13 @@ impl DualMomentum {
             )));
         }
         check_gross_exposure("dual_momentum", params.gross_exposure)?;
+        check_rebalance("dual_momentum", &params.rebalance)?;
         Ok(Self {
             params,
             risky: Vec::new(),
             defensive: 0,
             roc: Vec::new(),
-            last_period: None,
+            started: false,
         })
     }
 }
@@ -147,7 +157,7 @@ impl Strategy for DualMomentum {
         let roc =
             Roc::new(self.params.lookback).map_err(|e| config(format!("params.lookback: {e}")))?;
         self.roc = vec![Fed::new(roc); instruments.len()];
-        self.last_period = None;
+        self.started = false;
         Ok(())
     }
 
@@ -155,10 +165,9 @@ impl Strategy for DualMomentum {
         for &i in self.risky.iter().chain(std::iter::once(&self.defensive)) {
             self.roc[i].catch_up(ctx.history.closes(InstrumentIndex(i as u32)));
         }
-        let period = self.params.rebalance.period(ctx.date);
-        let new_period = self.last_period.is_some_and(|p| p != period);
-        self.last_period = Some(period);
-        if !new_period {
+        // the run's first close only observes
+        let first = !std::mem::replace(&mut self.started, true);
+        if first || !decides(&self.params.rebalance, ctx) {
             return;
         }
         let ret = |i: usize| self.roc[i].last.map(|pct| pct / 100.0);

@@ -2,8 +2,10 @@
 //! equally weighted, rebalanced weekly or monthly, with an optional trend
 //! filter on the benchmark.
 //!
-//! On the first trading day of each new week (ISO week) or month, at the
-//! close: rank tradable instruments that traded today and have at least
+//! At the close of each decision day of the `rebalance` schedule (a
+//! [`quant_core::Schedule`] on the run's trading calendar; `weekly` and
+//! `monthly`: the first trading day of each ISO week or month; never the
+//! run's first day): rank tradable instruments that traded today and have at least
 //! `lookback + 1` signal closes by their trailing return
 //! `close_t / close_{t−lookback} − 1` (TA-Lib `ROC(lookback)` / 100, from
 //! `quant-indicators`; ties: lower instrument index first), and target the
@@ -14,14 +16,16 @@
 //! non-positive trailing return are not held (their share stays in cash).
 //!
 //! Parameters (TOML `[strategy.params]`): `lookback` (bars, default 20),
-//! `top_k` (default 3), `rebalance` (`"daily"` | `"weekly"` | `"monthly"`, default
-//! monthly), `trend_ma` (bars, optional), `positive_only` (default false),
+//! `top_k` (default 3), `rebalance` (a schedule: `"daily"`, `"weekly"`,
+//! `"monthly"`, `"week_end"`, `"month_end"`, `"week_start"`, `"month_start"`,
+//! `"quarter_end"`, `"quarter_start"` or a table `{ every, day, at }`;
+//! default monthly; see `docs/config.md`), `trend_ma` (bars, optional), `positive_only` (default false),
 //! `gross_exposure` (fraction of equity invested, default 0.98, leaving room
 //! for fees and slippage).
 
-use chrono::{Datelike, NaiveDate};
-use quant_core::{AssetClass, Instrument, InstrumentIndex};
-use serde::Deserialize;
+use quant_core::{AssetClass, Instrument, InstrumentIndex, Schedule};
+use serde::de;
+use serde::{Deserialize, Deserializer};
 
 use crate::Strategy;
 use crate::book::MAX_POSITIONS;
@@ -30,26 +34,34 @@ use crate::error::{Error, Result};
 use quant_indicators::momentum::Roc;
 use quant_indicators::{ExactSma, Indicator, MAX_PERIOD};
 
-/// Rebalance schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rebalance {
-    /// Every trading day.
-    Daily,
-    /// First trading day of each ISO week.
-    Weekly,
-    /// First trading day of each month.
-    Monthly,
+/// Reads a `rebalance` parameter: a [`Schedule`] whose errors name
+/// `params.rebalance` (as every built-in's keys are named).
+///
+/// # Errors
+/// The schedule's error, prefixed `params.rebalance: `.
+pub(crate) fn rebalance_param<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Schedule, D::Error> {
+    Schedule::deserialize(d).map_err(|e| de::Error::custom(format!("params.rebalance: {e}")))
 }
 
-impl Rebalance {
-    pub(crate) fn period(self, d: NaiveDate) -> (i32, u32) {
-        match self {
-            Self::Daily => (d.year(), d.ordinal()),
-            Self::Weekly => (d.iso_week().year(), d.iso_week().week()),
-            Self::Monthly => (d.year(), d.month()),
-        }
-    }
+/// `Ok` when a daily-bar strategy can follow `schedule` (`at` is `close`
+/// or `open`), else [`Error::Config`] for `strategy` naming
+/// `params.rebalance`.
+pub(crate) fn check_rebalance(strategy: &str, schedule: &Schedule) -> Result<()> {
+    schedule.check_daily().map_err(|e| Error::Config {
+        strategy: strategy.into(),
+        message: format!("params.rebalance: {e}"),
+    })
+}
+
+/// True when the close of `ctx.date` is a decision of `schedule` on the
+/// run's calendar ([`Schedule::decides_at_close`]).
+pub(crate) fn decides(schedule: &Schedule, ctx: &Context<'_>) -> bool {
+    // `at = "HH:MM"`, the only error, is refused when a strategy is built
+    schedule
+        .decides_at_close(ctx.calendar, ctx.date)
+        .unwrap_or(false)
 }
 
 /// Parameters of [`MomentumRotation`].
@@ -62,9 +74,9 @@ pub struct MomentumParams {
     /// Number of instruments held.
     #[serde(default = "default_top_k")]
     pub top_k: usize,
-    /// Rebalance schedule.
-    #[serde(default = "default_rebalance")]
-    pub rebalance: Rebalance,
+    /// Rebalance schedule (default `monthly`).
+    #[serde(default = "default_rebalance", deserialize_with = "rebalance_param")]
+    pub rebalance: Schedule,
     /// Benchmark moving-average window of the trend filter (none = off).
     #[serde(default)]
     pub trend_ma: Option<usize>,
@@ -82,8 +94,8 @@ fn default_lookback() -> usize {
 fn default_top_k() -> usize {
     3
 }
-pub(crate) fn default_rebalance() -> Rebalance {
-    Rebalance::Monthly
+pub(crate) fn default_rebalance() -> Schedule {
+    Schedule::MONTHLY
 }
 /// `Ok` when the invested fraction `g` lies in (0, 1], else
 /// [`Error::Config`] for `strategy` naming `params.gross_exposure`.
@@ -107,7 +119,8 @@ pub(crate) fn default_gross() -> f64 {
 pub struct MomentumRotation {
     params: MomentumParams,
     tradable: Vec<bool>,
-    last_period: Option<(i32, u32)>,
+    /// True once the run's first bar has been seen.
+    started: bool,
     scores: Vec<(f64, usize)>,
     /// Trailing return per instrument (TA-Lib ROC over `lookback` bars),
     /// fed each instrument's closes as they arrive.
@@ -148,7 +161,8 @@ impl MomentumRotation {
     /// # Errors
     /// [`Error::Config`] naming the key when `lookback` or `trend_ma` is
     /// outside [1, [`MAX_PERIOD`]] bars, `top_k` outside [1,
-    /// [`MAX_POSITIONS`]] or `gross_exposure` outside (0, 1].
+    /// [`MAX_POSITIONS`]], `gross_exposure` outside (0, 1] or a
+    /// `rebalance` schedule at a time of day (it needs intraday bars).
     pub fn new(params: MomentumParams) -> Result<Self> {
         let err = |m: String| {
             Err(Error::Config {
@@ -168,10 +182,11 @@ impl MomentumRotation {
             }
         }
         check_gross_exposure("momentum_rotation", params.gross_exposure)?;
+        check_rebalance("momentum_rotation", &params.rebalance)?;
         Ok(Self {
             params,
             tradable: Vec::new(),
-            last_period: None,
+            started: false,
             scores: Vec::new(),
             roc: Vec::new(),
             trend: None,
@@ -207,7 +222,7 @@ impl Strategy for MomentumRotation {
             )),
             None => None,
         };
-        self.last_period = None;
+        self.started = false;
         Ok(())
     }
 
@@ -221,11 +236,10 @@ impl Strategy for MomentumRotation {
             ma.catch_up(ctx.history.benchmark_closes());
             trend_ma = ma.last;
         }
-        let period = self.params.rebalance.period(ctx.date);
-        let first = self.last_period.is_none();
-        let new_period = self.last_period != Some(period);
-        self.last_period = Some(period);
-        if first || !new_period {
+        // the run's first close only observes (as the period-change rule
+        // of old: `weekly` and `monthly` outputs stay the same)
+        let first = !std::mem::replace(&mut self.started, true);
+        if first || !decides(&self.params.rebalance, ctx) {
             return;
         }
         if self.trend.is_some() {

@@ -3,8 +3,10 @@
 //! weights; hold the best `top_k`, weighted by a portfolio-construction
 //! method, rebalanced with a drift threshold and a turnover cap.
 //!
-//! On the first trading day of each period (`rebalance`, default monthly),
-//! for every stock that traded today:
+//! At the close of each decision day of the `rebalance` schedule (a
+//! [`quant_core::Schedule`] on the run's calendar, default `monthly`: the
+//! first trading day of each month; never the run's first day), for every
+//! stock that traded today:
 //!
 //! | factor | raw value | needs |
 //! |---|---|---|
@@ -32,7 +34,7 @@
 //! volatility; Novy-Marx (2013) and Asness, Frazzini and Pedersen (2019)
 //! for quality; z-score composites as in MSCI's multi-factor indexes.
 
-use quant_core::{AssetClass, Instrument, InstrumentIndex};
+use quant_core::{AssetClass, Instrument, InstrumentIndex, Schedule};
 use quant_indicators::MAX_PERIOD;
 use quant_risk::figures::{sample_std, simple_returns};
 use serde::Deserialize;
@@ -42,7 +44,7 @@ use crate::book::MAX_POSITIONS;
 use crate::construction::{Method, covariance, rebalance, weights};
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
-use crate::momentum::{Rebalance, check_gross_exposure};
+use crate::momentum::{check_gross_exposure, check_rebalance, decides};
 
 const NAME: &str = "multi_factor";
 
@@ -113,9 +115,12 @@ pub struct MultiFactorParams {
     /// Largest one-way turnover per rebalance (fraction of equity).
     #[serde(default = "one")]
     pub max_turnover: f64,
-    /// Schedule.
-    #[serde(default = "crate::momentum::default_rebalance")]
-    pub rebalance: Rebalance,
+    /// Rebalance schedule (default `monthly`).
+    #[serde(
+        default = "crate::momentum::default_rebalance",
+        deserialize_with = "crate::momentum::rebalance_param"
+    )]
+    pub rebalance: Schedule,
     /// Fraction of equity invested.
     #[serde(default = "crate::momentum::default_gross")]
     pub gross_exposure: f64,
@@ -219,7 +224,8 @@ pub fn composite(raw: &[RawFactors], w: &FactorWeights, min_factors: usize) -> V
 pub struct MultiFactor {
     params: MultiFactorParams,
     eligible: Vec<bool>,
-    last_period: Option<(i32, u32)>,
+    /// True once the run's first bar has been seen.
+    started: bool,
 }
 
 fn config(message: String) -> Error {
@@ -239,7 +245,8 @@ impl MultiFactor {
     /// `min_factors` outside [1, 4], `skip` not below `lookback`, a factor
     /// weight outside [0, 1000] or all weights 0, `drift` or
     /// `max_turnover` outside [0, 1] (turnover > 0), `gross_exposure`
-    /// outside (0, 1].
+    /// outside (0, 1], a `rebalance` at a time of day (it needs intraday
+    /// bars).
     pub fn new(params: MultiFactorParams) -> Result<Self> {
         let p = &params;
         for (key, v, lo, hi) in [
@@ -293,10 +300,11 @@ impl MultiFactor {
             )));
         }
         check_gross_exposure(NAME, p.gross_exposure)?;
+        check_rebalance(NAME, &p.rebalance)?;
         Ok(Self {
             params,
             eligible: Vec::new(),
-            last_period: None,
+            started: false,
         })
     }
 
@@ -339,16 +347,15 @@ impl Strategy for MultiFactor {
         if !self.eligible.iter().any(|e| *e) {
             return Err(config("the universe has no stock to rank".into()));
         }
-        self.last_period = None;
+        self.started = false;
         Ok(())
     }
 
     fn on_bar(&mut self, ctx: &Context<'_>, out: &mut Vec<Signal>) {
         let p = &self.params;
-        let period = p.rebalance.period(ctx.date);
-        let new_period = self.last_period.is_some_and(|l| l != period);
-        self.last_period = Some(period);
-        if !new_period {
+        // the run's first close only observes
+        let first = !std::mem::replace(&mut self.started, true);
+        if first || !decides(&p.rebalance, ctx) {
             return;
         }
         let names: Vec<usize> = (0..ctx.instruments.len())

@@ -213,6 +213,62 @@ mod tests {
         }
     }
 
+    /// `rebalance` takes every schedule name and the inline table; a bad
+    /// one, or one at a time of day, is an error naming
+    /// `params.rebalance`.
+    #[test]
+    fn rebalance_schedules() {
+        let dm = "risky = [\"510300.SH\", \"518880.SH\"]\ndefensive = \"511010.SH\"\n";
+        for name in [
+            "momentum_rotation",
+            "dual_momentum",
+            "multi_factor",
+            "trend_following",
+        ] {
+            let with = |r: &str| {
+                let extra = if name == "dual_momentum" { dm } else { "" };
+                build(
+                    name,
+                    toml::from_str(&format!("{extra}rebalance = {r}")).unwrap(),
+                )
+            };
+            for r in [
+                "\"daily\"",
+                "\"weekly\"",
+                "\"monthly\"",
+                "\"week_start\"",
+                "\"week_end\"",
+                "\"month_start\"",
+                "\"month_end\"",
+                "\"quarter_start\"",
+                "\"quarter_end\"",
+                "{ every = \"month\", day = -2 }",
+                "{ every = \"quarter\", day = 3, at = \"open\" }",
+            ] {
+                assert!(with(r).is_ok(), "{name}: {r}");
+            }
+            for (r, want) in [
+                ("\"hourly\"", "unknown schedule `hourly`"),
+                (
+                    "{ every = \"week\", day = 0 }",
+                    "day: must be an integer in [1, 7] or [-7, -1]",
+                ),
+                (
+                    "{ every = \"month\", day = 1, at = \"14:50\" }",
+                    "at: \"14:50\" needs intraday bars",
+                ),
+            ] {
+                let e = with(r).err().unwrap_or_else(|| panic!("{name}: {r} built"));
+                let m = e.to_string();
+                assert!(
+                    m.contains("params.rebalance") && m.contains(want),
+                    "{name}: {m}"
+                );
+                assert_eq!(e.param_key(), Some("rebalance"), "{m}");
+            }
+        }
+    }
+
     #[test]
     fn builds_and_rejects() {
         let t: toml::Table = toml::from_str("fast = 5\nslow = 20\nsizing = \"all_cash\"").unwrap();

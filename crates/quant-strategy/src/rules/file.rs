@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+use quant_core::Schedule;
 use quant_risk::RiskConfig;
 use quant_risk::exits::ExitRules;
 use quant_risk::sizing::Sizing;
@@ -22,7 +23,6 @@ use super::expr::{ExprError, Parser};
 use crate::Strategy;
 use crate::book::{Book, BookParams, FundamentalGate, UniverseFilter};
 use crate::error::{Error, Result};
-use crate::momentum::Rebalance;
 
 /// `[strategy]`: what the strategy is called.
 #[derive(Debug, Clone, Deserialize)]
@@ -121,13 +121,29 @@ impl Default for ExitSection {
     }
 }
 
-/// `[rebalance]`.
+/// `[rebalance]`: the older place of the entry schedule (`[schedule]
+/// rebalance` is the newer; a file gives one of them).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RebalanceSection {
-    /// When entries are considered: `daily`, `weekly`, `monthly`.
-    pub schedule: Rebalance,
+    /// When entries are considered: a schedule name (`daily`, `weekly`,
+    /// `monthly`, `month_end`, …) or a table `{ every, day, at }`.
+    pub schedule: Schedule,
 }
+
+/// `[schedule]`: when the strategy acts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSection {
+    /// When entries are considered: a schedule name (`daily`, `weekly`,
+    /// `monthly`, `week_end`, `month_end`, `week_start`, `month_start`,
+    /// `quarter_end`, `quarter_start`) or a table
+    /// `{ every = "week" | "month" | "quarter", day = 1 | -1 | …, at = "close" | "open" }`.
+    pub rebalance: Schedule,
+}
+
+/// The two keys that may hold the entry schedule, newer first.
+const SCHEDULE_KEYS: [&str; 2] = ["schedule.rebalance", "rebalance.schedule"];
 
 /// A whole strategy file as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -152,8 +168,10 @@ pub struct Spec {
     pub sizing: Option<Sizing>,
     /// `[risk]`: limits and breakers for the engine's risk gate.
     pub risk: Option<RiskConfig>,
-    /// `[rebalance]` (default daily).
+    /// `[rebalance]` (the older form of `[schedule] rebalance`).
     pub rebalance: Option<RebalanceSection>,
+    /// `[schedule]` (entries default to daily).
+    pub schedule: Option<ScheduleSection>,
 }
 
 /// A loaded, checked strategy file.
@@ -236,11 +254,19 @@ impl StrategyFile {
         if text.len() > MAX_FILE_SIZE {
             return Err(too_big(path, text.len() as u64));
         }
-        let spec: Spec = toml::from_str(text).map_err(|e| Error::File {
-            path: path.to_path_buf(),
-            line: e.span().map_or(0, |s| line_of(text, s.start)),
-            key: String::new(),
-            message: e.message().trim().to_string(),
+        let spec: Spec = toml::from_str(text).map_err(|e| {
+            // a bad schedule is named by its key (the TOML error has its span only)
+            let key = e.span().and_then(|at| {
+                SCHEDULE_KEYS
+                    .into_iter()
+                    .find(|k| span_in(text, k).is_some_and(|v| v.contains(&at.start)))
+            });
+            Error::File {
+                path: path.to_path_buf(),
+                line: e.span().map_or(0, |s| line_of(text, s.start)),
+                key: key.unwrap_or_default().to_string(),
+                message: e.message().trim().to_string(),
+            }
         })?;
         let file = Self {
             path: path.to_path_buf(),
@@ -248,6 +274,7 @@ impl StrategyFile {
             text: text.to_string(),
         };
         file.build_rules()?;
+        file.entry_schedule()?;
         file.book_params()?;
         if let Some(Err(e)) = file.spec.risk.as_ref().map(RiskConfig::validate) {
             let key = match &e {
@@ -333,14 +360,43 @@ impl StrategyFile {
 
     /// The span of the value at a dotted path (`entry.threshold`).
     fn span_of(&self, dotted: &str) -> Option<std::ops::Range<usize>> {
-        let doc = toml::de::DeTable::parse(&self.text).ok()?;
-        let mut parts = dotted.split('.');
-        let first = parts.next()?;
-        let mut cur = doc.get_ref().get(first)?;
-        for p in parts {
-            cur = cur.get_ref().get(p)?;
-        }
-        Some(cur.span())
+        span_in(&self.text, dotted)
+    }
+
+    /// The entry schedule: `[schedule] rebalance`, or the older
+    /// `[rebalance] schedule`, or daily when neither is given.
+    ///
+    /// # Errors
+    /// [`Error::File`] naming both keys and their lines when both are
+    /// given; naming the key when the schedule is at a time of day (a
+    /// daily-bar run cannot follow it).
+    pub fn entry_schedule(&self) -> Result<Schedule> {
+        let s = &self.spec;
+        let line = |key: &str| {
+            self.span_of(key)
+                .map_or(0, |v| line_of(&self.text, v.start))
+        };
+        let (key, schedule) = match (&s.schedule, &s.rebalance) {
+            (Some(_), Some(_)) => {
+                let [new, old] = SCHEDULE_KEYS;
+                return Err(Error::File {
+                    path: self.path.clone(),
+                    line: line(new),
+                    key: new.into(),
+                    message: format!(
+                        "the entry schedule is also given by {old} at line {}; keep one ({new} is the newer form)",
+                        line(old)
+                    ),
+                });
+            }
+            (Some(n), None) => (SCHEDULE_KEYS[0], n.rebalance),
+            (None, Some(o)) => (SCHEDULE_KEYS[1], o.schedule),
+            (None, None) => return Ok(Schedule::DAILY),
+        };
+        schedule
+            .check_daily()
+            .map_err(|e| self.key_error(&[key], key, e))?;
+        Ok(schedule)
     }
 
     fn build_rules(&self) -> Result<ConfluenceRules> {
@@ -439,10 +495,7 @@ impl StrategyFile {
                 time_stop_bars: e.time_stop_bars,
             },
             atr_period: e.atr_period,
-            rebalance: s
-                .rebalance
-                .as_ref()
-                .map_or(Rebalance::Daily, |r| r.schedule),
+            rebalance: self.entry_schedule()?,
             universe: s.universe.clone(),
             fundamentals: s.fundamentals.clone(),
         };
@@ -466,6 +519,19 @@ fn file_key(book: &str) -> String {
             .strip_prefix("exits")
             .map_or_else(|| book.to_string(), |rest| format!("exit{rest}")),
     }
+}
+
+/// The span of the value at a dotted path (`entry.threshold`) of TOML
+/// `text`, `None` when the text is no TOML or has no such key.
+fn span_in(text: &str, dotted: &str) -> Option<std::ops::Range<usize>> {
+    let doc = toml::de::DeTable::parse(text).ok()?;
+    let mut parts = dotted.split('.');
+    let first = parts.next()?;
+    let mut cur = doc.get_ref().get(first)?;
+    for p in parts {
+        cur = cur.get_ref().get(p)?;
+    }
+    Some(cur.span())
 }
 
 /// The table of a dotted key (`sizing.fraction` → `sizing`).
@@ -526,7 +592,7 @@ schedule = "weekly"
         assert_eq!(f.build().unwrap().name(), "ema-rsi");
         let b = f.book_params().unwrap();
         assert_eq!(b.max_positions, 4);
-        assert_eq!(b.rebalance, Rebalance::Weekly);
+        assert_eq!(b.rebalance, Schedule::WEEKLY);
         assert_eq!(b.exits.stop_loss, Some(0.08));
         assert_eq!(
             f.indicators().unwrap(),
@@ -728,6 +794,10 @@ schedule = "weekly"
             Just("-inf".to_string()),
             Just("0.5".to_string()),
             Just("\"weekly\"".to_string()),
+            Just("\"month_end\"".to_string()),
+            Just("{ every = \"week\", day = -1, at = \"open\" }".to_string()),
+            Just("{ every = \"month\", day = 0 }".to_string()),
+            Just("{ every = \"day\", day = 1, at = \"14:50\" }".to_string()),
             Just("\"close > SMA(20)\"".to_string()),
             Just("[\"close > 1\", \"RSI(14) < 30\"]".to_string()),
             Just("{ min = 1, max = 0 }".to_string()),
@@ -748,6 +818,7 @@ schedule = "weekly"
             Just("min_history"),
             Just("min_price"),
             Just("schedule"),
+            Just("rebalance"),
             Just("method"),
             Just("fraction"),
             Just("positions"),
@@ -767,6 +838,7 @@ schedule = "weekly"
             Just("[risk.limits]"),
             Just("[risk.breakers]"),
             Just("[rebalance]"),
+            Just("[schedule]"),
             Just("[entry"),
             Just(""),
         ];
@@ -810,6 +882,74 @@ schedule = "weekly"
                 Err(e) => proptest::prop_assert!(e.to_string().starts_with("s.toml"), "{}", e),
             }
         }
+    }
+
+    /// The entry schedule: `[schedule] rebalance` or the older `[rebalance]
+    /// schedule`, a name or a table; both at once, or a bad one, is an
+    /// error naming the key and the line.
+    #[test]
+    fn entry_schedules() {
+        let old = "[rebalance]\nschedule = \"weekly\"";
+        assert!(GOOD.contains(old));
+        let with = |to: &str| parse(&GOOD.replace(old, to)).map(|f| f.entry_schedule().unwrap());
+        assert_eq!(with(old).unwrap(), Schedule::WEEKLY);
+        assert_eq!(with("").unwrap(), Schedule::DAILY);
+        assert_eq!(
+            with("[schedule]\nrebalance = \"month_end\"").unwrap(),
+            Schedule::MONTH_END
+        );
+        assert_eq!(
+            with("[schedule]\nrebalance = { every = \"quarter\", day = 1, at = \"open\" }")
+                .unwrap(),
+            Schedule::QUARTER_START
+        );
+        assert_eq!(
+            with("[rebalance]\nschedule = { every = \"week\", day = -1 }").unwrap(),
+            Schedule::WEEK_END
+        );
+        let f = parse(&GOOD.replace(old, "[schedule]\nrebalance = \"week_start\"")).unwrap();
+        assert_eq!(f.book_params().unwrap().rebalance, Schedule::WEEK_START);
+        assert!(f.build().is_ok());
+        // both places: an error naming both keys and lines
+        let e = err(&format!("{GOOD}\n[schedule]\nrebalance = \"month_end\"\n"));
+        assert_eq!(
+            e,
+            "s.toml:35: schedule.rebalance: the entry schedule is also given by rebalance.schedule at line 32; keep one (schedule.rebalance is the newer form)"
+        );
+        let cases = [
+            (
+                "\"month_ends\"",
+                "s.toml:32: rebalance.schedule: unknown schedule `month_ends`; expected one of: daily, weekly",
+            ),
+            (
+                "{ every = \"month\", day = 0 }",
+                "s.toml:32: rebalance.schedule: day: must be an integer in [1, 23] or [-23, -1] for every = \"month\"",
+            ),
+            (
+                "{ every = \"fortnight\", day = 1 }",
+                "s.toml:32: rebalance.schedule: every: unknown period `fortnight`; expected one of: day, week, month, quarter",
+            ),
+            (
+                "{ every = \"week\", day = 1, at = \"noon\" }",
+                "s.toml:32: rebalance.schedule: at: expected \"close\", \"open\" or a 24-hour",
+            ),
+            (
+                "{ every = \"week\", day = 1, at = \"14:50\" }",
+                "s.toml:32: rebalance.schedule: at: \"14:50\" needs intraday bars",
+            ),
+        ];
+        for (value, want) in cases {
+            let e = err(&GOOD.replace("\"weekly\"", value));
+            assert!(e.starts_with(want), "{value}: {e}");
+            let e = err(&GOOD.replace(old, &format!("[schedule]\nrebalance = {value}")));
+            let want = want.replace("rebalance.schedule", "schedule.rebalance");
+            assert!(e.starts_with(&want), "{value}: {e}");
+        }
+        let e = err(&GOOD.replace(old, "[schedule]\nrebalanse = \"weekly\""));
+        assert!(
+            e.starts_with("s.toml:32: unknown field `rebalanse`, expected `rebalance`"),
+            "{e}"
+        );
     }
 
     /// The book's own checks come back under the file's keys and lines.
