@@ -615,3 +615,70 @@ fn multi_factor_holds_its_top_k_stocks_by_risk_parity() {
         assert!(value / before <= 1.1, "{day}: traded {value} of {before}");
     }
 }
+
+/// The shipped month-end example: every order is decided at the close of
+/// the last trading day of a month (the CSI 300's days: the next trading
+/// day lies in another month) and fills at the next open, the first
+/// trading day of the next month. `month_start` (at the open of the first
+/// trading day) decides on the same closes with the same information, so
+/// it gives the same orders; the inline table is the shortcut.
+#[test]
+fn month_end_example_decides_on_last_trading_days() {
+    use chrono::{Datelike, NaiveDate};
+    let text = std::fs::read_to_string(root().join("fixtures/cn/index/000300.SH.csv")).unwrap();
+    let days: Vec<NaiveDate> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    let next = |d: NaiveDate| days[days.partition_point(|x| *x <= d)];
+    let ym = |d: NaiveDate| (d.year(), d.month());
+    let cfg = load("config/examples/momentum-month-end.toml");
+    let res = run_backtest(&cfg, |_, _| {}).unwrap();
+    let orders = &res.record.orders;
+    let months: std::collections::BTreeSet<(i32, u32)> =
+        orders.iter().map(|o| ym(o.created)).collect();
+    assert!(months.len() >= 24, "{} months with orders", months.len());
+    for o in orders {
+        let d = o.created;
+        assert_ne!(ym(next(d)), ym(d), "order {} decided on {d}", o.id);
+    }
+    assert!(!res.record.fills.is_empty());
+    for f in &res.record.fills {
+        let o = orders.iter().find(|o| o.id == f.order_id).unwrap();
+        assert_eq!(f.date, next(o.created), "order {} filled {}", o.id, f.date);
+        assert_ne!(ym(f.date), ym(o.created));
+    }
+    // September 2020 ends on Wed 09-30 before the National Day holiday:
+    // decided then, filled on Fri 10-09
+    let sept: Vec<_> = orders
+        .iter()
+        .filter(|o| ym(o.created) == (2020, 9))
+        .collect();
+    assert!(sept.iter().all(|o| o.created.to_string() == "2020-09-30"));
+    let key = |r: &quant_backtest::BacktestResult| {
+        r.record
+            .orders
+            .iter()
+            .map(|o| (o.created, o.symbol.clone(), o.side, o.requested))
+            .collect::<Vec<_>>()
+    };
+    let with = |rebalance: toml::Value| {
+        let mut c = cfg.clone();
+        c.strategy.params.insert("rebalance".into(), rebalance);
+        run_backtest(&c, |_, _| {}).unwrap()
+    };
+    let table: toml::Table = toml::from_str("every = \"month\"\nday = -1").unwrap();
+    assert_eq!(key(&with(toml::Value::Table(table))), key(&res));
+    assert_eq!(
+        key(&with(toml::Value::String("month_start".into()))),
+        key(&res)
+    );
+    let monthly = with(toml::Value::String("monthly".into()));
+    assert_ne!(key(&monthly), key(&res));
+    // `monthly` decides at the close of each month's first trading day
+    assert!(monthly.record.orders.iter().all(|o| {
+        let prev = days[days.partition_point(|x| *x < o.created) - 1];
+        ym(prev) != ym(o.created)
+    }));
+}
