@@ -42,7 +42,10 @@ use quant_indicators::{ExactSma, Indicator, MAX_PERIOD};
 pub(crate) fn rebalance_param<'de, D: Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Schedule, D::Error> {
-    Schedule::deserialize(d).map_err(|e| de::Error::custom(format!("params.rebalance: {e}")))
+    Schedule::deserialize(d).map_err(|e| {
+        // TOML's error text ends in a newline; the table's key path follows
+        de::Error::custom(format!("params.rebalance: {}", e.to_string().trim_end()))
+    })
 }
 
 /// `Ok` when a daily-bar strategy can follow `schedule` (`at` is `close`
