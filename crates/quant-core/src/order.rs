@@ -229,10 +229,11 @@ impl OrderType {
 }
 
 /// How long an order works.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeInForce {
     /// Until the end of the trading day it was placed on.
+    #[default]
     Day,
     /// Until filled or cancelled.
     Gtc,
@@ -266,12 +267,6 @@ impl TimeInForce {
             Self::Ioc | Self::Fok => false,
             Self::Gtd(last) => day < *last,
         }
-    }
-}
-
-impl Default for TimeInForce {
-    fn default() -> Self {
-        Self::Day
     }
 }
 

@@ -127,6 +127,25 @@ impl Report {
     }
 }
 
+impl From<crate::traits::VenueEvent> for Report {
+    /// The simulated venue's events: a fill is the order's one and only
+    /// (complete) fill.
+    fn from(e: crate::traits::VenueEvent) -> Self {
+        use crate::traits::VenueEvent as V;
+        match e {
+            V::Accepted(id) => Self::Accepted { id, venue_id: None },
+            V::Rejected(id, reason) => Self::Rejected { id, reason },
+            V::Expired(id) => Self::Expired { id },
+            V::Filled { fill, cut } => Self::Fill {
+                fill,
+                fill_id: None,
+                complete: Some(true),
+                cut,
+            },
+        }
+    }
+}
+
 /// What applying a report did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {

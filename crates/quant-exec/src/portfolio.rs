@@ -1,10 +1,11 @@
 //! Portfolio accounting: cash, positions and marks in dense arrays.
 
 use quant_core::{Cash, Fill, Position, Quantity, Side};
+use serde::{Deserialize, Serialize};
 
 /// Cash and positions of one account. Positions and marks are dense arrays
 /// indexed by instrument. Cash is exact decimal in account currency.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Portfolio {
     /// Cash in account currency.
     pub cash: Cash,

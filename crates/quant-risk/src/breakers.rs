@@ -106,7 +106,8 @@ impl BreakerConfig {
 }
 
 /// Which breaker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BreakerKind {
     /// The daily loss limit.
     DailyLoss,
@@ -128,7 +129,7 @@ impl BreakerKind {
 }
 
 /// One trip (or release) of a breaker.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trip {
     /// The day.
     pub date: NaiveDate,
@@ -144,8 +145,8 @@ pub struct Trip {
     pub detail: String,
 }
 
-/// Breaker state over a run.
-#[derive(Debug, Clone)]
+/// Breaker state over a run (serialisable: engine snapshots keep it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Breakers {
     cfg: BreakerConfig,
     peak: f64,

@@ -58,4 +58,32 @@ pub trait Strategy: Send {
     fn on_fill(&mut self, fill: &Fill) {
         let _ = fill;
     }
+
+    /// The strategy's state — everything it has learned from the bars and
+    /// fills so far — for an engine snapshot, in the strategy's own
+    /// encoding. [`Strategy::load_state`] into a strategy built from the
+    /// same parameters must make it behave exactly as this one from here on.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the strategy cannot save its state.
+    fn save_state(&self) -> Result<Vec<u8>> {
+        Err(Error::Config {
+            strategy: self.name().to_string(),
+            message: "this strategy cannot save its state for a snapshot".into(),
+        })
+    }
+
+    /// Loads a state saved by [`Strategy::save_state`] (after
+    /// [`Strategy::on_start`] with the same instruments).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the state does not decode or belongs to
+    /// other parameters.
+    fn load_state(&mut self, state: &[u8]) -> Result<()> {
+        let _ = state;
+        Err(Error::Config {
+            strategy: self.name().to_string(),
+            message: "this strategy cannot load a saved state".into(),
+        })
+    }
 }

@@ -26,6 +26,10 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
             vec!["quant-core", "quant-strategy", "quant-risk"],
         ),
         (
+            "quant-engine",
+            vec!["quant-core", "quant-exec", "quant-strategy", "quant-risk"],
+        ),
+        (
             "quant-backtest",
             vec![
                 "quant-core",
@@ -40,8 +44,9 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
 
 /// Crates that must stay synchronous and free of network I/O, even
 /// through the crates they depend on.
-const COMPUTE: [&str; 7] = [
+const COMPUTE: [&str; 8] = [
     "quant-core",
+    "quant-engine",
     "quant-data",
     "quant-risk",
     "quant-indicators",

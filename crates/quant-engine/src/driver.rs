@@ -1,0 +1,154 @@
+//! The synchronous driver of a backtest: a clock of trading days, a feed
+//! of bars and history, a venue; each day turned into the engine's events
+//! and the engine's commands into venue calls.
+//!
+//! Per trading day `d` the clock yields:
+//!
+//! 1. the feed advances to `d`; [`Event::SessionOpen`];
+//! 2. the venue acts at the open ([`Phase::Open`]); each of its reports is
+//!    an [`Event::Report`];
+//! 3. [`Event::Bars`] with the day's bars, history and calendar; each
+//!    [`Command`] goes to the venue (`Submit`) and its reports back to the
+//!    engine, until no command is left;
+//! 4. the venue acts at the close ([`Phase::Close`]); reports;
+//! 5. [`Event::SessionClose`].
+//!
+//! After the last day, working orders expire. Paper replay drives the same
+//! engine through the same events, so it gives the same record.
+
+use chrono::NaiveDate;
+use quant_core::{Bar, Instrument, TradingCalendar};
+use quant_exec::oms::Report;
+use quant_exec::{Phase, Venue, VenueEvent};
+use quant_strategy::History;
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::event::{Command, Event};
+use crate::record::RunRecord;
+
+/// Decides which trading day comes next: a historical clock walks a
+/// calendar; a wall clock waits for the next session.
+pub trait Clock {
+    /// The next trading day to process, `None` when the run is over.
+    fn next_session(&mut self) -> Option<NaiveDate>;
+}
+
+/// Supplies bars for each trading day and the history strategies read.
+pub trait DataFeed {
+    /// The instruments, indexed by [`quant_core::InstrumentIndex`].
+    fn instruments(&self) -> &[Instrument];
+    /// Moves to trading day `date`: its bars become [`DataFeed::bars`] and
+    /// history now ends with them.
+    ///
+    /// # Errors
+    /// [`Error::Feed`] when the source fails.
+    fn advance(&mut self, date: NaiveDate) -> Result<()>;
+    /// Bars of the last advanced day, one slot per instrument, `None` when
+    /// the instrument has no bar that day. Borrowed, so a historical feed
+    /// serves them without copying.
+    fn bars(&self) -> &[Option<Bar>];
+    /// History up to and including the last advanced day.
+    fn history(&self) -> &dyn History;
+    /// The benchmark's close on the last advanced day, NaN when none.
+    fn benchmark_close(&self) -> f64;
+    /// The run's trading calendar: at least every day the run's clock
+    /// yields, ascending (the strategies' schedules pick their days on it,
+    /// [`quant_core::Schedule`]).
+    fn calendar(&self) -> &TradingCalendar;
+}
+
+/// Reusable buffers of the driver (no allocation per day once warm).
+#[derive(Default)]
+struct Buffers {
+    commands: Vec<Command>,
+    pending: Vec<Command>,
+    venue: Vec<VenueEvent>,
+}
+
+/// Hands the venue's reports to the engine, and the engine's commands to
+/// the venue, until neither has anything left.
+fn settle<V: Venue>(engine: &mut Engine, venue: &mut V, buf: &mut Buffers) -> Result<()> {
+    loop {
+        for ev in buf.venue.drain(..) {
+            engine.handle(Event::Report(Report::from(ev)), &mut buf.commands)?;
+        }
+        if buf.commands.is_empty() {
+            return Ok(());
+        }
+        std::mem::swap(&mut buf.commands, &mut buf.pending);
+        for cmd in buf.pending.drain(..) {
+            match cmd {
+                Command::Submit(o) => venue.submit(&o, &mut buf.venue),
+                // the simulated venue has no cancel; alerts are the
+                // driver's to show (a backtest has nobody to tell)
+                Command::Cancel(_) | Command::Alert { .. } => {}
+            }
+        }
+    }
+}
+
+/// Runs `engine` over the days of `clock` with `feed` and `venue`;
+/// `on_day` is called after each day with the number of days done.
+///
+/// # Errors
+/// [`Error::Feed`] when the feed fails or lends a day's bars for another
+/// number of instruments; the engine's errors ([`Engine::handle`]).
+pub fn run<C: Clock, F: DataFeed, V: Venue>(
+    mut engine: Engine,
+    clock: &mut C,
+    feed: &mut F,
+    venue: &mut V,
+    mut on_day: impl FnMut(usize),
+) -> Result<RunRecord> {
+    let mut buf = Buffers::default();
+    let mut days = 0usize;
+    while let Some(day) = clock.next_session() {
+        feed.advance(day)?;
+        engine.handle(
+            Event::SessionOpen {
+                day,
+                bars: feed.bars(),
+            },
+            &mut buf.commands,
+        )?;
+        venue.on_phase(
+            Phase::Open,
+            &engine.market(day, feed.bars()),
+            engine.portfolio(),
+            &mut buf.venue,
+        );
+        settle(&mut engine, venue, &mut buf)?;
+        engine.handle(
+            Event::Bars {
+                day,
+                bars: feed.bars(),
+                history: feed.history(),
+                calendar: feed.calendar(),
+            },
+            &mut buf.commands,
+        )?;
+        settle(&mut engine, venue, &mut buf)?;
+        venue.on_phase(
+            Phase::Close,
+            &engine.market(day, feed.bars()),
+            engine.portfolio(),
+            &mut buf.venue,
+        );
+        settle(&mut engine, venue, &mut buf)?;
+        engine.handle(
+            Event::SessionClose {
+                day,
+                benchmark: feed.benchmark_close(),
+            },
+            &mut buf.commands,
+        )?;
+        days += 1;
+        on_day(days);
+    }
+    if days > 0 {
+        venue.expire_all(&mut buf.venue);
+        settle(&mut engine, venue, &mut buf)?;
+    }
+    Ok(engine.into_record())
+}

@@ -1,0 +1,688 @@
+//! The engine: a deterministic state machine, events in, commands out.
+//!
+//! A trading day, as a driver feeds it ([`crate::driver::run`] for
+//! backtests; the paper and live runtimes feed the same events):
+//!
+//! 1. [`Event::SessionOpen`]: the risk gate starts the day at the previous
+//!    close's equity; reference previous closes and listing days are noted;
+//!    T+1 units bought yesterday become sellable; corporate actions on
+//!    ex-dates (`pre_close` ≠ previous close) are booked;
+//! 2. the venue acts at the open; its reports come in as
+//!    [`Event::Report`]s (fills move cash and positions);
+//! 3. [`Event::Bars`]: positions are marked at the close (suspended names
+//!    keep their last close), the risk gate sees the day's volumes, fills
+//!    and equity (a tripped drawdown breaker with flattening sells
+//!    everything), the strategy decides, and its signals become orders —
+//!    through the risk gate — sent out as [`Command::Submit`]; target
+//!    weights become sells and value-sized buys;
+//! 4. the venue takes the orders (reports again) and acts at the close;
+//! 5. [`Event::SessionClose`]: an equity point is recorded.
+//!
+//! Nothing here reads a clock or a random source. [`Engine::snapshot`]
+//! captures the whole state (portfolio, order book, risk gate, strategy);
+//! [`Engine::restore`] brings it back, and feeding the remaining events
+//! gives the same commands and the same record as never having stopped.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::FromPrimitive;
+use serde::{Deserialize, Serialize};
+
+use quant_core::{
+    AssetClass, Bar, Cash, Instrument, InstrumentIndex, Order, OrderId, OrderQty, OrderType, Price,
+    Quantity, RejectReason, Side,
+};
+use quant_exec::oms::{Action, Oms, Outcome, Report};
+use quant_exec::{MarketState, Portfolio};
+use quant_strategy::{Context, Signal, Strategy};
+
+use crate::error::{Error, Result};
+use crate::event::{Command, Control, Event};
+use crate::record::{CorporateActions, Dividend, EngineConfig, EquityPoint, RunRecord};
+use crate::risk::{RiskGate, blocked_event};
+
+/// Everything the engine knows, as one serialisable value (the strategy's
+/// own state is kept beside it, see [`Snapshot`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct State {
+    config: EngineConfig,
+    instruments: Vec<Instrument>,
+    /// Per instrument: whether units bought today are sellable only tomorrow.
+    t1: Vec<bool>,
+    portfolio: Portfolio,
+    /// Reference previous close per instrument (NaN unknown).
+    prev_close: Vec<f64>,
+    /// 0-based trading days since listing, when the listing is in the data.
+    listing_day: Vec<Option<usize>>,
+    /// Decided at each instrument's first bar: is it its listing day?
+    ipo_in_data: Vec<Option<bool>>,
+    bars_seen: Vec<usize>,
+    oms: Oms,
+    equity: Vec<EquityPoint>,
+    fills: Vec<quant_core::Fill>,
+    dividends: Vec<Dividend>,
+    risk_events: Vec<crate::risk::RiskEvent>,
+    gate: Option<RiskGate>,
+    halted: bool,
+    /// The trading day being processed.
+    day: Option<NaiveDate>,
+}
+
+/// An engine's state at one moment: its own (CBOR) and its strategy's
+/// ([`Strategy::save_state`]), to write to a journal and restore from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The engine's state, CBOR.
+    pub engine: Vec<u8>,
+    /// The strategy's state, in the strategy's own encoding.
+    pub strategy: Vec<u8>,
+}
+
+/// The engine; see the module docs.
+pub struct Engine {
+    state: State,
+    strategy: Box<dyn Strategy>,
+    /// Scratch for the strategy's signals (kept to avoid an allocation a day).
+    signals: Vec<Signal>,
+}
+
+impl Engine {
+    /// An engine over `instruments` (indexed by [`InstrumentIndex`]) with
+    /// `t_plus_one[i]` telling whether instrument `i`'s units bought today
+    /// settle tomorrow (the venue's market rule), running `strategy`.
+    ///
+    /// # Errors
+    /// [`Error::Setting`] / [`Error::Risk`] for settings out of range
+    /// ([`EngineConfig::validate`]); [`Error::Strategy`] when the strategy
+    /// refuses the universe; [`Error::Feed`] when `t_plus_one` does not
+    /// match the instruments.
+    pub fn new(
+        config: EngineConfig,
+        instruments: Vec<Instrument>,
+        t_plus_one: Vec<bool>,
+        mut strategy: Box<dyn Strategy>,
+    ) -> Result<Self> {
+        config.validate()?;
+        let n = instruments.len();
+        if t_plus_one.len() != n {
+            return Err(Error::Feed(format!(
+                "{} settlement flags for {n} instruments",
+                t_plus_one.len()
+            )));
+        }
+        strategy.on_start(&instruments)?;
+        let gate = config
+            .risk
+            .clone()
+            .map(|cfg| RiskGate::new(cfg, n, config.initial_cash.to_f64()));
+        let state = State {
+            portfolio: Portfolio::new(config.initial_cash, n),
+            config,
+            instruments,
+            t1: t_plus_one,
+            prev_close: vec![f64::NAN; n],
+            listing_day: vec![None; n],
+            ipo_in_data: vec![None; n],
+            bars_seen: vec![0; n],
+            oms: Oms::new(None)?,
+            equity: Vec::new(),
+            fills: Vec::new(),
+            dividends: Vec::new(),
+            risk_events: Vec::new(),
+            gate,
+            halted: false,
+            day: None,
+        };
+        Ok(Self {
+            state,
+            strategy,
+            signals: Vec::new(),
+        })
+    }
+
+    /// The account: cash, positions, marks.
+    pub fn portfolio(&self) -> &Portfolio {
+        &self.state.portfolio
+    }
+
+    /// The instruments.
+    pub fn instruments(&self) -> &[Instrument] {
+        &self.state.instruments
+    }
+
+    /// The order `id`.
+    pub fn order(&self, id: OrderId) -> Option<&Order> {
+        self.state.oms.get(id)
+    }
+
+    /// The market of trading day `day` as the venue needs it (`bars` as in
+    /// the day's events).
+    pub fn market<'a>(&'a self, day: NaiveDate, bars: &'a [Option<Bar>]) -> MarketState<'a> {
+        MarketState {
+            date: day,
+            instruments: &self.state.instruments,
+            bars,
+            prev_close: &self.state.prev_close,
+            listing_day: &self.state.listing_day,
+        }
+    }
+
+    /// The strategy's registry name.
+    pub fn strategy_name(&self) -> &str {
+        self.strategy.name()
+    }
+
+    /// Handles one event; commands for the driver are appended to `out`.
+    ///
+    /// # Errors
+    /// [`Error::Feed`] for bars of another number of instruments;
+    /// [`Error::Strategy`] for a strategy order outside the universe;
+    /// [`Error::UnknownOrder`] / [`Error::Core`] for a report the order
+    /// book cannot take (see [`quant_exec::oms`]).
+    pub fn handle(&mut self, event: Event<'_>, out: &mut Vec<Command>) -> Result<()> {
+        match event {
+            Event::SessionOpen { day, bars } => self.on_open(day, bars),
+            Event::Bars {
+                day,
+                bars,
+                history,
+                calendar,
+            } => self.on_bars(day, bars, history, calendar, out),
+            Event::Report(r) => self.on_report(r, out),
+            Event::SessionClose { day, benchmark } => {
+                let p = &self.state.portfolio;
+                self.state.equity.push(EquityPoint {
+                    date: day,
+                    equity: p.equity(),
+                    cash: p.cash,
+                    benchmark,
+                });
+                Ok(())
+            }
+            Event::Control(c) => {
+                self.on_control(c, out);
+                Ok(())
+            }
+        }
+    }
+
+    fn check_bars(&self, day: NaiveDate, bars: &[Option<Bar>]) -> Result<()> {
+        let n = self.state.instruments.len();
+        if bars.len() == n {
+            Ok(())
+        } else {
+            Err(Error::Feed(format!(
+                "{day}: {} bars for {n} instruments",
+                bars.len()
+            )))
+        }
+    }
+
+    fn on_open(&mut self, day: NaiveDate, bars: &[Option<Bar>]) -> Result<()> {
+        self.check_bars(day, bars)?;
+        let s = &mut self.state;
+        s.day = Some(day);
+        if let Some(g) = s.gate.as_mut() {
+            let open = s
+                .equity
+                .last()
+                .map_or(s.config.initial_cash.to_f64(), |p| p.equity);
+            g.on_day_start(day, open);
+        }
+        for (i, bar) in bars.iter().enumerate() {
+            if let Some(b) = bar {
+                s.prev_close[i] = if b.pre_close.is_finite() {
+                    b.pre_close
+                } else {
+                    s.portfolio.marks[i]
+                };
+                let ipo = *s.ipo_in_data[i]
+                    .get_or_insert_with(|| s.instruments[i].list_date == Some(b.date));
+                if ipo {
+                    s.listing_day[i] = Some(s.bars_seen[i]);
+                }
+            }
+        }
+        s.portfolio.roll_unsettled();
+        if s.config.corporate_actions == CorporateActions::CashDividend {
+            book_corporate_actions(
+                day,
+                &s.instruments,
+                bars,
+                &mut s.portfolio,
+                &mut s.dividends,
+            );
+        }
+        Ok(())
+    }
+
+    fn on_bars(
+        &mut self,
+        day: NaiveDate,
+        bars: &[Option<Bar>],
+        history: &dyn quant_strategy::History,
+        calendar: &quant_core::TradingCalendar,
+        out: &mut Vec<Command>,
+    ) -> Result<()> {
+        self.check_bars(day, bars)?;
+        let n = self.state.instruments.len();
+        {
+            let s = &mut self.state;
+            for (i, bar) in bars.iter().enumerate() {
+                if let Some(b) = bar {
+                    s.portfolio.marks[i] = b.close;
+                    s.bars_seen[i] += 1;
+                    if let Some(g) = s.gate.as_mut() {
+                        g.on_volume(i, b.volume);
+                    }
+                }
+            }
+        }
+        let equity = self.state.portfolio.equity();
+        if let Some(g) = self.state.gate.as_mut() {
+            g.on_fills(&self.state.fills, &mut self.state.risk_events);
+            g.on_equity(day, equity, &mut self.state.risk_events);
+            if g.must_flatten() {
+                for i in 0..n {
+                    let s = &self.state;
+                    if s.portfolio.positions[i].is_flat()
+                        || s.instruments[i].asset_class == AssetClass::Index
+                    {
+                        continue;
+                    }
+                    // the breaker's own sells bypass the gate
+                    let o = self.new_order(
+                        InstrumentIndex(i as u32),
+                        Side::Sell,
+                        OrderType::Market,
+                        OrderQty::AllPosition,
+                        day,
+                    )?;
+                    out.push(Command::Submit(o));
+                }
+            }
+        }
+        {
+            let s = &self.state;
+            let ctx = Context {
+                date: day,
+                calendar,
+                instruments: &s.instruments,
+                bars,
+                history,
+                positions: &s.portfolio.positions,
+                cash: s.portfolio.cash,
+                equity,
+            };
+            self.strategy.on_bar(&ctx, &mut self.signals);
+        }
+        let mut signals = std::mem::take(&mut self.signals);
+        let result = self.route_signals(&mut signals, day, equity, out);
+        signals.clear();
+        self.signals = signals;
+        result
+    }
+
+    fn route_signals(
+        &mut self,
+        signals: &mut Vec<Signal>,
+        day: NaiveDate,
+        equity: f64,
+        out: &mut Vec<Command>,
+    ) -> Result<()> {
+        let n = self.state.instruments.len();
+        for signal in signals.drain(..) {
+            if self.state.halted {
+                out.push(Command::Alert {
+                    day,
+                    message: format!("halted: a {} signal was not traded", self.strategy.name()),
+                });
+                continue;
+            }
+            match signal {
+                Signal::Order {
+                    instrument,
+                    side,
+                    qty,
+                    order_type,
+                } => {
+                    if instrument.get() >= n {
+                        return Err(Error::Strategy(quant_strategy::Error::Config {
+                            strategy: self.strategy.name().to_string(),
+                            message: format!(
+                                "{day}: an order for instrument {} of {n}",
+                                instrument.get()
+                            ),
+                        }));
+                    }
+                    // a losing streak scales new buys down, as for rebalances
+                    let factor = self.state.gate.as_ref().map_or(1.0, |g| g.size_factor());
+                    let qty = if side == Side::Buy && factor < 1.0 {
+                        scale_buy(qty, factor, &self.state.instruments[instrument.get()])
+                    } else {
+                        qty
+                    };
+                    let o = self.new_order(instrument, side, order_type, qty, day)?;
+                    self.send(o, equity, day, out)?;
+                }
+                Signal::TargetWeights(targets) => self.rebalance(&targets, equity, day, out)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds an order to the book and returns it.
+    fn new_order(
+        &mut self,
+        instrument: InstrumentIndex,
+        side: Side,
+        order_type: OrderType,
+        qty: OrderQty,
+        day: NaiveDate,
+    ) -> Result<Order> {
+        let s = &mut self.state;
+        let o = Order::new(
+            OrderId(0),
+            instrument,
+            s.instruments[instrument.get()].symbol.clone(),
+            side,
+            order_type,
+            qty,
+            day,
+        );
+        let id = s.oms.create(o, day)?;
+        s.oms.get(id).cloned().ok_or(Error::UnknownOrder(id.0))
+    }
+
+    /// Through the risk gate (when configured) to the venue, or rejected
+    /// with [`RejectReason::Risk`] and a risk event.
+    fn send(
+        &mut self,
+        o: Order,
+        equity: f64,
+        day: NaiveDate,
+        out: &mut Vec<Command>,
+    ) -> Result<()> {
+        let s = &mut self.state;
+        if let Some(g) = s.gate.as_mut()
+            && let Some(v) = g.review(&o, &s.instruments, &s.portfolio, equity)
+        {
+            s.risk_events.push(blocked_event(day, &o, &v));
+            s.oms.apply(
+                Report::Rejected {
+                    id: o.id,
+                    reason: RejectReason::Risk,
+                },
+                day,
+            )?;
+            return Ok(());
+        }
+        out.push(Command::Submit(o));
+        Ok(())
+    }
+
+    fn rebalance(
+        &mut self,
+        targets: &[(InstrumentIndex, f64)],
+        equity: f64,
+        day: NaiveDate,
+        out: &mut Vec<Command>,
+    ) -> Result<()> {
+        let n = self.state.instruments.len();
+        let mut weight = vec![0.0; n];
+        for &(i, w) in targets {
+            if let Some(slot) = weight.get_mut(i.get()) {
+                *slot += w;
+            }
+        }
+        let mut buys = Vec::new();
+        for (i, w) in weight.iter().enumerate() {
+            let (inst_class, lot, mark, held, value) = {
+                let s = &self.state;
+                let inst = &s.instruments[i];
+                (
+                    inst.asset_class,
+                    inst.lot_size,
+                    s.portfolio.marks[i],
+                    !s.portfolio.positions[i].is_flat(),
+                    s.portfolio.position_value(i),
+                )
+            };
+            if inst_class == AssetClass::Index {
+                continue;
+            }
+            let idx = InstrumentIndex(i as u32);
+            if *w <= 0.0 {
+                if held {
+                    let o = self.new_order(
+                        idx,
+                        Side::Sell,
+                        OrderType::Market,
+                        OrderQty::AllPosition,
+                        day,
+                    )?;
+                    self.send(o, equity, day, out)?;
+                }
+                continue;
+            }
+            if !(mark.is_finite() && mark > 0.0) {
+                continue;
+            }
+            let delta = w * equity - value;
+            let lot_value = mark * quant_core::money::decimal_to_f64(lot);
+            // Adjustments smaller than one lot are skipped; a new position
+            // below one lot is still sent, so the venue records `below_lot`.
+            if delta.abs() < lot_value && (held || delta <= 0.0) {
+                continue;
+            }
+            if delta < 0.0 {
+                let units = Decimal::from_f64((-delta / mark).floor()).unwrap_or_default();
+                let o = self.new_order(
+                    idx,
+                    Side::Sell,
+                    OrderType::Market,
+                    OrderQty::Units(Quantity(units)),
+                    day,
+                )?;
+                self.send(o, equity, day, out)?;
+            } else {
+                // a losing streak scales new buys down
+                let factor = self.state.gate.as_ref().map_or(1.0, |g| g.size_factor());
+                if let Ok(v) = Cash::from_f64_cents(delta * factor) {
+                    buys.push((idx, v));
+                }
+            }
+        }
+        for (idx, v) in buys {
+            let o = self.new_order(idx, Side::Buy, OrderType::Market, OrderQty::Value(v), day)?;
+            self.send(o, equity, day, out)?;
+        }
+        Ok(())
+    }
+
+    fn on_report(&mut self, report: Report, out: &mut Vec<Command>) -> Result<()> {
+        let day = self.state.day.unwrap_or(NaiveDate::MIN);
+        let actions = match self.state.oms.apply(report, day)? {
+            Outcome::Applied(a) => a,
+            Outcome::Duplicate | Outcome::Stale => return Ok(()),
+        };
+        for a in actions {
+            match a {
+                Action::Book(fill) => {
+                    let t1 = self
+                        .state
+                        .t1
+                        .get(fill.instrument.get())
+                        .copied()
+                        .unwrap_or(false);
+                    self.state.portfolio.apply_fill(&fill, t1);
+                    self.strategy.on_fill(&fill);
+                    self.state.fills.push(fill);
+                }
+                Action::Cancel(id) => {
+                    self.state.oms.request_cancel(id, day)?;
+                    out.push(Command::Cancel(id));
+                }
+                Action::Submit(id) => {
+                    if let Some(o) = self.state.oms.get(id) {
+                        out.push(Command::Submit(o.clone()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_control(&mut self, c: Control, out: &mut Vec<Command>) {
+        let day = self.state.day.unwrap_or(NaiveDate::MIN);
+        match c {
+            Control::Halt => {
+                self.state.halted = true;
+                let open: Vec<OrderId> = self.state.oms.open().map(|o| o.id).collect();
+                for id in open {
+                    if self.state.oms.request_cancel(id, day).is_ok() {
+                        out.push(Command::Cancel(id));
+                    }
+                }
+                out.push(Command::Alert {
+                    day,
+                    message: "halted: working orders cancelled, new orders refused".into(),
+                });
+            }
+            Control::Resume => {
+                self.state.halted = false;
+                out.push(Command::Alert {
+                    day,
+                    message: "resumed".into(),
+                });
+            }
+        }
+    }
+
+    /// The engine's whole state now (see [`Snapshot`]).
+    ///
+    /// # Errors
+    /// [`Error::Snapshot`] when the state cannot be encoded, or the
+    /// strategy cannot save its state.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let mut engine = Vec::new();
+        ciborium::into_writer(&self.state, &mut engine)
+            .map_err(|e| Error::Snapshot(format!("encoding the engine state: {e}")))?;
+        let strategy = self.strategy.save_state()?;
+        Ok(Snapshot { engine, strategy })
+    }
+
+    /// An engine in the state of `snapshot`, running `strategy` (built from
+    /// the same configuration as the snapshotted one; its saved state is
+    /// loaded into it).
+    ///
+    /// # Errors
+    /// [`Error::Snapshot`] for a snapshot that does not decode;
+    /// [`Error::Strategy`] when the strategy refuses its saved state.
+    pub fn restore(snapshot: &Snapshot, mut strategy: Box<dyn Strategy>) -> Result<Self> {
+        let state: State = ciborium::from_reader(snapshot.engine.as_slice())
+            .map_err(|e| Error::Snapshot(format!("decoding the engine state: {e}")))?;
+        strategy.on_start(&state.instruments)?;
+        strategy.load_state(&snapshot.strategy)?;
+        Ok(Self {
+            state,
+            strategy,
+            signals: Vec::new(),
+        })
+    }
+
+    /// Everything recorded so far.
+    pub fn record(&self) -> RunRecord {
+        RunRecord {
+            equity: self.state.equity.clone(),
+            orders: self.state.oms.orders().to_vec(),
+            fills: self.state.fills.clone(),
+            dividends: self.state.dividends.clone(),
+            risk_events: self.state.risk_events.clone(),
+        }
+    }
+
+    /// The record, consuming the engine (no copies).
+    pub fn into_record(self) -> RunRecord {
+        let s = self.state;
+        RunRecord {
+            equity: s.equity,
+            orders: s.oms.into_orders(),
+            fills: s.fills,
+            dividends: s.dividends,
+            risk_events: s.risk_events,
+        }
+    }
+}
+
+fn book_corporate_actions(
+    date: NaiveDate,
+    instruments: &[Instrument],
+    bars: &[Option<Bar>],
+    portfolio: &mut Portfolio,
+    out: &mut Vec<Dividend>,
+) {
+    for (i, bar) in bars.iter().enumerate() {
+        let Some(b) = bar else { continue };
+        let pos = portfolio.positions[i];
+        if pos.is_flat() || !b.pre_close.is_finite() || !portfolio.marks[i].is_finite() {
+            continue;
+        }
+        let tick = instruments[i].tick_size;
+        let (Ok(prev), Ok(pre)) = (
+            Price::from_f64_tick(portfolio.marks[i], tick),
+            Price::from_f64_tick(b.pre_close, tick),
+        ) else {
+            continue;
+        };
+        let gap = prev.0 - pre.0;
+        if gap.abs() * Decimal::TWO <= tick || pre.0.is_zero() {
+            continue;
+        }
+        // checked: prices from the data could make the products overflow
+        // `Decimal`; such a gap is not booked (no panic)
+        let q = pos.quantity.0;
+        let booked = if gap > Decimal::ZERO {
+            q.checked_mul(gap).map(|a| (pos.quantity, Cash(a)))
+        } else {
+            q.checked_mul(prev.0).and_then(|held| {
+                let scaled = held.checked_div(pre.0)?.floor();
+                let rest = held.checked_sub(scaled.checked_mul(pre.0)?)?;
+                Some((Quantity(scaled), Cash(rest)))
+            })
+        };
+        let Some((new_q, amount)) = booked else {
+            continue;
+        };
+        portfolio.cash += amount;
+        if new_q != pos.quantity {
+            portfolio.set_quantity(i, new_q);
+        }
+        out.push(Dividend {
+            date,
+            symbol: instruments[i].symbol.clone(),
+            quantity: pos.quantity,
+            new_quantity: new_q,
+            amount,
+        });
+    }
+}
+
+/// A buy's quantity scaled by a breaker's size `factor` (< 1): values
+/// scaled to the cent, units rounded down to whole lots; all-cash buys are
+/// left as asked.
+fn scale_buy(qty: OrderQty, factor: f64, inst: &Instrument) -> OrderQty {
+    match qty {
+        OrderQty::Value(v) => {
+            Cash::from_f64_cents(v.to_f64() * factor).map_or(qty, OrderQty::Value)
+        }
+        OrderQty::Units(q) => {
+            let lots = Decimal::from_f64(
+                (q.to_f64() * factor / quant_core::money::decimal_to_f64(inst.lot_size)).floor(),
+            )
+            .unwrap_or_default();
+            OrderQty::Units(Quantity(lots * inst.lot_size))
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,108 @@
+//! The engine's settings and what a run records.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use quant_core::{Cash, Fill, Order, Quantity, Symbol};
+
+use crate::error::{Error, Result};
+use crate::risk::RiskEvent;
+
+/// How ex-dates (a bar whose `pre_close` differs from the previous close by
+/// more than half a tick) change a held position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CorporateActions {
+    /// Nothing is booked: the position keeps its raw quantity and loses the
+    /// ex-date gap (the golden case).
+    None,
+    /// The position keeps its value (default): a drop is credited as a cash
+    /// dividend of quantity × (previous close − pre_close); a rise (unit
+    /// consolidation, reverse split) scales the quantity down by
+    /// previous close / pre_close (whole units), the remainder paid in cash.
+    CashDividend,
+}
+
+/// Largest starting cash the engine takes: 10¹⁵ currency units (far above
+/// any account; money stays exact in `rust_decimal` below it).
+pub const MAX_INITIAL_CASH: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
+/// Settings of the event loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineConfig {
+    /// Starting cash in account currency.
+    pub initial_cash: Cash,
+    /// Ex-date treatment.
+    pub corporate_actions: CorporateActions,
+    /// Pre-trade checks and circuit breakers applied to every order
+    /// (`None`: none; see [`crate::risk`]).
+    #[serde(default)]
+    pub risk: Option<quant_risk::RiskConfig>,
+}
+
+/// One point of the daily equity curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EquityPoint {
+    /// Trading day.
+    pub date: NaiveDate,
+    /// Cash + Σ quantity × close, account currency.
+    pub equity: f64,
+    /// Cash, account currency (exact).
+    pub cash: Cash,
+    /// Benchmark close (index points), NaN when none.
+    pub benchmark: f64,
+}
+
+/// A corporate action booked on a held position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dividend {
+    /// Ex-date.
+    pub date: NaiveDate,
+    /// Ticker.
+    pub symbol: Symbol,
+    /// Units held before the action.
+    pub quantity: Quantity,
+    /// Units held after (differs for consolidations).
+    pub new_quantity: Quantity,
+    /// Cash credited, account currency.
+    pub amount: Cash,
+}
+
+/// Everything a run records.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunRecord {
+    /// The daily equity curve.
+    pub equity: Vec<EquityPoint>,
+    /// Every order with its final status and reason, by id.
+    pub orders: Vec<Order>,
+    /// Every fill, in order.
+    pub fills: Vec<Fill>,
+    /// Corporate actions booked.
+    pub dividends: Vec<Dividend>,
+    /// Orders blocked by the risk gate and breaker trips, in order.
+    pub risk_events: Vec<RiskEvent>,
+}
+
+impl EngineConfig {
+    /// Checks the settings: `initial_cash` in (0, [`MAX_INITIAL_CASH`]],
+    /// the risk settings as `quant-risk` checks them.
+    ///
+    /// # Errors
+    /// [`Error::Setting`] naming `initial_cash`, or [`Error::Risk`] naming
+    /// the risk key, with the value and the range.
+    pub fn validate(&self) -> Result<()> {
+        let cash = self.initial_cash.0;
+        if !(cash > Decimal::ZERO && cash <= MAX_INITIAL_CASH) {
+            return Err(Error::Setting {
+                key: "initial_cash".into(),
+                value: cash.to_string(),
+                expected: format!("must lie in (0, {MAX_INITIAL_CASH}]"),
+            });
+        }
+        if let Some(r) = &self.risk {
+            r.validate()?;
+        }
+        Ok(())
+    }
+}
