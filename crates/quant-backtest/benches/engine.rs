@@ -8,7 +8,8 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use quant_backtest::feed::{HistoricalClock, HistoricalFeed, SignalPrices};
 use quant_backtest::synthetic::synthetic_market;
 use quant_core::Cash;
-use quant_exec::{CorporateActions, Engine, EngineConfig, SimConfig, SimulatedVenue};
+use quant_engine::{CorporateActions, EngineConfig, run_strategy};
+use quant_exec::{SimConfig, SimulatedVenue};
 use rust_decimal::Decimal;
 
 fn engine(c: &mut Criterion) {
@@ -31,15 +32,13 @@ fn engine(c: &mut Criterion) {
             |mut feed| {
                 let mut clock = HistoricalClock::new(&cal);
                 let mut venue = SimulatedVenue::new(SimConfig::default());
-                let mut strategy = quant_strategy::build("sma_cross", toml::Table::new()).unwrap();
-                let engine = Engine::new(EngineConfig {
+                let strategy = quant_strategy::build("sma_cross", toml::Table::new()).unwrap();
+                let config = EngineConfig {
                     initial_cash: Cash(Decimal::from(100_000_000)),
                     corporate_actions: CorporateActions::None,
                     risk: None,
-                });
-                engine
-                    .run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |_| {})
-                    .unwrap()
+                };
+                run_strategy(config, &mut clock, &mut feed, &mut venue, strategy, |_| {}).unwrap()
             },
             BatchSize::LargeInput,
         )

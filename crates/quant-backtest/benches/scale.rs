@@ -14,7 +14,8 @@ use std::time::Instant;
 use quant_backtest::feed::{HistoricalClock, HistoricalFeed, SignalPrices};
 use quant_backtest::synthetic::synthetic_market;
 use quant_core::Cash;
-use quant_exec::{CorporateActions, Engine, EngineConfig, SimConfig, SimulatedVenue};
+use quant_engine::{CorporateActions, EngineConfig, run_strategy};
+use quant_exec::{SimConfig, SimulatedVenue};
 use rust_decimal::Decimal;
 
 fn peak_rss_kib() -> u64 {
@@ -42,16 +43,14 @@ fn run(n_sym: usize, n_days: usize) {
     let laid_out = t_feed.elapsed();
     let mut venue = SimulatedVenue::new(SimConfig::default());
     let name = std::env::var("SCALE_STRATEGY").unwrap_or_else(|_| "sma_cross".into());
-    let mut strategy = quant_strategy::build(&name, toml::Table::new()).unwrap();
-    let engine = Engine::new(EngineConfig {
+    let strategy = quant_strategy::build(&name, toml::Table::new()).unwrap();
+    let config = EngineConfig {
         initial_cash: Cash(Decimal::from(1_000_000_000)),
         corporate_actions: CorporateActions::None,
         risk: None,
-    });
+    };
     let t1 = Instant::now();
-    let rec = engine
-        .run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |_| {})
-        .unwrap();
+    let rec = run_strategy(config, &mut clock, &mut feed, &mut venue, strategy, |_| {}).unwrap();
     let secs = t1.elapsed().as_secs_f64();
     let events = (n_sym * n_days) as f64;
     println!(

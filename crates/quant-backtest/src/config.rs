@@ -14,7 +14,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use quant_core::rules::DatedRate;
-use quant_exec::{CorporateActions, FillTiming, ShortfallPolicy, sim};
+use quant_engine::CorporateActions;
+use quant_exec::{FillTiming, ShortfallPolicy, sim};
 
 use crate::error::{Error, Result};
 use crate::feed::SignalPrices;
@@ -380,12 +381,12 @@ impl BacktestConfig {
     fn check(&self, at: &Keys<'_>) -> Result<()> {
         let b = &self.backtest;
         let cash = b.initial_cash;
-        if !(cash > Decimal::ZERO && cash <= quant_exec::engine::MAX_INITIAL_CASH) {
+        if !(cash > Decimal::ZERO && cash <= quant_engine::record::MAX_INITIAL_CASH) {
             return Err(at.bad(
                 "backtest.initial_cash",
                 format!(
                     "must be positive and at most {}, got {cash}",
-                    quant_exec::engine::MAX_INITIAL_CASH
+                    quant_engine::record::MAX_INITIAL_CASH
                 ),
             ));
         }

@@ -46,6 +46,9 @@ pub enum Error {
     /// The event loop failed.
     #[error(transparent)]
     Exec(#[from] quant_exec::Error),
+    /// The engine failed (strategy, order book, feed).
+    #[error(transparent)]
+    Engine(#[from] quant_engine::Error),
     /// Writing an output file failed.
     #[error("{path}: {message}")]
     Output {

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use quant_core::{Bar, Instrument, InstrumentIndex, TradingCalendar};
 use quant_data::BarSeries;
-use quant_exec::{Clock, DataFeed};
+use quant_engine::{Clock, DataFeed};
 use quant_strategy::{Fundamentals, History, SeriesView};
 
 /// Walks a trading calendar day by day.
@@ -248,13 +248,13 @@ impl DataFeed for HistoricalFeed {
         &self.instruments
     }
 
-    fn advance(&mut self, date: NaiveDate) -> quant_exec::Result<()> {
+    fn advance(&mut self, date: NaiveDate) -> quant_engine::Result<()> {
         let days = self.calendar.days();
         let k = if days.get(self.next) == Some(&date) {
             self.next
         } else {
             days.binary_search(&date).map_err(|_| {
-                quant_exec::Error::Feed(format!("{date} is not a day of the feed's calendar"))
+                quant_engine::Error::Feed(format!("{date} is not a day of the feed's calendar"))
             })?
         };
         self.next = k + 1;

@@ -1,4 +1,4 @@
-//! Historical backtests on the shared event loop of `quant-exec`.
+//! Historical backtests on the one engine of `quant-engine`.
 //!
 //! - [`config`]: the TOML run config (`config/backtest.toml`);
 //! - [`feed`]: the historical clock and data feed (no look-ahead);

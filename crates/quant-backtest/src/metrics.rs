@@ -34,7 +34,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use quant_core::Side;
-use quant_exec::RunRecord;
+use quant_engine::RunRecord;
 
 /// Trading days per year used for annualisation.
 pub const PERIODS_PER_YEAR: f64 = 252.0;

@@ -108,7 +108,7 @@ pub struct RunData {
 impl RunData {
     /// The data of a run in memory (what [`load_run`] reads back from its
     /// files).
-    pub fn from_record(record: &quant_exec::RunRecord) -> Self {
+    pub fn from_record(record: &quant_engine::RunRecord) -> Self {
         Self {
             equity: record.equity.iter().map(|p| p.equity).collect(),
             round_trips: crate::metrics::round_trips(record),

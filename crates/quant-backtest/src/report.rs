@@ -60,14 +60,14 @@ pub fn summary(res: &BacktestResult) -> Summary<'_> {
             res.record
                 .risk_events
                 .iter()
-                .filter(|e| e.kind == quant_exec::RiskEventKind::Blocked)
+                .filter(|e| e.kind == quant_engine::RiskEventKind::Blocked)
                 .count()
         }),
         breaker_trips: res.config.risk.as_ref().map(|_| {
             res.record
                 .risk_events
                 .iter()
-                .filter(|e| e.kind == quant_exec::RiskEventKind::Trip)
+                .filter(|e| e.kind == quant_engine::RiskEventKind::Trip)
                 .count()
         }),
         metrics: &res.metrics,

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use quant_core::rules::DatedRate;
 use quant_core::{AssetClass, Board, Cash, Instrument, MarketRules, RuleSet, TradingCalendar};
 use quant_data::{BarSeries, load_series};
-use quant_exec::{Engine, EngineConfig, RunRecord, SimConfig, SimulatedVenue};
+use quant_engine::{EngineConfig, RunRecord, run_strategy};
+use quant_exec::{SimConfig, SimulatedVenue};
 
 use crate::config::{BacktestConfig, DataFormat, RulesChoice};
 use crate::error::{Error, Result};
@@ -396,7 +397,7 @@ pub fn run_prepared(
     // on parse; this catches a config changed in memory)
     sim.validate()
         .map_err(|e| cfg_err(cfg, format!("costs: {e}")))?;
-    let mut strategy = cfg.strategy.build()?;
+    let strategy = cfg.strategy.build()?;
     let total = prepared.calendar.len();
     let mut clock = HistoricalClock::new(&prepared.calendar);
     let instruments = prepared.instruments.clone();
@@ -410,15 +411,15 @@ pub fn run_prepared(
     )
     .with_fundamentals(prepared.fundamentals);
     let mut venue = SimulatedVenue::new(sim);
-    let engine = Engine::new(EngineConfig {
+    let config = EngineConfig {
         initial_cash: Cash(cfg.backtest.initial_cash),
         corporate_actions: cfg.backtest.corporate_actions,
         risk: cfg.risk.clone().map(|mut r| {
             r.sectors = sectors;
             r
         }),
-    });
-    let record = engine.run(&mut clock, &mut feed, &mut venue, strategy.as_mut(), |d| {
+    };
+    let record = run_strategy(config, &mut clock, &mut feed, &mut venue, strategy, |d| {
         progress(d, total)
     })?;
     let metrics = compute_metrics(&record, cfg.backtest.risk_free_rate);

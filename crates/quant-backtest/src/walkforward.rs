@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use quant_core::Cash;
-use quant_exec::{EquityPoint, RunRecord};
+use quant_engine::{EquityPoint, RunRecord};
 use serde::Serialize;
 
 use crate::config::BacktestConfig;

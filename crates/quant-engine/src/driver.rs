@@ -88,6 +88,25 @@ fn settle<V: Venue>(engine: &mut Engine, venue: &mut V, buf: &mut Buffers) -> Re
     }
 }
 
+/// Builds an engine over `feed`'s instruments (settlement by `venue`'s
+/// market rules) running `strategy`, and runs it ([`run`]).
+///
+/// # Errors
+/// As [`Engine::new`] and [`run`].
+pub fn run_strategy<C: Clock, F: DataFeed, V: Venue>(
+    config: crate::record::EngineConfig,
+    clock: &mut C,
+    feed: &mut F,
+    venue: &mut V,
+    strategy: Box<dyn quant_strategy::Strategy>,
+    on_day: impl FnMut(usize),
+) -> Result<RunRecord> {
+    let instruments = feed.instruments().to_vec();
+    let t1 = instruments.iter().map(|i| venue.t_plus_one(i)).collect();
+    let engine = Engine::new(config, instruments, t1, strategy)?;
+    run(engine, clock, feed, venue, on_day)
+}
+
 /// Runs `engine` over the days of `clock` with `feed` and `venue`;
 /// `on_day` is called after each day with the number of days done.
 ///

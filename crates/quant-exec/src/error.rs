@@ -1,14 +1,8 @@
 //! The error type of `quant-exec`.
 
-/// Errors of the event loop.
+/// Errors of the order book and the venue.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The strategy refused to start.
-    #[error(transparent)]
-    Strategy(#[from] quant_strategy::Error),
-    /// The data feed failed (names the source).
-    #[error("data feed: {0}")]
-    Feed(String),
     /// An order event broke the order state machine.
     #[error(transparent)]
     Core(#[from] quant_core::Error),
@@ -25,9 +19,6 @@ pub enum Error {
         /// The allowed range.
         expected: String,
     },
-    /// Risk settings `quant-risk` refuses (naming the key and range).
-    #[error("risk: {0}")]
-    Risk(#[from] quant_risk::Error),
 }
 
 /// Result with [`Error`] as the default error.

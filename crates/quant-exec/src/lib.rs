@@ -1,24 +1,26 @@
-//! The one event loop shared by backtest, paper and live trading.
+//! Execution: everything between an order and a fill, for every mode.
 //!
-//! [`engine::Engine`] turns trading days into strategy calls, orders, fills
-//! and portfolio updates. Only three things differ between modes, each behind
-//! a trait in [`traits`]: the [`traits::Clock`] (historical or wall), the
-//! [`traits::DataFeed`] (history or a live provider) and the
-//! [`traits::Venue`] (the [`sim::SimulatedVenue`] or a broker). Hot-loop
-//! state is held in dense arrays indexed by [`quant_core::InstrumentIndex`].
+//! - [`oms`]: the order book — ids at the venue, reports through the one
+//!   transition table, duplicates and late reports, OCO and brackets;
+//! - [`sim`]: the simulated venue (daily fills at the next open or the
+//!   same close under the market rules of `quant-core`), behind the
+//!   [`traits::Venue`] trait a broker adapter also implements;
+//! - [`fill`]: pure fill models of resting limits, stops, trailing stops,
+//!   volume caps, latency and slippage, bar by bar;
+//! - [`portfolio`]: cash, positions and marks in dense arrays indexed by
+//!   [`quant_core::InstrumentIndex`].
+//!
+//! Depends on `quant-core` only: the engine that drives these
+//! (`quant-engine`) owns the strategy and the risk gate.
 
-pub mod engine;
 pub mod error;
 pub mod fill;
 pub mod oms;
 pub mod portfolio;
-pub mod risk;
 pub mod sim;
 pub mod traits;
 
-pub use engine::{CorporateActions, Dividend, Engine, EngineConfig, EquityPoint, RunRecord};
 pub use error::{Error, Result};
 pub use portfolio::Portfolio;
-pub use risk::{RiskEvent, RiskEventKind};
 pub use sim::{FillTiming, ShortfallPolicy, SimConfig, SimulatedVenue};
-pub use traits::{Clock, DataFeed, MarketState, Phase, Venue, VenueEvent};
+pub use traits::{MarketState, Phase, Venue, VenueEvent};

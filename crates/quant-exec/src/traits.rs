@@ -1,42 +1,9 @@
-//! The three things that differ between backtest, paper and live.
+//! What a venue is: the simulated venue and (through adapters) a broker.
 
 use chrono::NaiveDate;
-use quant_core::{Bar, Fill, Instrument, Order, OrderId, RejectReason, TradingCalendar};
-use quant_strategy::History;
+use quant_core::{Bar, Fill, Instrument, Order, OrderId, RejectReason};
 
-use crate::error::Result;
 use crate::portfolio::Portfolio;
-
-/// Decides which trading day comes next: a historical clock walks a
-/// calendar; a wall clock waits for the next session's close.
-pub trait Clock {
-    /// The next trading day to process, `None` when the run is over.
-    fn next_session(&mut self) -> Option<NaiveDate>;
-}
-
-/// Supplies bars for each trading day and the history strategies read.
-pub trait DataFeed {
-    /// The instruments, indexed by [`quant_core::InstrumentIndex`].
-    fn instruments(&self) -> &[Instrument];
-    /// Moves to trading day `date`: its bars become [`DataFeed::bars`] and
-    /// history now ends with them.
-    ///
-    /// # Errors
-    /// [`crate::Error::Feed`] when the source fails.
-    fn advance(&mut self, date: NaiveDate) -> Result<()>;
-    /// Bars of the last advanced day, one slot per instrument, `None` when
-    /// the instrument has no bar that day. Borrowed, so a historical feed
-    /// serves them without copying.
-    fn bars(&self) -> &[Option<Bar>];
-    /// History up to and including the last advanced day.
-    fn history(&self) -> &dyn History;
-    /// The benchmark's close on the last advanced day, NaN when none.
-    fn benchmark_close(&self) -> f64;
-    /// The run's trading calendar: at least every day the run's clock
-    /// yields, ascending (the strategies' schedules pick their days on it,
-    /// [`quant_core::Schedule`]).
-    fn calendar(&self) -> &TradingCalendar;
-}
 
 /// The market on one trading day, as a venue needs it.
 pub struct MarketState<'a> {

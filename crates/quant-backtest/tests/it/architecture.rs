@@ -21,10 +21,7 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
             "quant-strategy",
             vec!["quant-core", "quant-indicators", "quant-risk"],
         ),
-        (
-            "quant-exec",
-            vec!["quant-core", "quant-strategy", "quant-risk"],
-        ),
+        ("quant-exec", vec!["quant-core"]),
         (
             "quant-engine",
             vec!["quant-core", "quant-exec", "quant-strategy", "quant-risk"],
@@ -36,6 +33,7 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
                 "quant-data",
                 "quant-strategy",
                 "quant-exec",
+                "quant-engine",
                 "quant-risk",
             ],
         ),

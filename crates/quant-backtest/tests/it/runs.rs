@@ -134,8 +134,8 @@ fn parquet_store_runs_like_csv() {
 /// Records, at each close, whether history ever reached past today.
 struct Peek {
     n: usize,
-    violations: usize,
-    checked: usize,
+    violations: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    checked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Strategy for Peek {
@@ -151,9 +151,11 @@ impl Strategy for Peek {
             let closes = ctx.history.closes(InstrumentIndex(i as u32));
             if let Some(b) = ctx.bars[i] {
                 // the newest history value is today's close, never a later one
-                self.checked += 1;
+                self.checked
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if closes.last().copied() != Some(b.close) {
-                    self.violations += 1;
+                    self.violations
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
             }
         }
@@ -174,21 +176,31 @@ fn strategies_never_see_past_the_current_bar() {
         &prepared.calendar,
     );
     let mut venue = quant_exec::SimulatedVenue::new(quant_backtest::run::sim_config(&cfg));
-    let engine = quant_exec::Engine::new(quant_exec::EngineConfig {
+    let config = quant_engine::EngineConfig {
         initial_cash: quant_core::Cash(cfg.backtest.initial_cash),
         corporate_actions: cfg.backtest.corporate_actions,
         risk: None,
-    });
-    let mut peek = Peek {
-        n: 0,
-        violations: 0,
-        checked: 0,
     };
-    engine
-        .run(&mut clock, &mut feed, &mut venue, &mut peek, |_| {})
-        .unwrap();
-    assert!(peek.checked > 20_000);
-    assert_eq!(peek.violations, 0);
+    let (violations, checked) = Default::default();
+    let peek = Peek {
+        n: 0,
+        violations: std::sync::Arc::clone(&violations),
+        checked: std::sync::Arc::clone(&checked),
+    };
+    quant_engine::run_strategy(
+        config,
+        &mut clock,
+        &mut feed,
+        &mut venue,
+        Box::new(peek),
+        |_| {},
+    )
+    .unwrap();
+    let load = |a: &std::sync::Arc<std::sync::atomic::AtomicUsize>| {
+        a.load(std::sync::atomic::Ordering::Relaxed)
+    };
+    assert!(load(&checked) > 20_000);
+    assert_eq!(load(&violations), 0);
 }
 
 #[test]
@@ -369,7 +381,7 @@ fn the_risk_example_records_blocked_orders_and_trips() {
         .record
         .risk_events
         .iter()
-        .filter(|e| e.kind == quant_exec::RiskEventKind::Blocked)
+        .filter(|e| e.kind == quant_engine::RiskEventKind::Blocked)
         .map(|e| e.order.unwrap().0)
         .collect();
     let rejected_risk: Vec<u64> = res

@@ -1,11 +1,5 @@
-//! Scenario and property tests of the event loop and the simulated venue,
-//! with hand-computed expectations for every A-share rule and cost.
+//! Tests of the simulated venue's fill models.
 
 #![allow(clippy::unwrap_used)]
 
 mod fill;
-mod harness;
-mod limits;
-mod properties;
-mod risk;
-mod scenarios;

@@ -4,9 +4,8 @@ use chrono::NaiveDate;
 use quant_core::{
     Bar, Cash, Instrument, InstrumentIndex, OrderQty, OrderType, Side, Symbol, TradingCalendar,
 };
-use quant_exec::{
-    Clock, CorporateActions, DataFeed, Engine, EngineConfig, RunRecord, SimConfig, SimulatedVenue,
-};
+use quant_engine::{Clock, CorporateActions, DataFeed, EngineConfig, RunRecord};
+use quant_exec::{SimConfig, SimulatedVenue};
 use quant_strategy::{Context, History, SeriesView, Signal, Strategy};
 
 pub fn d(s: &str) -> NaiveDate {
@@ -85,7 +84,7 @@ impl DataFeed for Feed {
     fn instruments(&self) -> &[Instrument] {
         &self.instruments
     }
-    fn advance(&mut self, date: NaiveDate) -> quant_exec::Result<()> {
+    fn advance(&mut self, date: NaiveDate) -> quant_engine::Result<()> {
         let k = self.days.iter().position(|x| *x == date).unwrap();
         for (i, slot) in self.today.iter_mut().enumerate() {
             *slot = self.bars[i][k];
@@ -157,7 +156,13 @@ pub fn run(
     cash: f64,
     script: Vec<(NaiveDate, usize, Side, OrderQty)>,
 ) -> RunRecord {
-    run_with(feed, sim, cash, CorporateActions::None, &mut Script(script))
+    run_with(
+        feed,
+        sim,
+        cash,
+        CorporateActions::None,
+        Box::new(Script(script)),
+    )
 }
 
 pub fn run_with(
@@ -165,7 +170,7 @@ pub fn run_with(
     sim: SimConfig,
     cash: f64,
     ca: CorporateActions,
-    strategy: &mut dyn Strategy,
+    strategy: Box<dyn Strategy>,
 ) -> RunRecord {
     run_with_risk(feed, sim, cash, ca, None, strategy)
 }
@@ -177,16 +182,14 @@ pub fn run_with_risk(
     cash: f64,
     ca: CorporateActions,
     risk: Option<quant_risk::RiskConfig>,
-    strategy: &mut dyn Strategy,
+    strategy: Box<dyn Strategy>,
 ) -> RunRecord {
     let mut clock = DaysClock(feed.days.clone(), 0);
     let mut venue = SimulatedVenue::new(sim);
-    let engine = Engine::new(EngineConfig {
+    let config = EngineConfig {
         initial_cash: Cash::from_f64(cash).unwrap(),
         corporate_actions: ca,
         risk,
-    });
-    engine
-        .run(&mut clock, feed, &mut venue, strategy, |_| {})
-        .unwrap()
+    };
+    quant_engine::run_strategy(config, &mut clock, feed, &mut venue, strategy, |_| {}).unwrap()
 }

@@ -4,10 +4,11 @@
 //! with flattening sells what is held.
 
 use quant_core::{OrderQty, OrderStatus, RejectReason, Side};
-use quant_exec::{CorporateActions, RiskEventKind, SimConfig};
+use quant_engine::{CorporateActions, RiskEventKind};
+use quant_exec::SimConfig;
 use quant_risk::{BreakerConfig, RiskConfig, RiskLimits};
 
-use crate::harness::*;
+use super::harness::*;
 
 const DAYS: [&str; 6] = [
     "2024-03-04",
@@ -22,8 +23,8 @@ const DAYS: [&str; 6] = [
 fn run_100k(
     feed: &mut Feed,
     risk: Option<RiskConfig>,
-    strategy: &mut dyn quant_strategy::Strategy,
-) -> quant_exec::RunRecord {
+    strategy: Box<dyn quant_strategy::Strategy>,
+) -> quant_engine::RunRecord {
     run_with_risk(
         feed,
         SimConfig::default(),
@@ -54,11 +55,11 @@ fn a_buy_over_the_position_limit_is_blocked_with_its_numbers() {
         ..Default::default()
     };
     // 4,000 shares × 10 = 40,000 of 100,000: 40 % > 30 %; then 2,000: 20 %
-    let mut script = Script(vec![
+    let script = Script(vec![
         (d(DAYS[0]), 0, Side::Buy, units(4000)),
         (d(DAYS[1]), 0, Side::Buy, units(2000)),
     ]);
-    let rec = run_100k(&mut feed, Some(risk), &mut script);
+    let rec = run_100k(&mut feed, Some(risk), Box::new(script));
     assert_eq!(rec.orders[0].status, OrderStatus::Rejected);
     assert_eq!(rec.orders[0].reason, Some(RejectReason::Risk));
     assert_eq!(rec.orders[1].status, OrderStatus::Filled);
@@ -86,11 +87,11 @@ fn a_drawdown_trip_halts_buys_and_flattens() {
         },
         ..Default::default()
     };
-    let mut script = Script(vec![
+    let script = Script(vec![
         (d(DAYS[0]), 0, Side::Buy, units(5000)),
         (d(DAYS[4]), 0, Side::Buy, units(100)),
     ]);
-    let rec = run_100k(&mut feed, Some(risk), &mut script);
+    let rec = run_100k(&mut feed, Some(risk), Box::new(script));
     let trips: Vec<_> = rec
         .risk_events
         .iter()
@@ -141,11 +142,11 @@ fn without_a_risk_table_nothing_changes() {
         SimConfig::default(),
         100_000.0,
         CorporateActions::None,
-        &mut script(),
+        Box::new(script()),
     );
-    let empty = run_100k(&mut b, Some(RiskConfig::default()), &mut script());
+    let empty = run_100k(&mut b, Some(RiskConfig::default()), Box::new(script()));
     assert_eq!(plain.fills, empty.fills);
-    let curve = |r: &quant_exec::RunRecord| {
+    let curve = |r: &quant_engine::RunRecord| {
         r.equity
             .iter()
             .map(|p| (p.date, p.equity.to_bits(), p.cash))
@@ -177,12 +178,12 @@ fn the_sector_limit_uses_the_runners_sectors() {
         ..Default::default()
     };
     // 3,000 × 10 = 30 %, then 5,000 × 5 = 25 % more of the same sector: 55 %
-    let mut script = Script(vec![
+    let script = Script(vec![
         (d(DAYS[0]), 0, Side::Buy, units(3000)),
         (d(DAYS[2]), 1, Side::Buy, units(5000)),
         (d(DAYS[3]), 1, Side::Buy, units(3000)),
     ]);
-    let rec = run_100k(&mut feed, Some(risk), &mut script);
+    let rec = run_100k(&mut feed, Some(risk), Box::new(script));
     assert_eq!(rec.risk_events.len(), 1, "{:?}", rec.risk_events);
     let e = &rec.risk_events[0];
     assert_eq!(
@@ -207,13 +208,13 @@ fn a_losing_streak_halves_explicit_buys_too() {
         ..Default::default()
     };
     let value = |v: i64| OrderQty::Value(quant_core::Cash(v.into()));
-    let mut script = Script(vec![
+    let script = Script(vec![
         (d(DAYS[0]), 0, Side::Buy, units(1000)),
         (d(DAYS[1]), 0, Side::Sell, units(1000)),
         (d(DAYS[2]), 0, Side::Buy, units(1000)),
         (d(DAYS[3]), 0, Side::Buy, value(9500)),
     ]);
-    let rec = run_100k(&mut feed, Some(risk), &mut script);
+    let rec = run_100k(&mut feed, Some(risk), Box::new(script));
     assert!(
         rec.risk_events
             .iter()

@@ -9,7 +9,7 @@ use quant_core::{Cash, OrderQty, Quantity, Side};
 use quant_exec::{FillTiming, SimConfig};
 use rust_decimal::Decimal;
 
-use crate::harness::*;
+use super::harness::*;
 
 const DAYS: usize = 30;
 

@@ -12,13 +12,13 @@ use quant_exec::{
 };
 use rust_decimal_macros::dec;
 
-use crate::harness::*;
+use super::harness::*;
 
-fn order_of(rec: &quant_exec::RunRecord, id: u64) -> &Order {
+fn order_of(rec: &quant_engine::RunRecord, id: u64) -> &Order {
     &rec.orders[(id - 1) as usize]
 }
 
-fn cash(rec: &quant_exec::RunRecord) -> Cash {
+fn cash(rec: &quant_engine::RunRecord) -> Cash {
     rec.equity.last().unwrap().cash
 }
 
@@ -337,8 +337,8 @@ fn an_ex_date_credits_a_cash_dividend_by_default() {
         &mut feed,
         SimConfig::default(),
         100_000.0,
-        quant_exec::CorporateActions::CashDividend,
-        &mut Script(vec![(d(days[0]), 0, Side::Buy, units(1000))]),
+        quant_engine::CorporateActions::CashDividend,
+        Box::new(Script(vec![(d(days[0]), 0, Side::Buy, units(1000))])),
     );
     assert_eq!(rec.dividends.len(), 1);
     assert_eq!(rec.dividends[0].amount, Cash(dec!(500)));

@@ -3,23 +3,22 @@
 //! answers with an error or a capped price, never a panic.
 
 use quant_core::{Cash, OrderQty, Side};
+use quant_engine::record::MAX_INITIAL_CASH;
+use quant_engine::{CorporateActions, EngineConfig};
 use quant_exec::sim::{
     MAX_COMMISSION_RATE, MAX_MIN_COMMISSION, MAX_SLIPPAGE_BPS, MAX_STAMP_DUTY, MAX_TRANSFER_FEE,
 };
-use quant_exec::{
-    CorporateActions, Engine, EngineConfig, Error, SimConfig, SimulatedVenue,
-    engine::MAX_INITIAL_CASH,
-};
+use quant_exec::{SimConfig, SimulatedVenue};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use crate::harness::*;
+use super::harness::*;
 
-fn setting(r: quant_exec::Result<()>, key: &str, range: &str) {
+fn setting<E: std::fmt::Display>(r: Result<(), E>, key: &str, range: &str) {
     let e = r.expect_err(key);
     let text = e.to_string();
     assert!(
-        matches!(&e, Error::Setting { key: k, .. } if k == key),
+        text.starts_with(&format!("setting `{key}`")),
         "{key}: {text}"
     );
     assert!(text.contains(range), "{key}: no {range} in `{text}`");
@@ -122,20 +121,20 @@ fn the_engine_refuses_to_run_with_bad_settings() {
     let mut feed = Feed::new(vec![inst("600000.SH")], &days, vec![bars]);
     let mut clock = DaysClock(feed.days.clone(), 0);
     let mut venue = SimulatedVenue::new(SimConfig::default());
-    let engine = Engine::new(EngineConfig {
+    let config = EngineConfig {
         initial_cash: Cash(dec!(-100)),
         corporate_actions: CorporateActions::None,
         risk: None,
-    });
-    let e = engine
-        .run(
-            &mut clock,
-            &mut feed,
-            &mut venue,
-            &mut Script(vec![]),
-            |_| {},
-        )
-        .unwrap_err();
+    };
+    let e = quant_engine::run_strategy(
+        config,
+        &mut clock,
+        &mut feed,
+        &mut venue,
+        Box::new(Script(vec![])),
+        |_| {},
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("initial_cash"), "{e}");
 }
 
@@ -191,16 +190,22 @@ fn an_order_outside_the_universe_is_an_error() {
     let mut feed = Feed::new(vec![inst("600000.SH")], &days, vec![bars]);
     let mut clock = DaysClock(feed.days.clone(), 0);
     let mut venue = SimulatedVenue::new(SimConfig::default());
-    let engine = Engine::new(EngineConfig {
+    let config = EngineConfig {
         initial_cash: Cash(dec!(100000)),
         corporate_actions: CorporateActions::None,
         risk: None,
-    });
-    let mut script = Script(vec![(d(days[0]), 7, Side::Buy, units(100))]);
-    let e = engine
-        .run(&mut clock, &mut feed, &mut venue, &mut script, |_| {})
-        .unwrap_err()
-        .to_string();
+    };
+    let script = Script(vec![(d(days[0]), 7, Side::Buy, units(100))]);
+    let e = quant_engine::run_strategy(
+        config,
+        &mut clock,
+        &mut feed,
+        &mut venue,
+        Box::new(script),
+        |_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("instrument 7 of 1"), "{e}");
 }
 
@@ -208,11 +213,11 @@ fn an_order_outside_the_universe_is_an_error() {
 #[test]
 fn a_feed_with_missing_bars_is_an_error() {
     struct Short(Feed);
-    impl quant_exec::DataFeed for Short {
+    impl quant_engine::DataFeed for Short {
         fn instruments(&self) -> &[quant_core::Instrument] {
             self.0.instruments()
         }
-        fn advance(&mut self, date: chrono::NaiveDate) -> quant_exec::Result<()> {
+        fn advance(&mut self, date: chrono::NaiveDate) -> quant_engine::Result<()> {
             self.0.advance(date)
         }
         fn bars(&self) -> &[Option<quant_core::Bar>] {
@@ -233,20 +238,20 @@ fn a_feed_with_missing_bars_is_an_error() {
     let mut feed = Short(Feed::new(vec![inst("600000.SH")], &days, vec![bars]));
     let mut clock = DaysClock(feed.0.days.clone(), 0);
     let mut venue = SimulatedVenue::new(SimConfig::default());
-    let engine = Engine::new(EngineConfig {
+    let config = EngineConfig {
         initial_cash: Cash(dec!(100000)),
         corporate_actions: CorporateActions::None,
         risk: None,
-    });
-    let e = engine
-        .run(
-            &mut clock,
-            &mut feed,
-            &mut venue,
-            &mut Script(vec![]),
-            |_| {},
-        )
-        .unwrap_err()
-        .to_string();
+    };
+    let e = quant_engine::run_strategy(
+        config,
+        &mut clock,
+        &mut feed,
+        &mut venue,
+        Box::new(Script(vec![])),
+        |_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("0 bars for 1 instruments"), "{e}");
 }
