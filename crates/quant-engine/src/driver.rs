@@ -111,8 +111,8 @@ pub fn run_strategy<C: Clock, F: DataFeed, V: Venue>(
 /// `on_day` is called after each day with the number of days done.
 ///
 /// # Errors
-/// [`Error::Feed`] when the feed fails or lends a day's bars for another
-/// number of instruments; the engine's errors ([`Engine::handle`]).
+/// [`crate::Error::Feed`] when the feed fails or lends a day's bars for
+/// another number of instruments; the engine's errors ([`Engine::handle`]).
 pub fn run<C: Clock, F: DataFeed, V: Venue>(
     mut engine: Engine,
     clock: &mut C,
@@ -120,9 +120,41 @@ pub fn run<C: Clock, F: DataFeed, V: Venue>(
     venue: &mut V,
     mut on_day: impl FnMut(usize),
 ) -> Result<RunRecord> {
-    let mut buf = Buffers::default();
+    let mut stepper = Stepper::default();
     let mut days = 0usize;
     while let Some(day) = clock.next_session() {
+        stepper.day(&mut engine, day, feed, venue)?;
+        days += 1;
+        on_day(days);
+    }
+    if days > 0 {
+        stepper.finish(&mut engine, venue)?;
+    }
+    Ok(engine.into_record())
+}
+
+/// The driver one trading day at a time, for callers that stop between
+/// days (to snapshot the engine and the venue, or to wait for the wall
+/// clock). [`run`] is `day` for every day of the clock, then `finish`.
+#[derive(Default)]
+pub struct Stepper {
+    buf: Buffers,
+}
+
+impl Stepper {
+    /// Trading day `day`: the feed advances to it, then the five steps of
+    /// the module documentation.
+    ///
+    /// # Errors
+    /// As [`run`].
+    pub fn day<F: DataFeed, V: Venue>(
+        &mut self,
+        engine: &mut Engine,
+        day: NaiveDate,
+        feed: &mut F,
+        venue: &mut V,
+    ) -> Result<()> {
+        let buf = &mut self.buf;
         feed.advance(day)?;
         engine.handle(
             Event::SessionOpen {
@@ -137,7 +169,7 @@ pub fn run<C: Clock, F: DataFeed, V: Venue>(
             engine.portfolio(),
             &mut buf.venue,
         );
-        settle(&mut engine, venue, &mut buf)?;
+        settle(engine, venue, buf)?;
         engine.handle(
             Event::Bars {
                 day,
@@ -147,27 +179,29 @@ pub fn run<C: Clock, F: DataFeed, V: Venue>(
             },
             &mut buf.commands,
         )?;
-        settle(&mut engine, venue, &mut buf)?;
+        settle(engine, venue, buf)?;
         venue.on_phase(
             Phase::Close,
             &engine.market(day, feed.bars()),
             engine.portfolio(),
             &mut buf.venue,
         );
-        settle(&mut engine, venue, &mut buf)?;
+        settle(engine, venue, buf)?;
         engine.handle(
             Event::SessionClose {
                 day,
                 benchmark: feed.benchmark_close(),
             },
             &mut buf.commands,
-        )?;
-        days += 1;
-        on_day(days);
+        )
     }
-    if days > 0 {
-        venue.expire_all(&mut buf.venue);
-        settle(&mut engine, venue, &mut buf)?;
+
+    /// The run is over: working orders expire.
+    ///
+    /// # Errors
+    /// As [`run`].
+    pub fn finish<V: Venue>(&mut self, engine: &mut Engine, venue: &mut V) -> Result<()> {
+        venue.expire_all(&mut self.buf.venue);
+        settle(engine, venue, &mut self.buf)
     }
-    Ok(engine.into_record())
 }

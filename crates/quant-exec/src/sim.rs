@@ -201,8 +201,9 @@ fn units_for_value(value: Cash, price: Price, lot_size: Decimal) -> Quantity {
     Quantity(q)
 }
 
-/// The simulated venue; see the module docs.
-#[derive(Debug, Clone)]
+/// The simulated venue; see the module docs. Serialisable: a paper
+/// session snapshots its working orders with the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimulatedVenue {
     config: SimConfig,
     queue: Vec<Order>,
