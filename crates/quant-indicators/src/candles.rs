@@ -15,7 +15,7 @@ use crate::util::{BarSlices, batch_bars, check_real, one};
 use crate::{Indicator, Ohlcv, Result};
 
 /// What a candle setting measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RangeType {
     /// |close − open|.
     RealBody,
@@ -27,7 +27,7 @@ pub enum RangeType {
 
 /// A TA-Lib candle setting: `factor × average of the last avg_period
 /// candles' range` (the candle's own range when `avg_period` is 0).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CandleSetting {
     /// What is measured.
     pub range: RangeType,
@@ -60,7 +60,7 @@ pub const NEAR: CandleSetting = setting(RangeType::HighLow, 5, 0.2);
 /// Far: beyond 60% of the 5-candle mean high−low range.
 pub const FAR: CandleSetting = setting(RangeType::HighLow, 5, 0.6);
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 struct C {
     o: f64,
     h: f64,
@@ -118,7 +118,7 @@ fn gap_down(a: &C, b: &C) -> bool {
 
 /// A running total of one setting's range over the `avg_period` candles
 /// before the candle `offset` bars back.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct Total {
     set: CandleSetting,
     offset: usize,
@@ -153,7 +153,7 @@ impl Total {
 }
 
 /// The patterns provided.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Pattern {
     /// `CDLENGULFING`: a body that engulfs the previous opposite-colour
     /// body; ±100, or ±80 when one end of the bodies is equal. Lookback 2.
@@ -416,8 +416,10 @@ impl Pattern {
 
 /// A streaming candlestick pattern: `update(bar)` returns +100/−100/0
 /// (±80 where the pattern has a weaker form) once the lookback has passed.
-/// Reads open, high, low and close.
-#[derive(Debug, Clone)]
+/// Reads open, high, low and close. A saved state is deserialised only
+/// when it fits its pattern (lookback, settings, window lengths).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "CandleRepr")]
 pub struct Candle {
     pattern: Pattern,
     lookback: usize,
@@ -427,6 +429,55 @@ pub struct Candle {
     head: usize,
     seen: usize,
     scratch: Vec<C>,
+}
+
+/// [`Candle`] as saved, before its consistency is checked.
+#[derive(serde::Deserialize)]
+struct CandleRepr {
+    pattern: Pattern,
+    lookback: usize,
+    totals: Vec<Total>,
+    ring: Vec<C>,
+    head: usize,
+    seen: usize,
+    scratch: Vec<C>,
+}
+
+impl TryFrom<CandleRepr> for Candle {
+    type Error = String;
+
+    fn try_from(r: CandleRepr) -> std::result::Result<Self, String> {
+        let want = r.pattern.totals();
+        let settings_fit = r.totals.len() == want.len()
+            && r.totals
+                .iter()
+                .zip(&want)
+                .all(|(a, b)| a.set == b.set && a.offset == b.offset);
+        let window = r.pattern.lookback() + 1;
+        if r.lookback != r.pattern.lookback()
+            || !settings_fit
+            || r.ring.len() != window
+            || r.scratch.len() != window
+            || r.head >= window
+        {
+            return Err(format!(
+                "inconsistent {} state (lookback {}, {} candles held, head {})",
+                r.pattern.name(),
+                r.lookback,
+                r.ring.len(),
+                r.head
+            ));
+        }
+        Ok(Self {
+            pattern: r.pattern,
+            lookback: r.lookback,
+            totals: r.totals,
+            ring: r.ring,
+            head: r.head,
+            seen: r.seen,
+            scratch: r.scratch,
+        })
+    }
 }
 
 impl Candle {

@@ -71,6 +71,17 @@ pub enum Error {
         /// Outputs the indicator has.
         available: String,
     },
+    /// A saved indicator state that does not fit the indicator it is
+    /// loaded into ([`crate::spec::DynIndicator::load`]).
+    #[error("cannot load a saved {found} state into {expected}: {reason}")]
+    State {
+        /// The indicator type loaded into (`Sma`).
+        expected: &'static str,
+        /// The saved state's indicator type.
+        found: &'static str,
+        /// What does not fit.
+        reason: String,
+    },
     /// A spec that does not parse, or has the wrong number of parameters.
     #[error("cannot read indicator spec `{spec}`: {reason}")]
     Spec {

@@ -23,7 +23,7 @@ use crate::volume::RunningSum;
 /// algorithm of `math.fsum`), allocated only when first needed; the two
 /// parts are combined exactly when read. The common case is 32 bytes with
 /// no heap, so two sums fit one cache line.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ExactSum {
     fixed: i128,
     partials: Option<Box<Partials>>,
@@ -34,11 +34,34 @@ const FIXED_BITS: i32 = 72;
 /// Shewchuk partials, inline. Sums need two or three; should inputs ever need
 /// more than [`Partials::CAPACITY`] (values spanning over 400 bits of
 /// magnitude), the two smallest are merged, rounding far below an ulp.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "PartialsRepr")]
 #[repr(C)]
 struct Partials {
     len: usize,
     p: [f64; Partials::CAPACITY],
+}
+
+/// [`Partials`] as saved, before its length is checked.
+#[derive(serde::Deserialize)]
+struct PartialsRepr {
+    len: usize,
+    p: [f64; Partials::CAPACITY],
+}
+
+impl TryFrom<PartialsRepr> for Partials {
+    type Error = String;
+
+    fn try_from(r: PartialsRepr) -> Result<Self, String> {
+        if r.len > Self::CAPACITY {
+            return Err(format!(
+                "{} partial sums, at most {}",
+                r.len,
+                Self::CAPACITY
+            ));
+        }
+        Ok(Self { len: r.len, p: r.p })
+    }
 }
 
 impl Partials {
@@ -178,7 +201,7 @@ impl ExactSum {
 /// their compensated values are within 1e-12 relative, both windows are
 /// summed exactly ([`ExactSum`]). Lookback `n − 1`; `n ≥ 1`. Units: those
 /// of the input.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ExactSma {
     period: usize,
     ring: Ring,
@@ -314,6 +337,58 @@ mod tests {
             u.add(-(k as f64 * 0.37));
         }
         assert_eq!(u.value(), 0.0);
+    }
+
+    #[test]
+    fn a_saved_sum_and_mean_continue_exactly() {
+        let cbor = |s: &ExactSum| {
+            let mut b = Vec::new();
+            ciborium::into_writer(s, &mut b).unwrap();
+            ciborium::from_reader::<ExactSum, _>(b.as_slice()).unwrap()
+        };
+        // the fixed-point part (an i128 beyond 64 bits) and the partials
+        let mut s = ExactSum::default();
+        for x in [1e300, 12.34, -1e300, 5.67, 1e-30, 3.0, 4e15, 1e-300] {
+            s.add(x);
+        }
+        let mut t = cbor(&s);
+        for x in [0.1, -4e15, 1e300, -1e300] {
+            s.add(x);
+            t.add(x);
+        }
+        assert_eq!(s.value().to_bits(), t.value().to_bits());
+        let mut a = ExactSma::new(4).unwrap();
+        for x in [1.0, 2.5, f64::NAN, 3.25] {
+            a.update(x);
+        }
+        let mut b = Vec::new();
+        ciborium::into_writer(&a, &mut b).unwrap();
+        let mut r: ExactSma = ciborium::from_reader(b.as_slice()).unwrap();
+        for x in [7.0, -0.0, 1e-9] {
+            assert_eq!(a.update(x).map(f64::to_bits), r.update(x).map(f64::to_bits));
+        }
+        assert_eq!(a.compare(&r), Some(std::cmp::Ordering::Equal));
+        // more partials than the inline array holds is refused
+        let bad = ciborium::Value::Map(vec![
+            (
+                ciborium::Value::Text("fixed".into()),
+                ciborium::Value::Integer(0.into()),
+            ),
+            (
+                ciborium::Value::Text("partials".into()),
+                ciborium::Value::Map(vec![
+                    (
+                        ciborium::Value::Text("len".into()),
+                        ciborium::Value::Integer(7.into()),
+                    ),
+                    (
+                        ciborium::Value::Text("p".into()),
+                        ciborium::Value::Array(vec![ciborium::Value::Float(0.0); 6]),
+                    ),
+                ]),
+            ),
+        ]);
+        assert!(bad.deserialized::<ExactSum>().is_err());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::{Indicator, Ohlcv, Result};
 /// `RSI = 100·gain/(gain + loss)`, 0 when both are zero (a flat series).
 /// Range [0, 100]. Lookback `n`; `n ≥ 2`. Source: Wilder (1978); TA-Lib
 /// `ta_RSI.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Rsi {
     period: usize,
     seen: usize,
@@ -225,7 +225,7 @@ impl Row for MacdOutput {
 /// of MACD. All three outputs start at lookback `slow + signal − 2` (33).
 /// Periods: fast, slow ≥ 2 (swapped when fast > slow, as TA-Lib does),
 /// signal ≥ 1. Units: price. Source: Appel (1979); TA-Lib `ta_MACD.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Macd {
     fast_period: usize,
     slow_period: usize,
@@ -445,7 +445,7 @@ impl Row for StochOutput {
 /// Fast %K over the last `fastk` bars, slow %K = MA(fast %K), slow %D =
 /// MA(slow %K). Both outputs start at `fastk − 1 + MA lookbacks` (8 for
 /// 5,3,3 with SMAs). Periods ≥ 1. Source: Lane (1950s); TA-Lib `ta_STOCH.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Stoch {
     hh: RollingMax,
     ll: RollingMin,
@@ -571,7 +571,7 @@ impl Row for StochRsiOutput {
 /// `RSI(timeperiod)` used as high, low and close. Lookback
 /// `timeperiod + fastk − 1 + MA lookback` (20 for 14,5,3). Source: Chande &
 /// Kroll, *The New Technical Trader* (1994); TA-Lib `ta_STOCHRSI.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StochRsi {
     rsi: Rsi,
     hh: RollingMax,
@@ -664,7 +664,7 @@ pub fn stochrsi(
 /// `−100·(HH − close)/(HH − LL)` over the last `n` bars, 0 on a flat window.
 /// Range [−100, 0]. Lookback `n − 1`; `n ≥ 2`. Source: Williams (1973);
 /// TA-Lib `ta_WILLR.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Willr {
     hh: RollingMax,
     ll: RollingMin,
@@ -732,7 +732,7 @@ pub fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<
 
 /// Rate of change in percent, TA-Lib `ROC(real, timeperiod=10)`:
 /// `(x_t / x_{t−n} − 1)·100`, 0 when `x_{t−n}` is 0. Lookback `n`; `n ≥ 1`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Roc {
     ring: Ring,
     period: usize,
@@ -793,7 +793,7 @@ pub fn roc(real: &[f64], period: usize) -> Result<Vec<f64>> {
 
 /// Momentum, TA-Lib `MOM(real, timeperiod=10)`: `x_t − x_{t−n}`, in the
 /// input's units. Lookback `n`; `n ≥ 1`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Mom {
     ring: Ring,
     period: usize,
@@ -852,7 +852,7 @@ pub fn mom(real: &[f64], period: usize) -> Result<Vec<f64>> {
 /// with MD the mean absolute deviation of the window from its mean; 0 when
 /// either is zero. Lookback `n − 1`; `n ≥ 2`. Source: Lambert (1980); TA-Lib
 /// `ta_CCI.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Cci {
     ring: Ring,
     period: usize,
@@ -925,7 +925,7 @@ pub fn cci(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Ve
 /// `MFI = 100·pos/(pos + neg)` over the last `n` changes, 0 when both are
 /// zero. Range [0, 100]. Lookback `n`; `n ≥ 2`. Source: Quong & Soudack
 /// (1989); TA-Lib `ta_MFI.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Mfi {
     period: usize,
     seen: usize,
@@ -1046,7 +1046,7 @@ pub fn mfi(
 /// `ULTOSC = 100·(4A₁ + 2A₂ + A₃)/7` (a window with ΣTR = 0 adds 0). Range
 /// [0, 100]. Lookback = the longest period; periods ≥ 1. Source: Williams
 /// (1985); TA-Lib `ta_ULTOSC.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Ultosc {
     periods: [usize; 3],
     seen: usize,
@@ -1188,7 +1188,7 @@ impl Row for AroonOutput {
 /// `aroonup`. The window holds `n + 1` bars; ties go to the most recent
 /// extreme. Lookback `n`; `n ≥ 2`. Source: Chande (1995); TA-Lib
 /// `ta_AROON.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Aroon {
     hh: RollingMax,
     ll: RollingMin,

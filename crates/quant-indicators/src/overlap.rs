@@ -17,7 +17,7 @@ use crate::{Indicator, Ohlcv, Result};
 /// Lookback `n − 1`; `n ≥ 2` (TA-Lib's minimum). Units: those of the input.
 /// For a mean that is exactly rounded whatever the history, see
 /// [`crate::ExactSma`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Sma {
     period: usize,
     ring: Ring,
@@ -166,7 +166,7 @@ where
 /// fused multiply-add (TA-Lib writes `(x_t − EMA_{t−1})·k + EMA_{t−1}`: the
 /// same to a few ulps, with one operation in the loop-carried chain). Lookback
 /// `n − 1`; `n ≥ 2`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Ema {
     period: usize,
     k: f64,
@@ -281,7 +281,7 @@ pub(crate) fn ema_kernel(x: &[f64], period: usize, out: &mut [f64]) -> f64 {
 ///
 /// Weights `1..=n`, newest heaviest: `Σ w_i·x_i / (n(n+1)/2)`, kept with
 /// TA-Lib's running weighted sum. Lookback `n − 1`; `n ≥ 2`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Wma {
     period: usize,
     ring: Ring,
@@ -358,7 +358,7 @@ pub fn wma(real: &[f64], period: usize) -> Result<Vec<f64>> {
 /// Double exponential moving average, TA-Lib `DEMA(real, timeperiod=30)`:
 /// `2·EMA(x) − EMA(EMA(x))`, each stage SMA-seeded on its own first `n`
 /// inputs. Lookback `2(n − 1)`; `n ≥ 2`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Dema {
     e1: Ema,
     e2: Ema,
@@ -410,7 +410,7 @@ pub fn dema(real: &[f64], period: usize) -> Result<Vec<f64>> {
 /// Triple exponential moving average, TA-Lib `TEMA(real, timeperiod=30)`:
 /// `3·EMA1 − 3·EMA2 + EMA3` with EMA2 = EMA(EMA1), EMA3 = EMA(EMA2), each
 /// SMA-seeded. Lookback `3(n − 1)`; `n ≥ 2`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Tema {
     e1: Ema,
     e2: Ema,
@@ -472,7 +472,7 @@ pub fn tema(real: &[f64], period: usize) -> Result<Vec<f64>> {
 /// `sc = (ER·(2/3 − 2/31) + 2/31)²`, `KAMA_t = (x_t − KAMA_{t−1})·sc +
 /// KAMA_{t−1}`, seeded with the previous close. Lookback `n`; `n ≥ 2`.
 /// Source: Kaufman, *Smarter Trading* (1995); TA-Lib `ta_KAMA.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Kama {
     period: usize,
     ring: Ring,
@@ -609,7 +609,7 @@ impl MaType {
 
 /// A moving average of a [`MaType`], as TA-Lib's `TA_MA`: period 1 passes
 /// the input through.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Ma {
     /// Period 1: the input itself.
     Identity,
@@ -699,7 +699,7 @@ impl Indicator for Ma {
 /// whenever the variance is below 1e-6 of the anchored sum of squares (a
 /// level shift), so a small variance after large values is neither lost nor
 /// clipped to 0. Relative error ≲ 1e-10.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RollingVar {
     ring: Ring,
     core: VarCore,
@@ -708,7 +708,7 @@ pub(crate) struct RollingVar {
 /// The arithmetic of [`RollingVar`], shared with the batch kernel (which
 /// reads its window from the input slice): identical operations, identical
 /// bits.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct VarCore {
     n: usize,
     /// `1/n`: one reciprocal, no division per value.
@@ -857,7 +857,7 @@ impl Row for BbandsOutput {
 /// Lookback that of the MA (`n − 1` for SMA); `n ≥ 2`, deviations finite.
 /// Source: Bollinger, *Bollinger on Bollinger Bands* (2001); TA-Lib
 /// `ta_BBANDS.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Bbands {
     ma: Ma,
     var: RollingVar,
@@ -1045,7 +1045,7 @@ fn bbands_sma_kernel(
 /// unless bar 1 has a positive −DM (TA-Lib's rule). Lookback 1. Units:
 /// price. Source: Wilder, *New Concepts in Technical Trading Systems*
 /// (1978); TA-Lib `ta_SAR.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Sar {
     accel: f64,
     max: f64,

@@ -55,6 +55,132 @@ pub trait DynIndicator: Send {
     fn lookback(&self) -> usize;
     /// Forgets all state.
     fn reset(&mut self);
+    /// The indicator's whole state, to save (a snapshot of a strategy).
+    fn save(&self) -> IndicatorState;
+    /// Replaces the state with a saved one ([`DynIndicator::save`]).
+    ///
+    /// # Errors
+    /// [`Error::State`] when `state` is another indicator's, or the same
+    /// indicator's with another lookback (other parameters); the state
+    /// is then left as it was.
+    fn load(&mut self, state: IndicatorState) -> Result<()>;
+}
+
+// The saved state of a streaming indicator of the registry (see
+// `DynIndicator::save`): the indicator itself, with its parameters,
+// windows and running sums, serialisable with serde.
+macro_rules! indicator_states {
+    ($($t:ident),* $(,)?) => {
+        /// The saved state of one streaming indicator of the registry, by
+        /// type: the indicator itself (parameters, windows, running sums),
+        /// serialisable with serde. Floats are kept as they are (a binary
+        /// format such as CBOR keeps them bit for bit, NaN and infinities
+        /// included).
+        #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+        pub enum IndicatorState {
+            $(
+                #[doc = concat!("A saved [`", stringify!($t), "`].")]
+                $t($t),
+            )*
+        }
+
+        impl IndicatorState {
+            /// The indicator type's name (`Sma`, `Candle`…).
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Self::$t(_) => stringify!($t),)*
+                }
+            }
+        }
+
+        $(
+            impl Saved for $t {
+                const KIND: &'static str = stringify!($t);
+                fn save(&self) -> IndicatorState {
+                    IndicatorState::$t(self.clone())
+                }
+                fn load(state: IndicatorState) -> Option<Self> {
+                    match state {
+                        IndicatorState::$t(x) => Some(x),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// A streaming type that has an [`IndicatorState`] variant.
+trait Saved: Sized {
+    const KIND: &'static str;
+    fn save(&self) -> IndicatorState;
+    fn load(state: IndicatorState) -> Option<Self>;
+}
+
+indicator_states!(
+    Sma,
+    Ema,
+    Wma,
+    Dema,
+    Tema,
+    Kama,
+    Rsi,
+    Macd,
+    Bbands,
+    Atr,
+    Natr,
+    Trange,
+    Adx,
+    PlusDi,
+    MinusDi,
+    Cci,
+    Stoch,
+    StochRsi,
+    Willr,
+    Roc,
+    Mom,
+    Obv,
+    Ad,
+    Adosc,
+    Mfi,
+    Sar,
+    Aroon,
+    Ultosc,
+    StdDev,
+    LinearRegSlope,
+    Vwap,
+    Donchian,
+    Keltner,
+    Ichimoku,
+    ZScore,
+    Candle,
+);
+
+/// `inner` replaced by the indicator saved in `state` when that is of
+/// the same type and lookback.
+fn load_into<I: Saved + Indicator>(inner: &mut I, state: IndicatorState) -> Result<()> {
+    let found = state.kind();
+    match I::load(state) {
+        Some(x) if x.lookback() == inner.lookback() => {
+            *inner = x;
+            Ok(())
+        }
+        Some(x) => Err(Error::State {
+            expected: I::KIND,
+            found,
+            reason: format!(
+                "its lookback is {}, this indicator's {}",
+                x.lookback(),
+                inner.lookback()
+            ),
+        }),
+        None => Err(Error::State {
+            expected: I::KIND,
+            found,
+            reason: "another indicator".into(),
+        }),
+    }
 }
 
 struct OnClose<I>(I);
@@ -62,7 +188,7 @@ struct OnBar<I>(I);
 
 impl<I> DynIndicator for OnClose<I>
 where
-    I: Indicator<Input = f64> + Send,
+    I: Indicator<Input = f64> + Saved + Send,
     I::Output: Row,
 {
     fn update(&mut self, bar: Ohlcv) -> Option<Values> {
@@ -74,11 +200,17 @@ where
     fn reset(&mut self) {
         self.0.reset();
     }
+    fn save(&self) -> IndicatorState {
+        self.0.save()
+    }
+    fn load(&mut self, state: IndicatorState) -> Result<()> {
+        load_into(&mut self.0, state)
+    }
 }
 
 impl<I> DynIndicator for OnBar<I>
 where
-    I: Indicator<Input = Ohlcv> + Send,
+    I: Indicator<Input = Ohlcv> + Saved + Send,
     I::Output: Row,
 {
     fn update(&mut self, bar: Ohlcv) -> Option<Values> {
@@ -90,11 +222,17 @@ where
     fn reset(&mut self) {
         self.0.reset();
     }
+    fn save(&self) -> IndicatorState {
+        self.0.save()
+    }
+    fn load(&mut self, state: IndicatorState) -> Result<()> {
+        load_into(&mut self.0, state)
+    }
 }
 
 fn close<I>(i: I) -> Box<dyn DynIndicator>
 where
-    I: Indicator<Input = f64> + Send + 'static,
+    I: Indicator<Input = f64> + Saved + Send + 'static,
     I::Output: Row,
 {
     Box::new(OnClose(i))
@@ -102,7 +240,7 @@ where
 
 fn bars<I>(i: I) -> Box<dyn DynIndicator>
 where
-    I: Indicator<Input = Ohlcv> + Send + 'static,
+    I: Indicator<Input = Ohlcv> + Saved + Send + 'static,
     I::Output: Row,
 {
     Box::new(OnBar(i))
@@ -928,5 +1066,108 @@ mod tests {
         let e = parse_spec("RSI(14").unwrap_err().to_string();
         assert!(e.contains("missing `)`"), "{e}");
         assert!(parse_spec("BBANDS(20,2,2,5)").is_err()); // TRIMA not provided
+    }
+
+    /// Deterministic bars (a random walk from an LCG), every 17th missing.
+    fn walk(n: usize) -> Vec<Option<Ohlcv>> {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut close = 10.0;
+        (0..n)
+            .map(|k| {
+                let open = close * (1.0 + 0.02 * (next() - 0.5));
+                close = open * (1.0 + 0.04 * (next() - 0.5));
+                let high = open.max(close) * (1.0 + 0.01 * next());
+                let low = open.min(close) * (1.0 - 0.01 * next());
+                let bar = Ohlcv::new(open, high, low, close, 1e5 * (0.5 + next())).unwrap();
+                (k % 17 != 16).then_some(bar)
+            })
+            .collect()
+    }
+
+    fn bits(v: Option<Values>) -> Option<Vec<u64>> {
+        v.map(|v| v.as_slice().iter().map(|x| x.to_bits()).collect())
+    }
+
+    #[test]
+    fn a_saved_state_continues_exactly() {
+        let bars = walk(300);
+        let mut specs: Vec<String> = REGISTRY.iter().map(|d| d.name.to_string()).collect();
+        // every moving-average type inside the indicators that take one
+        for t in [0, 1, 2, 3, 4, 6] {
+            specs.push(format!("BBANDS(10,2,2,{t})"));
+            specs.push(format!("STOCH(5,3,3,{t},{t})"));
+        }
+        for spec in &specs {
+            let spec = parse_spec(spec).unwrap();
+            for split in [0, 1, 7, 40, 150, 299] {
+                let mut whole = spec.build().unwrap();
+                let mut saved = spec.build().unwrap();
+                for b in bars.iter().take(split).flatten() {
+                    whole.update(*b);
+                    saved.update(*b);
+                }
+                let mut bytes = Vec::new();
+                ciborium::into_writer(&saved.save(), &mut bytes).unwrap();
+                drop(saved);
+                let state: IndicatorState = ciborium::from_reader(bytes.as_slice()).unwrap();
+                let mut restored = spec.build().unwrap();
+                restored.load(state).unwrap();
+                for b in bars.iter().skip(split).flatten() {
+                    assert_eq!(
+                        bits(whole.update(*b)),
+                        bits(restored.update(*b)),
+                        "{spec:?} restored after {split} bars"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_state_of_another_indicator_is_refused() {
+        let mut rsi = parse_spec("RSI(14)").unwrap().build().unwrap();
+        let sma = parse_spec("SMA(14)").unwrap().build().unwrap();
+        let e = rsi.load(sma.save()).unwrap_err().to_string();
+        assert!(e.contains("Sma") && e.contains("Rsi"), "{e}");
+        let rsi5 = parse_spec("RSI(5)").unwrap().build().unwrap();
+        let e = rsi.load(rsi5.save()).unwrap_err().to_string();
+        assert!(e.contains("lookback is 5"), "{e}");
+        // the two DI lines have the same shape but are not the same indicator
+        let mut plus = parse_spec("PLUS_DI(14)").unwrap().build().unwrap();
+        let minus = parse_spec("MINUS_DI(14)").unwrap().build().unwrap();
+        assert!(plus.load(minus.save()).is_err());
+    }
+
+    #[test]
+    fn an_inconsistent_window_does_not_decode() {
+        let mut sma = parse_spec("SMA(3)").unwrap().build().unwrap();
+        for b in walk(5).into_iter().flatten() {
+            sma.update(b);
+        }
+        let mut value = ciborium::Value::serialized(&sma.save()).unwrap();
+        // move the ring's head past its buffer
+        fn set_head(v: &mut ciborium::Value) -> bool {
+            match v {
+                ciborium::Value::Map(entries) => entries.iter_mut().any(|(k, v)| {
+                    if k.as_text() == Some("head") {
+                        *v = ciborium::Value::Integer(99.into());
+                        true
+                    } else {
+                        set_head(v)
+                    }
+                }),
+                _ => false,
+            }
+        }
+        assert!(set_head(&mut value));
+        let e = value
+            .deserialized::<IndicatorState>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("inconsistent window"), "{e}");
     }
 }

@@ -9,7 +9,7 @@ use crate::{Indicator, Result};
 /// `nbdev × σ` with σ the population (ddof 0) standard deviation of the
 /// last `n` values, computed stably (small variances are kept, not clipped
 /// to 0). Lookback `n − 1`; `n ≥ 2`. Units: those of the input.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StdDev {
     var: RollingVar,
     period: usize,
@@ -71,7 +71,7 @@ pub fn stddev(real: &[f64], period: usize, nbdev: f64) -> Result<Vec<f64>> {
 /// `LINEARREG_SLOPE(real, timeperiod=14)`, in input units per bar.
 /// Lookback `n − 1`; `n ≥ 2`. Source: TA-Lib `ta_LINEARREG_SLOPE.c`
 /// (ordinary least squares with x = 0..n−1).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LinearRegSlope {
     ring: Ring,
     period: usize,
@@ -139,7 +139,7 @@ pub fn linearreg_slope(real: &[f64], period: usize) -> Result<Vec<f64>> {
 /// values including `x_t`, σ the population standard deviation (as
 /// [`StdDev`]); 0 when σ is 0 (a flat window). Dimensionless. Lookback
 /// `n − 1`; `n ≥ 2`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ZScore {
     var: RollingVar,
     ring: Ring,

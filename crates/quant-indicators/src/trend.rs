@@ -8,7 +8,7 @@ use crate::{Indicator, Ohlcv, Result};
 /// Wilder's running sums of +DM, −DM and true range, TA-Lib's way: the
 /// first `n − 1` bars after bar 0 are summed, then every bar updates
 /// `S = S − S/n + x`; yields from bar `n` on.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct DmSums {
     period: usize,
     seen: usize,
@@ -91,7 +91,7 @@ fn di(dm: f64, tr: f64) -> f64 {
 /// timeperiod=14)`: `100·S(+DM)/S(TR)` with Wilder sums (see the crate
 /// docs on TA-Lib's seeding). Range [0, 100]. Lookback `n`; `n ≥ 2`.
 /// Source: Wilder (1978); TA-Lib `ta_PLUS_DI.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PlusDi {
     sums: DmSums,
 }
@@ -144,7 +144,7 @@ pub fn plus_di(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Resul
 /// Minus directional indicator, TA-Lib `MINUS_DI(high, low, close,
 /// timeperiod=14)`: `100·S(−DM)/S(TR)`. Range [0, 100]. Lookback `n`;
 /// `n ≥ 2`. Source: Wilder (1978); TA-Lib `ta_MINUS_DI.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct MinusDi {
     sums: DmSums,
 }
@@ -201,7 +201,7 @@ pub fn minus_di(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Resu
 /// with zero TR or zero DI sum leaves it unchanged, as TA-Lib). Range
 /// [0, 100]. Lookback `2n − 1`; `n ≥ 2`. Source: Wilder (1978); TA-Lib
 /// `ta_ADX.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Adx {
     sums: DmSums,
     dx_seen: usize,
@@ -311,7 +311,7 @@ impl Row for IchimokuOutput {
 /// is not produced. Lookback `max(tenkan, kijun, senkou) − 1 + kijun` (77
 /// for 9/26/52). Units: price. Source: Hosoda (1969); the common
 /// charting definition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Ichimoku {
     t_hi: RollingMax,
     t_lo: RollingMin,

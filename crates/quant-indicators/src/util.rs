@@ -281,11 +281,43 @@ pub(crate) fn one(mut cols: Vec<Vec<f64>>) -> Vec<f64> {
 }
 
 /// A fixed-capacity ring of the last `cap` values.
-#[derive(Debug, Clone)]
+///
+/// Deserialised only when consistent (a non-empty buffer, `head` inside
+/// it, `len` at most its capacity), so a saved state read back can never
+/// index out of bounds.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "RingRepr")]
 pub(crate) struct Ring {
     buf: Vec<f64>,
     head: usize,
     len: usize,
+}
+
+/// [`Ring`] as saved, before its consistency is checked.
+#[derive(serde::Deserialize)]
+struct RingRepr {
+    buf: Vec<f64>,
+    head: usize,
+    len: usize,
+}
+
+impl TryFrom<RingRepr> for Ring {
+    type Error = String;
+
+    fn try_from(r: RingRepr) -> std::result::Result<Self, String> {
+        let cap = r.buf.len();
+        if cap == 0 || r.head >= cap || r.len > cap {
+            return Err(format!(
+                "inconsistent window: head {}, length {} of capacity {cap}",
+                r.head, r.len
+            ));
+        }
+        Ok(Self {
+            buf: r.buf,
+            head: r.head,
+            len: r.len,
+        })
+    }
 }
 
 impl Ring {
@@ -342,8 +374,11 @@ impl Ring {
 
 /// Rolling maximum (`MAX = true`) or minimum over the last `window` values,
 /// with the age of the extreme; ties go to the most recent value (TA-Lib's
-/// `>=`/`<=` scans, which AROON depends on).
-#[derive(Debug, Clone)]
+/// `>=`/`<=` scans, which AROON depends on). Deserialised only when
+/// consistent (the extreme's index before the count seen, no more values
+/// held than seen).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "ExtremeRepr")]
 pub(crate) struct Extreme<const MAX: bool> {
     ring: Ring,
     /// Count of values seen.
@@ -351,6 +386,37 @@ pub(crate) struct Extreme<const MAX: bool> {
     /// Absolute index (0-based count) of the extreme.
     best_at: usize,
     best: f64,
+}
+
+/// [`Extreme`] as saved, before its consistency is checked.
+#[derive(serde::Deserialize)]
+struct ExtremeRepr {
+    ring: Ring,
+    seen: usize,
+    best_at: usize,
+    best: f64,
+}
+
+impl<const MAX: bool> TryFrom<ExtremeRepr> for Extreme<MAX> {
+    type Error = String;
+
+    fn try_from(r: ExtremeRepr) -> std::result::Result<Self, String> {
+        let fresh = r.seen == 0 && r.best_at == 0;
+        if !(fresh || r.best_at < r.seen) || r.ring.len() > r.seen {
+            return Err(format!(
+                "inconsistent rolling extreme: index {} of {} seen, {} held",
+                r.best_at,
+                r.seen,
+                r.ring.len()
+            ));
+        }
+        Ok(Self {
+            ring: r.ring,
+            seen: r.seen,
+            best_at: r.best_at,
+            best: r.best,
+        })
+    }
 }
 
 impl<const MAX: bool> Extreme<MAX> {

@@ -31,7 +31,7 @@ fn max2(a: f64, b: f64) -> f64 {
 /// True range, TA-Lib `TRANGE(high, low, close)`: `max(high, prev close) −
 /// min(low, prev close)`. Lookback 1 (bar 0 has no previous close). Units:
 /// price. Source: Wilder (1978).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Trange {
     prev_close: Option<f64>,
 }
@@ -85,7 +85,7 @@ pub fn trange(high: &[f64], low: &[f64], close: &[f64]) -> Result<Vec<f64>> {
 /// ([`atr_into`] computes exactly these operations, so batch equals
 /// streaming bit for bit). Lookback `n`; `n ≥ 1` (period 1 is the true
 /// range). Units: price. Source: Wilder (1978); TA-Lib `ta_ATR.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Atr {
     period: usize,
     coeffs: Wilder,
@@ -101,7 +101,7 @@ pub struct Atr {
 
 /// The constants of the Wilder recursion `v_t = a·v_{t−1} + TR_t/n`, each
 /// computed once, in one place, for [`Atr`] and [`atr_into`] alike.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct Wilder {
     /// `a = (n−1)/n`.
     a: f64,
@@ -346,7 +346,7 @@ fn atr_block(
 
 /// Normalised ATR in percent of the close, TA-Lib `NATR(high, low, close,
 /// timeperiod=14)`: `100·ATR/close` (0 when the close is 0). Lookback `n`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Natr {
     atr: Atr,
 }
@@ -438,7 +438,7 @@ fn channel_series(cols: Vec<Vec<f64>>) -> ChannelSeries {
 /// lowest low of the last `n` bars **including the current one**, middle =
 /// (upper + lower)/2. Lookback `n − 1`; `n ≥ 1`. Units: price. Source:
 /// Donchian (1960s); the convention of pandas `rolling(n).max()`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Donchian {
     hh: RollingMax,
     ll: RollingMin,
@@ -507,7 +507,7 @@ pub fn donchian(high: &[f64], low: &[f64], period: usize) -> Result<ChannelSerie
 /// Wilder ATR). Lookback `max(n − 1, atr_period)`; `n ≥ 2`,
 /// `atr_period ≥ 1`, `mult ≥ 0`. Units: price. Source: Keltner (1960),
 /// in the EMA/ATR form popularised by Raschke.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Keltner {
     ema: Ema,
     atr: Atr,

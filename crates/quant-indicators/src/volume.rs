@@ -13,7 +13,7 @@ fn hlcv<'a>(high: &'a [f64], low: &'a [f64], close: &'a [f64], volume: &'a [f64]
 /// On-balance volume, TA-Lib `OBV(close, volume)`: starts at bar 0's
 /// volume, then adds the volume on an up close and subtracts it on a down
 /// close. Units: volume. Lookback 0. Source: Granville (1963).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Obv {
     prev: Option<(f64, f64)>,
 }
@@ -86,7 +86,7 @@ fn hlcv_missing(bar: &Ohlcv) -> bool {
 /// Chaikin accumulation/distribution line, TA-Lib `AD(high, low, close,
 /// volume)`: the running sum of the close location value × volume, from
 /// bar 0. Units: volume. Lookback 0. Source: Chaikin; TA-Lib `ta_AD.c`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Ad {
     value: f64,
 }
@@ -132,7 +132,7 @@ pub fn ad(high: &[f64], low: &[f64], close: &[f64], volume: &[f64]) -> Result<Ve
 /// EMAs are seeded with AD at bar 0 and use `k·AD + (1 − k)·EMA`. Lookback
 /// `max(fast, slow) − 1`; periods ≥ 2. Units: volume. Source: TA-Lib
 /// `ta_ADOSC.c`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Adosc {
     fast_k: f64,
     slow_k: f64,
@@ -216,7 +216,7 @@ pub fn adosc(
 
 /// A running sum with Neumaier's compensation: its error stays within a
 /// few ulps however many values come and go.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RunningSum {
     sum: f64,
     comp: f64,
@@ -245,7 +245,7 @@ impl RunningSum {
 /// one**, `TP = (high + low + close)/3`; `NaN` when the window traded no
 /// volume. Compensated running sums keep it exact to a few ulps over any
 /// history. Units: price. Lookback `n − 1`; `n ≥ 1`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Vwap {
     pv: Ring,
     v: Ring,
