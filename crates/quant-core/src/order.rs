@@ -320,6 +320,14 @@ pub enum RejectReason {
     Unsupported,
     /// Cancelled by its owner (or by an OCO sibling's fill).
     Cancelled,
+    /// Nothing (or not all) could fill within the share of the bar's
+    /// volume the venue allows one order.
+    VolumeCap,
+    /// A fill-or-kill order that could not fill whole at once.
+    NotWhole,
+    /// A stop (or trailing stop) whose price was not reached while it was
+    /// valid.
+    NotTriggered,
 }
 
 impl RejectReason {
@@ -340,6 +348,9 @@ impl RejectReason {
             Self::Risk => "risk",
             Self::Unsupported => "unsupported",
             Self::Cancelled => "cancelled",
+            Self::VolumeCap => "volume_cap",
+            Self::NotWhole => "not_whole",
+            Self::NotTriggered => "not_triggered",
         }
     }
 }

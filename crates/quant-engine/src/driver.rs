@@ -80,9 +80,9 @@ fn settle<V: Venue>(engine: &mut Engine, venue: &mut V, buf: &mut Buffers) -> Re
         for cmd in buf.pending.drain(..) {
             match cmd {
                 Command::Submit(o) => venue.submit(&o, &mut buf.venue),
-                // the simulated venue has no cancel; alerts are the
-                // driver's to show (a backtest has nobody to tell)
-                Command::Cancel(_) | Command::Alert { .. } => {}
+                Command::Cancel(id) => venue.cancel(id, &mut buf.venue),
+                // alerts are the driver's to show (a backtest has nobody to tell)
+                Command::Alert { .. } => {}
             }
         }
     }

@@ -814,7 +814,7 @@ pub fn stop_limit_trigger(
 /// closed since it was placed (highest high for a sell, lowest low for a
 /// buy) and the stop level that follows from them (quote currency, on the
 /// grid).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrailState {
     trail: Trail,
     best: Price,

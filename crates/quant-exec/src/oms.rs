@@ -142,6 +142,13 @@ impl From<crate::traits::VenueEvent> for Report {
                 complete: Some(true),
                 cut,
             },
+            V::PartiallyFilled { fill } => Self::Fill {
+                fill,
+                fill_id: None,
+                complete: Some(false),
+                cut: None,
+            },
+            V::Cancelled(id) => Self::Cancelled { id },
         }
     }
 }

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use quant_core::money::decimal_to_f64;
 use quant_core::{
-    AssetClass, Cash, Fill, Instrument, MarketRules, Order, OrderQty, OrderType, Price, Quantity,
-    RejectReason, RuleSet, Side,
+    AssetClass, Cash, Fill, Instrument, MarketRules, Order, OrderId, OrderQty, OrderType, Price,
+    Quantity, RejectReason, RuleSet, Side, TimeInForce,
 };
 
 use crate::portfolio::Portfolio;
@@ -100,11 +100,31 @@ pub struct SimConfig {
     pub us: MarketRules,
     /// Crypto rules.
     pub crypto: MarketRules,
+    /// Largest share of a bar's volume one order takes per bar (`None`:
+    /// all of it); the rest keeps working (GTC, GTD) or expires (DAY, IOC;
+    /// a FOK order is refused).
+    #[serde(default)]
+    pub participation: Option<crate::fill::Participation>,
+    /// Bars an order waits before it can fill, beyond its fill timing
+    /// (0 = the next bar).
+    #[serde(default)]
+    pub latency_bars: u32,
+    /// Extra slippage by size over volume, on top of `slippage_bps`
+    /// ([`crate::fill::Slippage::VolumeShare`]).
+    #[serde(default)]
+    pub impact: Option<crate::fill::Slippage>,
+    /// When a resting limit counts as reached (touch, or trade through).
+    #[serde(default)]
+    pub limit_fill: crate::fill::LimitFill,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
         Self {
+            participation: None,
+            latency_bars: 0,
+            impact: None,
+            limit_fill: crate::fill::LimitFill::Touch,
             timing: FillTiming::NextOpen,
             slippage_bps: Decimal::ZERO,
             shortfall: ShortfallPolicy::Cut,
@@ -201,13 +221,63 @@ fn units_for_value(value: Cash, price: Price, lot_size: Decimal) -> Quantity {
     Quantity(q)
 }
 
+/// How far a working order has come at the venue (the venue's private
+/// view; the OMS keeps the order's own record).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Working {
+    /// The order as the venue works it: a value order becomes the units it
+    /// bought at its first fill, a partly filled one its remaining units,
+    /// a triggered stop-limit a limit order.
+    order: Order,
+    /// The bar (count of open phases) the order was submitted in.
+    submitted: u64,
+    /// Whether a first fill attempt was made (DAY, IOC and FOK orders get
+    /// one; GTC and GTD orders rest after it).
+    tried: bool,
+    /// A trailing stop's best price and level so far.
+    trail: Option<crate::fill::TrailState>,
+}
+
 /// The simulated venue; see the module docs. Serialisable: a paper
 /// session snapshots its working orders with the engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimulatedVenue {
     config: SimConfig,
-    queue: Vec<Order>,
+    queue: Vec<Working>,
     slip: Decimal,
+    /// Open phases seen (the bar clock of latency).
+    bar: u64,
+}
+
+/// What one attempt at filling an order on a bar gave.
+enum Attempt {
+    /// Filled (all of what is left, or part of it).
+    Filled {
+        fill: Fill,
+        cut: Option<RejectReason>,
+        complete: bool,
+    },
+    /// Not on this bar (limit or stop not reached, suspended, price limit,
+    /// no cash or T+1 yet, volume cap): a resting order waits, a DAY order
+    /// is refused with the reason.
+    Wait(RejectReason),
+    /// Never (no position, below one lot, not tradable, unsupported).
+    Refuse(RejectReason),
+}
+
+/// Whether `reason` may change on a later bar.
+fn transient(reason: RejectReason) -> bool {
+    matches!(
+        reason,
+        RejectReason::LimitNotReached
+            | RejectReason::Suspended
+            | RejectReason::LimitUp
+            | RejectReason::LimitDown
+            | RejectReason::InsufficientCash
+            | RejectReason::TPlusOne
+            | RejectReason::VolumeCap
+            | RejectReason::NotTriggered
+    )
 }
 
 impl SimulatedVenue {
@@ -218,6 +288,7 @@ impl SimulatedVenue {
             config,
             queue: Vec::new(),
             slip,
+            bar: 0,
         }
     }
 
@@ -226,6 +297,8 @@ impl SimulatedVenue {
         &self.config
     }
 
+    /// Works the queue at the open (`at_open`) or the close of the market's
+    /// day.
     fn fill_queue(
         &mut self,
         at_open: bool,
@@ -238,26 +311,215 @@ impl SimulatedVenue {
         }
         let mut queue = std::mem::take(&mut self.queue);
         // sells first, then buys; each side in submission order
-        queue.sort_by_key(|o| (o.side == Side::Buy, o.id));
+        queue.sort_by_key(|w| (w.order.side == Side::Buy, w.order.id));
         let mut cash = portfolio.cash;
         let mut sold: Vec<(usize, Quantity)> = Vec::new();
-        for order in &queue {
-            match self.try_fill(order, at_open, market, portfolio, cash, &sold) {
-                Ok((fill, cut)) => {
+        for mut w in queue {
+            if !self.acts_now(&w, at_open) {
+                self.queue.push(w);
+                continue;
+            }
+            w.tried = true;
+            let tif = w.order.tif;
+            let resting = matches!(tif, TimeInForce::Gtc | TimeInForce::Gtd(_));
+            match self.attempt(&mut w, at_open, market, portfolio, cash, &sold) {
+                Attempt::Filled {
+                    fill,
+                    cut,
+                    complete,
+                } => {
                     cash += fill.cash_flow();
                     if fill.side == Side::Sell {
                         sold.push((fill.instrument.get(), fill.quantity));
                     }
-                    events.push(VenueEvent::Filled { fill, cut });
+                    if complete {
+                        events.push(VenueEvent::Filled { fill, cut });
+                    } else {
+                        let left = w.order.leaves().unwrap_or(Quantity::ZERO) - fill.quantity;
+                        w.order.requested = OrderQty::Units(left);
+                        w.order.filled = Quantity::ZERO;
+                        let id = w.order.id;
+                        events.push(VenueEvent::PartiallyFilled { fill });
+                        if resting {
+                            self.queue.push(w);
+                        } else {
+                            // DAY and IOC orders do not rest: the rest expires
+                            events.push(VenueEvent::Expired(id));
+                        }
+                    }
                 }
-                Err(reason) => events.push(VenueEvent::Rejected(order.id, reason)),
+                Attempt::Wait(reason) if resting && transient(reason) => self.queue.push(w),
+                Attempt::Wait(reason) | Attempt::Refuse(reason) => {
+                    events.push(VenueEvent::Rejected(w.order.id, reason));
+                }
             }
+        }
+        // at the close, tried orders whose time in force ends today expire
+        if !at_open {
+            let day = market.date;
+            let (gone, kept): (Vec<Working>, Vec<Working>) = std::mem::take(&mut self.queue)
+                .into_iter()
+                .partition(|w| w.tried && !w.order.tif.valid_after_close(w.order.created, day));
+            self.queue = kept;
+            events.extend(gone.into_iter().map(|w| VenueEvent::Expired(w.order.id)));
         }
     }
 
+    /// Whether `w` acts at this phase: market and limit orders take their
+    /// first attempt by the fill timing (the next open, or the decision
+    /// close); stops, stop-limits, trailing stops, resting orders and
+    /// market-on-open orders act at the open against the whole bar;
+    /// market-on-close orders at the close. Latency delays the first bar.
+    fn acts_now(&self, w: &Working, at_open: bool) -> bool {
+        let latency = u64::from(self.config.latency_bars);
+        // the first bar after the one the order was decided in
+        let next = w.submitted.saturating_add(1).saturating_add(latency);
+        let same_close = self.config.timing == FillTiming::SameClose;
+        match w.order.order_type {
+            OrderType::MarketOnClose => !at_open && self.bar >= next,
+            OrderType::Market | OrderType::Limit(_) if !w.tried && same_close => {
+                !at_open && self.bar >= w.submitted.saturating_add(latency)
+            }
+            _ => at_open && self.bar >= next,
+        }
+    }
+
+    /// One attempt at filling `w` on today's bar.
+    fn attempt(
+        &self,
+        w: &mut Working,
+        at_open: bool,
+        market: &MarketState<'_>,
+        portfolio: &Portfolio,
+        cash: Cash,
+        sold: &[(usize, Quantity)],
+    ) -> Attempt {
+        use crate::fill::{TickBar, Trigger};
+        let i = w.order.instrument.get();
+        let Some(inst) = market.instruments.get(i) else {
+            return Attempt::Refuse(RejectReason::NotTradable);
+        };
+        let bar = match market.bars.get(i).copied().flatten() {
+            Some(b) if !b.is_suspended() => b,
+            _ => return Attempt::Wait(RejectReason::Suspended),
+        };
+        // the price the order trades at as a market order, if it does today
+        let reference = match w.order.order_type {
+            OrderType::Market | OrderType::Limit(_) => {
+                if at_open {
+                    bar.open
+                } else {
+                    bar.close
+                }
+            }
+            OrderType::MarketOnOpen => bar.open,
+            OrderType::MarketOnClose => bar.close,
+            OrderType::Stop(_) | OrderType::StopLimit { .. } | OrderType::TrailingStop(_) => {
+                let Ok(tb) = TickBar::new(&crate::fill::BarInput::from(&bar), inst.tick_size)
+                else {
+                    return Attempt::Wait(RejectReason::Suspended);
+                };
+                let side = w.order.side;
+                let trig = match w.order.order_type {
+                    OrderType::Stop(p) => crate::fill::stop_trigger(side, p, &tb),
+                    OrderType::StopLimit { stop, limit } => crate::fill::stop_limit_trigger(
+                        side,
+                        stop,
+                        limit,
+                        &tb,
+                        self.config.limit_fill,
+                    ),
+                    OrderType::TrailingStop(trail) => {
+                        let state = match w.trail {
+                            Some(s) => s,
+                            None => match crate::fill::TrailState::new(
+                                side,
+                                trail,
+                                tb.open(),
+                                inst.tick_size,
+                            ) {
+                                Ok(s) => s,
+                                Err(_) => return Attempt::Refuse(RejectReason::Unsupported),
+                            },
+                        };
+                        let t = crate::fill::trailing_stop_trigger(side, &state, &tb);
+                        w.trail = Some(crate::fill::trail_after_bar(state, side, &tb));
+                        t
+                    }
+                    _ => Trigger::Pending,
+                };
+                match trig {
+                    Trigger::Fill(p) => {
+                        if let OrderType::StopLimit { limit, .. } = w.order.order_type {
+                            w.order.order_type = OrderType::Limit(limit);
+                        }
+                        decimal_to_f64(p.0)
+                    }
+                    Trigger::Triggered => {
+                        // a stop-limit whose limit this bar could not reach
+                        if let OrderType::StopLimit { limit, .. } = w.order.order_type {
+                            w.order.order_type = OrderType::Limit(limit);
+                        }
+                        return Attempt::Wait(RejectReason::LimitNotReached);
+                    }
+                    Trigger::Pending => return Attempt::Wait(RejectReason::NotTriggered),
+                }
+            }
+        };
+        match self.try_fill(&w.order, reference, at_open, market, portfolio, cash, sold) {
+            Ok((mut fill, cut)) => {
+                let mut complete = true;
+                if let Some(p) = self.config.participation {
+                    let rules = self.config.rules_for(inst);
+                    let lot_side = match fill.side {
+                        Side::Buy => crate::fill::LotSide::Buy,
+                        Side::Sell => crate::fill::LotSide::Sell {
+                            sellable: fill.quantity,
+                        },
+                    };
+                    let cap = crate::fill::max_fill_units(
+                        fill.quantity,
+                        bar.volume,
+                        p,
+                        rules,
+                        inst,
+                        lot_side,
+                    );
+                    if cap.is_zero() {
+                        return Attempt::Wait(RejectReason::VolumeCap);
+                    }
+                    if cap < fill.quantity {
+                        if w.order.tif == TimeInForce::Fok {
+                            return Attempt::Refuse(RejectReason::NotWhole);
+                        }
+                        // the first fill fixes a value order's units
+                        if w.order.leaves().is_none() {
+                            w.order.requested = OrderQty::Units(fill.quantity);
+                        }
+                        let fees = rules.fees(inst, fill.side, market.date, fill.price, cap);
+                        fill.quantity = cap;
+                        fill.commission = fees.commission;
+                        fill.stamp_duty = fees.stamp_duty;
+                        fill.transfer_fee = fees.transfer_fee;
+                        complete = false;
+                    }
+                }
+                Attempt::Filled {
+                    fill,
+                    cut,
+                    complete,
+                }
+            }
+            Err(reason) if transient(reason) => Attempt::Wait(reason),
+            Err(reason) => Attempt::Refuse(reason),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn try_fill(
         &self,
         order: &Order,
+        reference: f64,
         at_open: bool,
         market: &MarketState<'_>,
         portfolio: &Portfolio,
@@ -274,7 +536,7 @@ impl SimulatedVenue {
             _ => return Err(RejectReason::Suspended),
         };
         let rules = self.config.rules_for(inst);
-        let reference = if at_open { bar.open } else { bar.close };
+        let _ = at_open;
         let limit = rules.price_limit(
             inst,
             market.date,
@@ -291,12 +553,14 @@ impl SimulatedVenue {
         let ref_px = px(reference)?;
         // the bar's high and low are only converted when they bind (or a limit needs them)
         let is_limit = matches!(order.order_type, OrderType::Limit(_));
+        let impact = self.impact_bps(order, bar.volume);
         // checked: a slippage no validation bounded (a venue built from an
         // unchecked config) overflows to the bar's high (buys) or low
         // (sells), where the price is capped anyway, never a panic
         let price = match order.side {
             Side::Buy => match Decimal::ONE
                 .checked_add(self.slip)
+                .and_then(|f| f.checked_add(impact))
                 .and_then(|f| ref_px.0.checked_mul(f))
             {
                 Some(p) if !(is_limit || decimal_to_f64(p) >= bar.high) => p,
@@ -305,6 +569,7 @@ impl SimulatedVenue {
             },
             Side::Sell => match Decimal::ONE
                 .checked_sub(self.slip)
+                .and_then(|f| f.checked_sub(impact))
                 .and_then(|f| ref_px.0.checked_mul(f))
             {
                 Some(p) if !(is_limit || decimal_to_f64(p) <= bar.low) => p,
@@ -414,15 +679,37 @@ impl SimulatedVenue {
     }
 }
 
+impl SimulatedVenue {
+    /// The extra slippage (a fraction) of `order` by its size over the
+    /// bar's volume ([`SimConfig::impact`]), estimated from its units (or
+    /// its value at the reference mark); 0 without an impact model.
+    fn impact_bps(&self, order: &Order, volume: f64) -> Decimal {
+        let Some(model) = self.config.impact else {
+            return Decimal::ZERO;
+        };
+        let units = match order.requested {
+            OrderQty::Units(q) => q,
+            _ => return Decimal::ZERO,
+        };
+        let bps = model.bps(units, volume);
+        Decimal::from_f64_retain(bps / 10_000.0).unwrap_or_default()
+    }
+}
+
 impl Venue for SimulatedVenue {
     fn submit(&mut self, order: &Order, events: &mut Vec<VenueEvent>) {
-        // this venue fills market and limit day orders; the others need
-        // the OMS's emulation
-        if !matches!(order.order_type, OrderType::Market | OrderType::Limit(_)) {
+        if let OrderType::TrailingStop(t) = order.order_type
+            && crate::fill::validate_trail(&t).is_err()
+        {
             events.push(VenueEvent::Rejected(order.id, RejectReason::Unsupported));
             return;
         }
-        self.queue.push(order.clone());
+        self.queue.push(Working {
+            order: order.clone(),
+            submitted: self.bar,
+            tried: false,
+            trail: None,
+        });
         events.push(VenueEvent::Accepted(order.id));
     }
 
@@ -433,12 +720,19 @@ impl Venue for SimulatedVenue {
         portfolio: &Portfolio,
         events: &mut Vec<VenueEvent>,
     ) {
-        match (phase, self.config.timing) {
-            (Phase::Open, FillTiming::NextOpen) => self.fill_queue(true, market, portfolio, events),
-            (Phase::Close, FillTiming::SameClose) => {
-                self.fill_queue(false, market, portfolio, events)
+        match phase {
+            Phase::Open => {
+                self.bar += 1;
+                self.fill_queue(true, market, portfolio, events);
             }
-            _ => {}
+            Phase::Close => self.fill_queue(false, market, portfolio, events),
+        }
+    }
+
+    fn cancel(&mut self, id: OrderId, events: &mut Vec<VenueEvent>) {
+        if let Some(k) = self.queue.iter().position(|w| w.order.id == id) {
+            self.queue.remove(k);
+            events.push(VenueEvent::Cancelled(id));
         }
     }
 
@@ -447,7 +741,11 @@ impl Venue for SimulatedVenue {
     }
 
     fn expire_all(&mut self, events: &mut Vec<VenueEvent>) {
-        events.extend(self.queue.drain(..).map(|o| VenueEvent::Expired(o.id)));
+        events.extend(
+            self.queue
+                .drain(..)
+                .map(|w| VenueEvent::Expired(w.order.id)),
+        );
     }
 
     fn t_plus_one(&self, inst: &Instrument) -> bool {

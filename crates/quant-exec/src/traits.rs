@@ -38,13 +38,22 @@ pub enum VenueEvent {
     Rejected(OrderId, RejectReason),
     /// The order's validity ended unfilled.
     Expired(OrderId),
-    /// The order filled; `cut` says why it filled less than asked, if it did.
+    /// The order filled (its last fill); `cut` says why it filled less than
+    /// asked, if it did.
     Filled {
         /// The fill.
         fill: Fill,
         /// Reason the quantity was reduced, if it was.
         cut: Option<RejectReason>,
     },
+    /// Part of the order filled; the rest keeps working (or expires, which
+    /// a later event says).
+    PartiallyFilled {
+        /// The fill.
+        fill: Fill,
+    },
+    /// The order was cancelled as asked.
+    Cancelled(OrderId),
 }
 
 /// Where orders go: the simulated venue, or a broker adapter.
@@ -59,6 +68,10 @@ pub trait Venue {
         portfolio: &Portfolio,
         events: &mut Vec<VenueEvent>,
     );
+    /// Asks to cancel order `id`: a working order is cancelled (pushes
+    /// `Cancelled`); one no longer working (filled, expired) is left as its
+    /// own events said.
+    fn cancel(&mut self, id: OrderId, events: &mut Vec<VenueEvent>);
     /// Orders still working (not filled, rejected or expired).
     fn open_orders(&self) -> usize;
     /// Ends every working order at the end of the run (pushes `Expired`).
