@@ -114,8 +114,9 @@ pub struct ExitSignal {
     pub close: f64,
 }
 
-/// An open long position as the exits track it.
-#[derive(Debug, Clone, PartialEq)]
+/// An open long position as the exits track it (serialisable: a
+/// strategy's saved state holds its open trades).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OpenTrade {
     /// Entry price.
     pub entry: f64,

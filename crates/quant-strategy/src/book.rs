@@ -41,11 +41,12 @@ use quant_indicators::volatility::Atr;
 use quant_indicators::{Indicator, Ohlcv};
 use quant_risk::exits::{ExitRules, OpenTrade};
 use quant_risk::sizing::Sizing;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::context::{Context, Fundamentals, SeriesView, Signal};
 use crate::error::{Error, Result};
 use crate::momentum::decides;
+use crate::snapshot;
 
 /// Entry and exit rules of a signal strategy, per instrument.
 pub trait Rules: Send {
@@ -65,6 +66,33 @@ pub trait Rules: Send {
     fn entry(&self, i: usize) -> Option<f64>;
     /// True when a held instrument `i` is to be sold today.
     fn exit(&self, i: usize) -> bool;
+
+    /// Everything the rules have learned from the history so far, for the
+    /// book's saved state ([`crate::Strategy::save_state`]).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the rules cannot save their state (the
+    /// default).
+    fn save_state(&self) -> Result<Vec<u8>> {
+        Err(Error::Config {
+            strategy: self.name().to_string(),
+            message: "these rules cannot save their state for a snapshot".into(),
+        })
+    }
+
+    /// Loads a state saved by [`Rules::save_state`] (after
+    /// [`Rules::on_start`] with the same instruments).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the state does not decode or belongs to
+    /// other parameters or another universe (the default: always).
+    fn load_state(&mut self, state: &[u8]) -> Result<()> {
+        let _ = state;
+        Err(Error::Config {
+            strategy: self.name().to_string(),
+            message: "these rules cannot load a saved state".into(),
+        })
+    }
 }
 
 /// The rows of a history of `len` rows not consumed yet (`*fed`
@@ -472,7 +500,7 @@ pub(crate) struct Invalid {
 }
 
 /// Per-instrument state of the book.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Slot {
     /// Rows of history consumed.
     fed: usize,
@@ -516,6 +544,23 @@ impl Slot {
             exit_fired: false,
         })
     }
+}
+
+/// A book's saved state, as written.
+#[derive(Serialize)]
+struct BookStateRef<'a> {
+    started: bool,
+    slots: &'a [Slot],
+    /// The rules' own saved state ([`Rules::save_state`]).
+    rules: Vec<u8>,
+}
+
+/// A book's saved state, as read.
+#[derive(Deserialize)]
+struct BookState {
+    started: bool,
+    slots: Vec<Slot>,
+    rules: Vec<u8>,
 }
 
 /// Runs [`Rules`] with slots, sizing, exits, schedule and filters; see the
@@ -630,6 +675,30 @@ impl<R: Rules> crate::Strategy for Book<R> {
             .collect::<Result<_>>()?;
         self.started = false;
         self.rules.on_start(instruments)
+    }
+
+    /// The first-bar flag, every instrument's slot (ATR, return volatility
+    /// and liquidity averages, the open trade the exits track, the newest
+    /// buy fill, a fired exit) and the rules' own state.
+    fn save_state(&self) -> Result<Vec<u8>> {
+        let state = BookStateRef {
+            started: self.started,
+            slots: &self.slots,
+            rules: self.rules.save_state()?,
+        };
+        let params = snapshot::fingerprint(&self.params);
+        snapshot::save(self.rules.name(), &params, self.tradable.len(), &state)
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<()> {
+        let (name, n) = (self.rules.name(), self.tradable.len());
+        let params = snapshot::fingerprint(&self.params);
+        let s: BookState = snapshot::load(name, &params, n, state)?;
+        snapshot::check_len(name, "book slots", s.slots.len(), n)?;
+        self.rules.load_state(&s.rules)?;
+        self.slots = s.slots;
+        self.started = s.started;
+        Ok(())
     }
 
     fn on_fill(&mut self, fill: &quant_core::Fill) {

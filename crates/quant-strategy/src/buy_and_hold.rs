@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::Strategy;
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
+use crate::snapshot;
 
 /// Parameters of [`BuyAndHold`].
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -28,7 +29,10 @@ pub struct BuyAndHoldParams {
 #[derive(Debug, Clone)]
 pub struct BuyAndHold {
     params: BuyAndHoldParams,
+    /// Instruments of the run.
+    n: usize,
     targets: Vec<(InstrumentIndex, f64)>,
+    /// The target has been issued (the whole saved state).
     done: bool,
 }
 
@@ -54,6 +58,7 @@ impl BuyAndHold {
         }
         Ok(Self {
             params,
+            n: 0,
             targets: Vec::new(),
             done: false,
         })
@@ -69,6 +74,8 @@ impl Strategy for BuyAndHold {
         let tradable: Vec<usize> = (0..instruments.len())
             .filter(|&i| instruments[i].asset_class != AssetClass::Index)
             .collect();
+        self.n = instruments.len();
+        self.targets.clear();
         if self.params.weights.is_empty() {
             let w = 1.0 / tradable.len().max(1) as f64;
             self.targets = tradable
@@ -87,6 +94,18 @@ impl Strategy for BuyAndHold {
                 self.targets.push((InstrumentIndex(i as u32), *w));
             }
         }
+        Ok(())
+    }
+
+    /// Whether the target has been issued.
+    fn save_state(&self) -> Result<Vec<u8>> {
+        let params = snapshot::fingerprint(&self.params);
+        snapshot::save(self.name(), &params, self.n, &self.done)
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<()> {
+        let params = snapshot::fingerprint(&self.params);
+        self.done = snapshot::load(self.name(), &params, self.n, state)?;
         Ok(())
     }
 

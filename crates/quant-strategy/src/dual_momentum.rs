@@ -25,12 +25,13 @@
 use quant_core::{Instrument, InstrumentIndex, Schedule};
 use quant_indicators::MAX_PERIOD;
 use quant_indicators::momentum::Roc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Strategy;
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
 use crate::momentum::{Fed, check_gross_exposure, check_rebalance, decides};
+use crate::snapshot;
 
 /// Parameters of [`DualMomentum`].
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +74,13 @@ pub struct DualMomentum {
     params: DualMomentumParams,
     risky: Vec<usize>,
     defensive: usize,
+    state: DualState,
+}
+
+/// What [`DualMomentum`] learns from the bars: its saved state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct DualState {
+    /// Trailing return per instrument (only the listed assets are fed).
     roc: Vec<Fed<Roc>>,
     /// True once the run's first bar has been seen.
     started: bool,
@@ -129,8 +137,7 @@ impl DualMomentum {
             params,
             risky: Vec::new(),
             defensive: 0,
-            roc: Vec::new(),
-            started: false,
+            state: DualState::default(),
         })
     }
 }
@@ -156,21 +163,38 @@ impl Strategy for DualMomentum {
         self.defensive = find(&self.params.defensive, "defensive")?;
         let roc =
             Roc::new(self.params.lookback).map_err(|e| config(format!("params.lookback: {e}")))?;
-        self.roc = vec![Fed::new(roc); instruments.len()];
-        self.started = false;
+        self.state = DualState {
+            roc: vec![Fed::new(roc); instruments.len()],
+            started: false,
+        };
+        Ok(())
+    }
+
+    /// The first-bar flag and every asset's trailing return.
+    fn save_state(&self) -> Result<Vec<u8>> {
+        let params = snapshot::fingerprint(&self.params);
+        snapshot::save(self.name(), &params, self.state.roc.len(), &self.state)
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<()> {
+        let (name, n) = (self.name(), self.state.roc.len());
+        let params = snapshot::fingerprint(&self.params);
+        let s: DualState = snapshot::load(name, &params, n, state)?;
+        snapshot::check_len(name, "trailing returns", s.roc.len(), n)?;
+        self.state = s;
         Ok(())
     }
 
     fn on_bar(&mut self, ctx: &Context<'_>, out: &mut Vec<Signal>) {
         for &i in self.risky.iter().chain(std::iter::once(&self.defensive)) {
-            self.roc[i].catch_up(ctx.history.closes(InstrumentIndex(i as u32)));
+            self.state.roc[i].catch_up(ctx.history.closes(InstrumentIndex(i as u32)));
         }
         // the run's first close only observes
-        let first = !std::mem::replace(&mut self.started, true);
+        let first = !std::mem::replace(&mut self.state.started, true);
         if first || !decides(&self.params.rebalance, ctx) {
             return;
         }
-        let ret = |i: usize| self.roc[i].last.map(|pct| pct / 100.0);
+        let ret = |i: usize| self.state.roc[i].last.map(|pct| pct / 100.0);
         let Some(bar) = ret(self.defensive) else {
             return;
         };

@@ -25,12 +25,13 @@
 
 use quant_core::{AssetClass, Instrument, InstrumentIndex, Schedule};
 use serde::de;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::Strategy;
 use crate::book::MAX_POSITIONS;
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
+use crate::snapshot;
 use quant_indicators::momentum::Roc;
 use quant_indicators::{ExactSma, Indicator, MAX_PERIOD};
 
@@ -122,9 +123,15 @@ pub(crate) fn default_gross() -> f64 {
 pub struct MomentumRotation {
     params: MomentumParams,
     tradable: Vec<bool>,
+    scores: Vec<(f64, usize)>,
+    state: MomentumState,
+}
+
+/// What [`MomentumRotation`] learns from the bars: its saved state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct MomentumState {
     /// True once the run's first bar has been seen.
     started: bool,
-    scores: Vec<(f64, usize)>,
     /// Trailing return per instrument (TA-Lib ROC over `lookback` bars),
     /// fed each instrument's closes as they arrive.
     roc: Vec<Fed<Roc>>,
@@ -134,7 +141,7 @@ pub struct MomentumRotation {
 
 /// A streaming indicator with the count of history values it has consumed
 /// and its newest output.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Fed<I> {
     ind: I,
     fed: usize,
@@ -189,10 +196,8 @@ impl MomentumRotation {
         Ok(Self {
             params,
             tradable: Vec::new(),
-            started: false,
             scores: Vec::new(),
-            roc: Vec::new(),
-            trend: None,
+            state: MomentumState::default(),
         })
     }
 }
@@ -218,34 +223,60 @@ impl Strategy for MomentumRotation {
             message: format!("params.{key}: {e}"),
         };
         let roc = Roc::new(self.params.lookback).map_err(|e| config("lookback", e))?;
-        self.roc = vec![Fed::new(roc); instruments.len()];
-        self.trend = match self.params.trend_ma {
+        let trend = match self.params.trend_ma {
             Some(m) => Some(Fed::new(
                 ExactSma::new(m).map_err(|e| config("trend_ma", e))?,
             )),
             None => None,
         };
-        self.started = false;
+        self.state = MomentumState {
+            started: false,
+            roc: vec![Fed::new(roc); instruments.len()],
+            trend,
+        };
+        Ok(())
+    }
+
+    /// The first-bar flag, every instrument's trailing return and the
+    /// benchmark's trend average.
+    fn save_state(&self) -> Result<Vec<u8>> {
+        let params = snapshot::fingerprint(&self.params);
+        snapshot::save(self.name(), &params, self.tradable.len(), &self.state)
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<()> {
+        let (name, n) = (self.name(), self.tradable.len());
+        let params = snapshot::fingerprint(&self.params);
+        let s: MomentumState = snapshot::load(name, &params, n, state)?;
+        snapshot::check_len(name, "trailing returns", s.roc.len(), n)?;
+        if s.trend.is_some() != self.params.trend_ma.is_some() {
+            return Err(snapshot::state_error(
+                name,
+                "the trend filter's average does not match params.trend_ma",
+            ));
+        }
+        self.state = s;
         Ok(())
     }
 
     fn on_bar(&mut self, ctx: &Context<'_>, out: &mut Vec<Signal>) {
+        let st = &mut self.state;
         // indicators see every close as it arrives, rebalance day or not
-        for (i, roc) in self.roc.iter_mut().enumerate() {
+        for (i, roc) in st.roc.iter_mut().enumerate() {
             roc.catch_up(ctx.history.closes(InstrumentIndex(i as u32)));
         }
         let mut trend_ma = None;
-        if let Some(ma) = &mut self.trend {
+        if let Some(ma) = &mut st.trend {
             ma.catch_up(ctx.history.benchmark_closes());
             trend_ma = ma.last;
         }
         // the run's first close only observes (as the period-change rule
         // of old: `weekly` and `monthly` outputs stay the same)
-        let first = !std::mem::replace(&mut self.started, true);
+        let first = !std::mem::replace(&mut st.started, true);
         if first || !decides(&self.params.rebalance, ctx) {
             return;
         }
-        if self.trend.is_some() {
+        if self.state.trend.is_some() {
             let bench = ctx.history.benchmark_closes();
             match (bench.last(), trend_ma) {
                 (Some(&last), Some(ma)) if last < ma => {
@@ -262,7 +293,7 @@ impl Strategy for MomentumRotation {
                 continue;
             }
             // ROC of today's close (it traded today), in percent → fraction
-            let Some(r) = self.roc[i].last.map(|pct| pct / 100.0) else {
+            let Some(r) = self.state.roc[i].last.map(|pct| pct / 100.0) else {
                 continue;
             };
             if r.is_finite() && (!self.params.positive_only || r > 0.0) {

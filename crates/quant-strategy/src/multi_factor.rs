@@ -45,6 +45,7 @@ use crate::construction::{Method, covariance, rebalance, weights};
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
 use crate::momentum::{check_gross_exposure, check_rebalance, decides};
+use crate::snapshot;
 
 const NAME: &str = "multi_factor";
 
@@ -348,6 +349,19 @@ impl Strategy for MultiFactor {
             return Err(config("the universe has no stock to rank".into()));
         }
         self.started = false;
+        Ok(())
+    }
+
+    /// The first-bar flag: the ranking reads only history, which the feed
+    /// holds.
+    fn save_state(&self) -> Result<Vec<u8>> {
+        let params = snapshot::fingerprint(&self.params);
+        snapshot::save(NAME, &params, self.eligible.len(), &self.started)
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<()> {
+        let params = snapshot::fingerprint(&self.params);
+        self.started = snapshot::load(NAME, &params, self.eligible.len(), state)?;
         Ok(())
     }
 

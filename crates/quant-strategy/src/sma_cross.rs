@@ -13,11 +13,12 @@
 //!   number of tradable instruments).
 
 use quant_core::{AssetClass, Instrument, InstrumentIndex, OrderQty, OrderType, Side};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Strategy;
 use crate::context::{Context, Signal};
 use crate::error::{Error, Result};
+use crate::snapshot;
 use quant_indicators::{ExactSma, Indicator};
 
 /// How a buy is sized.
@@ -72,7 +73,8 @@ impl Default for SmaCrossParams {
 /// the correctly rounded means (`fsum(window) / n`, the golden case's
 /// numbers); [`ExactSma::compare`] gives it, summing both windows exactly
 /// when the two means are within 1e-12 (600036.SH has a tie on 2018-12-12).
-#[derive(Debug, Clone, Default)]
+/// This is the strategy's whole saved state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Windows {
     smas: Vec<(ExactSma, ExactSma)>,
     /// Sign of fast − slow at the previous bar (−1, 0, +1); `None` before both exist.
@@ -167,6 +169,22 @@ impl Strategy for SmaCross {
                 message: "the universe has no tradable instrument".into(),
             });
         }
+        Ok(())
+    }
+
+    /// Both moving averages and the last sign of fast − slow of every
+    /// instrument.
+    fn save_state(&self) -> Result<Vec<u8>> {
+        let params = snapshot::fingerprint(&self.params);
+        snapshot::save(self.name(), &params, self.tradable.len(), &self.windows)
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<()> {
+        let (name, n) = (self.name(), self.tradable.len());
+        let w: Windows = snapshot::load(name, &snapshot::fingerprint(&self.params), n, state)?;
+        snapshot::check_len(name, "moving averages", w.smas.len(), n)?;
+        snapshot::check_len(name, "crossing signs", w.prev.len(), n)?;
+        self.windows = w;
         Ok(())
     }
 

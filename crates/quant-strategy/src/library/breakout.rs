@@ -64,7 +64,7 @@ fn default_momentum() -> usize {
 }
 
 /// One instrument's channels, volume average and momentum.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct State {
     entry: Donchian,
     exit: Donchian,

@@ -71,7 +71,7 @@ fn default_trend_days() -> usize {
 }
 
 /// One instrument's RSI, bands and trend average.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct State {
     rsi: Rsi,
     bands: Bbands,

@@ -17,19 +17,24 @@ pub mod trend;
 
 use quant_core::Instrument;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use crate::book::{Rules, new_rows};
 use crate::context::SeriesView;
 use crate::error::{Error, Result};
+use crate::snapshot;
 
 /// The per-instrument logic of one library strategy; [`Library`] runs it
 /// over every instrument as [`Rules`].
 pub trait Kind: Send + 'static {
     /// Registry name (`momentum_breakout`).
     const NAME: &'static str;
-    /// The strategy's own parameters.
-    type Params: Clone + Send;
-    /// One instrument's indicator state.
-    type State: Clone + Send;
+    /// The strategy's own parameters (their `Debug` text fingerprints a
+    /// saved state).
+    type Params: Clone + Send + std::fmt::Debug;
+    /// One instrument's indicator state (saved and loaded whole).
+    type State: Clone + Send + Serialize + DeserializeOwned;
     /// Checks the parameters.
     ///
     /// # Errors
@@ -117,6 +122,24 @@ impl<K: Kind> Rules for Library<K> {
 
     fn exit(&self, i: usize) -> bool {
         K::exit(&self.params, &self.state[i])
+    }
+
+    /// Every instrument's indicator state and count of rows consumed.
+    fn save_state(&self) -> Result<Vec<u8>> {
+        let params = snapshot::fingerprint(&self.params);
+        let state = (&self.fed, &self.state);
+        snapshot::save(K::NAME, &params, self.fed.len(), &state)
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<()> {
+        let n = self.fed.len();
+        let params = snapshot::fingerprint(&self.params);
+        let (fed, st): (Vec<usize>, Vec<K::State>) = snapshot::load(K::NAME, &params, n, state)?;
+        snapshot::check_len(K::NAME, "rows consumed", fed.len(), n)?;
+        snapshot::check_len(K::NAME, "indicator states", st.len(), n)?;
+        self.fed = fed;
+        self.state = st;
+        Ok(())
     }
 }
 

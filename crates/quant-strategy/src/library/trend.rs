@@ -65,7 +65,7 @@ fn default_adx_min() -> f64 {
 }
 
 /// One instrument's moving averages and directional indicators.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct State {
     emas: [Ema; 3],
     adx: Adx,

@@ -653,6 +653,49 @@ impl NodeValues {
     pub fn rows(&self) -> usize {
         self.fed
     }
+
+    /// The whole state: every node's indicator, newest and previous
+    /// values, rows consumed.
+    pub(crate) fn save(&self) -> SavedValues {
+        SavedValues {
+            inds: self.inds.iter().map(|i| i.save()).collect(),
+            now: self.now.clone(),
+            prev: self.prev.clone(),
+            fed: self.fed,
+        }
+    }
+
+    /// Loads a state saved by [`NodeValues::save`] for the same nodes.
+    ///
+    /// # Errors
+    /// What does not fit: another number of nodes, or a node's indicator
+    /// of another type or lookback (some nodes may then be loaded: build
+    /// a fresh value to load into).
+    pub(crate) fn load(&mut self, saved: SavedValues) -> Result<(), String> {
+        let n = self.inds.len();
+        if saved.inds.len() != n || saved.now.len() != n || saved.prev.len() != n {
+            return Err(format!(
+                "{} indicator states for {n} indicator series",
+                saved.inds.len()
+            ));
+        }
+        for (ind, state) in self.inds.iter_mut().zip(saved.inds) {
+            ind.load(state).map_err(|e| e.to_string())?;
+        }
+        self.now = saved.now;
+        self.prev = saved.prev;
+        self.fed = saved.fed;
+        Ok(())
+    }
+}
+
+/// [`NodeValues`] as saved.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SavedValues {
+    inds: Vec<quant_indicators::spec::IndicatorState>,
+    now: Vec<f64>,
+    prev: Vec<f64>,
+    fed: usize,
 }
 
 /// Which bar an expression is evaluated on.

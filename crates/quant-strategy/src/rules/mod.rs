@@ -15,10 +15,13 @@ pub mod file;
 
 use quant_core::Instrument;
 
+use serde::{Deserialize, Serialize};
+
 use crate::book::Rules;
 use crate::context::SeriesView;
 use crate::error::{Error, Result};
-use expr::{Condition, Expr, Node, NodeValues};
+use crate::snapshot;
+use expr::{Condition, Expr, Node, NodeValues, SavedValues};
 
 /// Weighted conditions, a threshold and exit conditions over shared
 /// indicator nodes.
@@ -43,10 +46,40 @@ pub(crate) struct Inst {
     rank: f64,
 }
 
+/// One instrument's [`Inst`] as saved.
+#[derive(Serialize, Deserialize)]
+struct SavedInst {
+    values: SavedValues,
+    score: f64,
+    entry_ok: bool,
+    exit: bool,
+    rank: f64,
+}
+
 impl ConfluenceRules {
     /// Today's confluence score of instrument `i` (0 before its first bar).
     pub fn score(&self, i: usize) -> f64 {
         self.state.get(i).map_or(0.0, |s| s.score)
+    }
+
+    /// What the rules are: the fingerprint of a saved state.
+    fn fingerprint(&self) -> String {
+        snapshot::fingerprint(&(
+            &self.nodes,
+            &self.signals,
+            &self.entry_all,
+            self.threshold,
+            &self.exits,
+            self.score_below,
+            &self.rank,
+        ))
+    }
+
+    fn fresh_values(&self) -> Result<NodeValues> {
+        NodeValues::new(&self.nodes).map_err(|e| Error::Config {
+            strategy: self.name.clone(),
+            message: e.to_string(),
+        })
     }
 }
 
@@ -58,10 +91,7 @@ impl Rules for ConfluenceRules {
     fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
         self.state = Vec::with_capacity(instruments.len());
         for _ in instruments {
-            let values = NodeValues::new(&self.nodes).map_err(|e| Error::Config {
-                strategy: self.name.clone(),
-                message: e.to_string(),
-            })?;
+            let values = self.fresh_values()?;
             self.state.push(Inst {
                 values,
                 score: 0.0,
@@ -101,5 +131,44 @@ impl Rules for ConfluenceRules {
 
     fn exit(&self, i: usize) -> bool {
         self.state.get(i).is_some_and(|s| s.exit)
+    }
+
+    /// Every instrument's indicator series (each indicator whole, newest
+    /// and previous values), score, entry and exit verdicts and rank.
+    fn save_state(&self) -> Result<Vec<u8>> {
+        let saved: Vec<SavedInst> = self
+            .state
+            .iter()
+            .map(|s| SavedInst {
+                values: s.values.save(),
+                score: s.score,
+                entry_ok: s.entry_ok,
+                exit: s.exit,
+                rank: s.rank,
+            })
+            .collect();
+        snapshot::save(&self.name, &self.fingerprint(), self.state.len(), &saved)
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<()> {
+        let n = self.state.len();
+        let saved: Vec<SavedInst> = snapshot::load(&self.name, &self.fingerprint(), n, state)?;
+        snapshot::check_len(&self.name, "instrument states", saved.len(), n)?;
+        let mut loaded = Vec::with_capacity(n);
+        for (i, s) in saved.into_iter().enumerate() {
+            let mut values = self.fresh_values()?;
+            values
+                .load(s.values)
+                .map_err(|e| snapshot::state_error(&self.name, format!("instrument {i}: {e}")))?;
+            loaded.push(Inst {
+                values,
+                score: s.score,
+                entry_ok: s.entry_ok,
+                exit: s.exit,
+                rank: s.rank,
+            });
+        }
+        self.state = loaded;
+        Ok(())
     }
 }
