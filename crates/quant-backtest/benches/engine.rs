@@ -36,6 +36,7 @@ fn engine(c: &mut Criterion) {
                 let config = EngineConfig {
                     initial_cash: Cash(Decimal::from(100_000_000)),
                     corporate_actions: CorporateActions::None,
+                    size_at: Default::default(),
                     risk: None,
                 };
                 run_strategy(config, &mut clock, &mut feed, &mut venue, strategy, |_| {}).unwrap()

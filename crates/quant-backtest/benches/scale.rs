@@ -47,6 +47,7 @@ fn run(n_sym: usize, n_days: usize) {
     let config = EngineConfig {
         initial_cash: Cash(Decimal::from(1_000_000_000)),
         corporate_actions: CorporateActions::None,
+        size_at: Default::default(),
         risk: None,
     };
     let t1 = Instant::now();

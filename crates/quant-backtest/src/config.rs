@@ -140,6 +140,36 @@ pub struct RunSection {
     pub risk_free_rate: f64,
     /// Main-board ST limit change date (±5% → ±10%); default 2025-07-07.
     pub st_limit_change: Option<NaiveDate>,
+    /// When a value-sized order becomes a number of units: `fill` (default:
+    /// at the fill price, all in) or `decision` (at the decision's close,
+    /// whole lots, as a live order must be sized before it is sent).
+    #[serde(default)]
+    pub size_at: quant_engine::SizeAt,
+    /// Largest share of a bar's volume one order takes per bar, a
+    /// fraction in (0, 1]; default: no cap.
+    pub participation: Option<f64>,
+    /// Bars an order waits before it may fill, beyond its fill timing;
+    /// default 0, at most 1000.
+    #[serde(default)]
+    pub latency_bars: u32,
+    /// `touch` (default) or `through`: whether a resting limit fills when
+    /// the price only touches it, or must trade through it.
+    #[serde(default)]
+    pub limit_fill: quant_exec::fill::LimitFill,
+    /// Extra slippage by size over bar volume: `{ k_bps = 10, exponent = 0.5 }`
+    /// adds k × (units / volume)^exponent basis points; default none.
+    pub impact: Option<ImpactSection>,
+}
+
+/// `[backtest] impact`: slippage growing with the order's share of the
+/// bar's volume.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactSection {
+    /// Basis points at a whole bar's volume; in [0, 10000].
+    pub k_bps: f64,
+    /// The exponent on units / volume; in (0, 2] (0.5: square-root impact).
+    pub exponent: f64,
 }
 
 fn default_cash() -> Decimal {
@@ -178,6 +208,11 @@ impl Default for RunSection {
             corporate_actions: default_ca(),
             risk_free_rate: 0.0,
             st_limit_change: None,
+            size_at: quant_engine::SizeAt::Fill,
+            participation: None,
+            latency_bars: 0,
+            limit_fill: quant_exec::fill::LimitFill::Touch,
+            impact: None,
         }
     }
 }
@@ -400,6 +435,34 @@ impl BacktestConfig {
             b.risk_free_rate,
             RISK_FREE_RATE_RANGE,
         )?;
+        if let Some(p) = b.participation
+            && !(p > 0.0 && p <= 1.0)
+        {
+            return Err(at.bad(
+                "backtest.participation",
+                format!("must lie in (0, 1] (a fraction of the bar's volume), got {p}"),
+            ));
+        }
+        if b.latency_bars > 1000 {
+            return Err(at.bad(
+                "backtest.latency_bars",
+                format!("must lie in [0, 1000], got {}", b.latency_bars),
+            ));
+        }
+        if let Some(i) = b.impact {
+            if !(0.0..=10_000.0).contains(&i.k_bps) {
+                return Err(at.bad(
+                    "backtest.impact.k_bps",
+                    format!("must lie in [0, 10000] basis points, got {}", i.k_bps),
+                ));
+            }
+            if !(i.exponent > 0.0 && i.exponent <= 2.0) {
+                return Err(at.bad(
+                    "backtest.impact.exponent",
+                    format!("must lie in (0, 2], got {}", i.exponent),
+                ));
+            }
+        }
         if let (Some(s), Some(e)) = (b.start, b.end)
             && e < s
         {

@@ -164,30 +164,40 @@ fn requested_text(q: &OrderQty) -> String {
     }
 }
 
-/// `id,created,updated,symbol,side,type,limit_price,requested,filled,status,reason`:
+/// `id,created,updated,symbol,side,type,tif,limit_price,stop_price,requested,filled,avg_price,status,reason`:
 /// every order with its final status and, when rejected or cut, the reason.
 pub fn orders_csv(res: &BacktestResult) -> String {
     let mut s = String::from(
-        "id,created,updated,symbol,side,type,limit_price,requested,filled,status,reason\n",
+        "id,created,updated,symbol,side,type,tif,limit_price,stop_price,requested,filled,avg_price,status,reason\n",
     );
+    let opt = |p: Option<quant_core::Price>| p.map_or_else(String::new, |p| p.to_string());
     for o in &res.record.orders {
-        let ty = o.order_type.as_str();
-        let limit = o
-            .order_type
-            .limit_price()
-            .map_or_else(String::new, |p| p.to_string());
+        let stop = match o.order_type {
+            quant_core::OrderType::TrailingStop(t) => match t {
+                quant_core::Trail::Amount(a) => format!("trail:{a}"),
+                quant_core::Trail::Fraction(f) => format!("trail:{f}"),
+            },
+            ty => opt(ty.stop_price()),
+        };
+        let tif = match o.tif {
+            quant_core::TimeInForce::Gtd(d) => format!("GTD:{d}"),
+            t => t.as_str().to_string(),
+        };
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             o.id,
             o.created,
             o.updated,
             o.symbol,
             o.side.as_str(),
-            ty,
-            limit,
+            o.order_type.as_str(),
+            tif,
+            opt(o.order_type.limit_price()),
+            stop,
             requested_text(&o.requested),
             o.filled,
+            opt(o.avg_price),
             o.status.as_str(),
             o.reason.map_or("", |r| r.as_str())
         );

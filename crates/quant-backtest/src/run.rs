@@ -323,11 +323,21 @@ pub fn sim_config(cfg: &BacktestConfig) -> SimConfig {
         RulesChoice::Us => Some(RuleSet::Us),
         RulesChoice::Crypto => Some(RuleSet::Crypto),
     };
+    let b = &cfg.backtest;
     let mut sim = SimConfig {
-        timing: cfg.backtest.fill,
-        slippage_bps: cfg.backtest.slippage_bps,
-        shortfall: cfg.backtest.on_cash_shortfall,
+        timing: b.fill,
+        slippage_bps: b.slippage_bps,
+        shortfall: b.on_cash_shortfall,
         rules_override,
+        participation: b
+            .participation
+            .and_then(|p| quant_exec::fill::Participation::new(p).ok()),
+        latency_bars: b.latency_bars,
+        limit_fill: b.limit_fill,
+        impact: b.impact.map(|i| quant_exec::fill::Slippage::VolumeShare {
+            k_bps: i.k_bps,
+            exponent: i.exponent,
+        }),
         ..SimConfig::default()
     };
     let c = &cfg.costs;
@@ -414,6 +424,7 @@ pub fn run_prepared(
     let config = EngineConfig {
         initial_cash: Cash(cfg.backtest.initial_cash),
         corporate_actions: cfg.backtest.corporate_actions,
+        size_at: cfg.backtest.size_at,
         risk: cfg.risk.clone().map(|mut r| {
             r.sectors = sectors;
             r

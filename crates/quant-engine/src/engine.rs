@@ -366,9 +366,61 @@ impl Engine {
                     self.send(o, equity, day, out)?;
                 }
                 Signal::TargetWeights(targets) => self.rebalance(&targets, equity, day, out)?,
+                Signal::Place(req) => self.place(req, equity, day, out)?,
             }
         }
         Ok(())
+    }
+
+    /// A [`Signal::Place`]: the order with its terms and, for a bracket,
+    /// its take-profit and stop-loss children held until it fills.
+    fn place(
+        &mut self,
+        req: quant_strategy::OrderRequest,
+        equity: f64,
+        day: NaiveDate,
+        out: &mut Vec<Command>,
+    ) -> Result<()> {
+        let n = self.state.instruments.len();
+        if req.instrument.get() >= n {
+            return Err(Error::Strategy(quant_strategy::Error::Config {
+                strategy: self.strategy.name().to_string(),
+                message: format!(
+                    "{day}: an order for instrument {} of {n}",
+                    req.instrument.get()
+                ),
+            }));
+        }
+        let o = self
+            .new_order(req.instrument, req.side, req.order_type, req.qty, day)?
+            .with_tif(req.tif);
+        self.state.oms.set_tif(o.id, req.tif)?;
+        if req.take_profit.is_some() || req.stop_loss.is_some() {
+            let exit = match req.side {
+                Side::Buy => Side::Sell,
+                Side::Sell => Side::Buy,
+            };
+            let mut children = Vec::new();
+            for ty in [
+                req.take_profit.map(OrderType::Limit),
+                req.stop_loss.map(OrderType::Stop),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let c = self.new_order(
+                    req.instrument,
+                    exit,
+                    ty,
+                    OrderQty::Units(Quantity::ZERO),
+                    day,
+                )?;
+                self.state.oms.set_tif(c.id, quant_core::TimeInForce::Gtc)?;
+                children.push(c.id);
+            }
+            self.state.oms.link_bracket(o.id, &children)?;
+        }
+        self.send(o, equity, day, out)
     }
 
     /// Adds an order to the book and returns it.
@@ -398,12 +450,23 @@ impl Engine {
     /// with [`RejectReason::Risk`] and a risk event.
     fn send(
         &mut self,
-        o: Order,
+        mut o: Order,
         equity: f64,
         day: NaiveDate,
         out: &mut Vec<Command>,
     ) -> Result<()> {
         let s = &mut self.state;
+        if s.config.size_at == crate::record::SizeAt::Decision
+            && let OrderQty::Value(v) = o.requested
+        {
+            let i = o.instrument.get();
+            let mark = s.portfolio.marks.get(i).copied().unwrap_or(f64::NAN);
+            if let Ok(p) = Price::from_f64_tick(mark, s.instruments[i].tick_size) {
+                let units = quant_exec::oms::units_for_value(v.0, p, s.instruments[i].lot_size);
+                o.requested = OrderQty::Units(units);
+                s.oms.set_requested(o.id, o.requested)?;
+            }
+        }
         if let Some(g) = s.gate.as_mut()
             && let Some(v) = g.review(&o, &s.instruments, &s.portfolio, equity)
         {
@@ -525,7 +588,14 @@ impl Engine {
                 }
                 Action::Submit(id) => {
                     if let Some(o) = self.state.oms.get(id) {
-                        out.push(Command::Submit(o.clone()));
+                        if self.state.halted {
+                            out.push(Command::Alert {
+                                day,
+                                message: format!("halted: bracket order {id} was not sent"),
+                            });
+                        } else {
+                            out.push(Command::Submit(o.clone()));
+                        }
                     }
                 }
             }

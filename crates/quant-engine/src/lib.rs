@@ -21,5 +21,5 @@ pub use driver::{Clock, DataFeed, Stepper, run, run_strategy};
 pub use engine::{Engine, Snapshot};
 pub use error::{Error, Result};
 pub use event::{Command, Control, Event};
-pub use record::{CorporateActions, Dividend, EngineConfig, EquityPoint, RunRecord};
+pub use record::{CorporateActions, Dividend, EngineConfig, EquityPoint, RunRecord, SizeAt};
 pub use risk::{RiskEvent, RiskEventKind};

@@ -24,6 +24,20 @@ pub enum CorporateActions {
     CashDividend,
 }
 
+/// When a value-sized order (`OrderQty::Value`) becomes a number of units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SizeAt {
+    /// The venue sizes it at the fill price (a backtest's all-in
+    /// semantics: the golden case, every baseline).
+    #[default]
+    Fill,
+    /// The engine sizes it at the decision: value / the decision's close,
+    /// rounded down to whole lots — as a live order must be, since a
+    /// broker needs a number before the open.
+    Decision,
+}
+
 /// Largest starting cash the engine takes: 10¹⁵ currency units (far above
 /// any account; money stays exact in `rust_decimal` below it).
 pub const MAX_INITIAL_CASH: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
@@ -35,6 +49,9 @@ pub struct EngineConfig {
     pub initial_cash: Cash,
     /// Ex-date treatment.
     pub corporate_actions: CorporateActions,
+    /// When a value-sized order becomes units (see [`SizeAt`]).
+    #[serde(default)]
+    pub size_at: SizeAt,
     /// Pre-trade checks and circuit breakers applied to every order
     /// (`None`: none; see [`crate::risk`]).
     #[serde(default)]

@@ -287,6 +287,24 @@ impl Oms {
         Ok(id)
     }
 
+    /// Sets the size of order `id` (before it is sent: decision-time sizing).
+    ///
+    /// # Errors
+    /// [`Error::UnknownOrder`].
+    pub fn set_requested(&mut self, id: OrderId, requested: OrderQty) -> Result<()> {
+        self.get_mut(id)?.requested = requested;
+        Ok(())
+    }
+
+    /// Sets the time in force of order `id` (before it is sent).
+    ///
+    /// # Errors
+    /// [`Error::UnknownOrder`].
+    pub fn set_tif(&mut self, id: OrderId, tif: quant_core::TimeInForce) -> Result<()> {
+        self.get_mut(id)?.tif = tif;
+        Ok(())
+    }
+
     /// Links orders `ids` as one OCO group (each cancels the others when
     /// it fills).
     ///
@@ -365,6 +383,10 @@ impl Oms {
             return Ok(Outcome::Stale);
         }
         let mut actions = Vec::new();
+        let ends_unfilled = matches!(
+            report,
+            Report::Rejected { .. } | Report::Expired { .. } | Report::Cancelled { .. }
+        );
         match report {
             Report::Accepted { venue_id, .. } => {
                 let o = self.get_mut(id)?;
@@ -473,6 +495,21 @@ impl Oms {
                     None => {}
                 }
                 actions.insert(0, Action::Book(fill));
+            }
+        }
+        // a bracket entry that ended without a fill takes its held
+        // children with it
+        if ends_unfilled
+            && let Some(o) = self.get(id)
+            && o.filled.0 <= Decimal::ZERO
+            && let Some(Contingency::BracketEntry { children }) = o.contingency.clone()
+        {
+            for c in children {
+                let child = self.get_mut(c)?;
+                if child.status == OrderStatus::PendingSubmit {
+                    child.apply(OrderEvent::Expire, day)?;
+                    child.reason = Some(RejectReason::Expired);
+                }
             }
         }
         Ok(Outcome::Applied(actions))

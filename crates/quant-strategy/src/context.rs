@@ -144,4 +144,29 @@ pub enum Signal {
     /// Rebalance to these weights (fractions of equity, summing to ≤ 1);
     /// instruments not listed go to zero.
     TargetWeights(Vec<(InstrumentIndex, f64)>),
+    /// One order with every term: its type (stops, trailing stops, MOO,
+    /// MOC…), time in force and, when `take_profit` or `stop_loss` is set,
+    /// a bracket: once the entry fills, a sell limit at the take-profit and
+    /// a sell stop at the stop-loss are placed for the quantity filled, and
+    /// the first of them to fill cancels the other.
+    Place(OrderRequest),
+}
+
+/// The terms of one order ([`Signal::Place`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OrderRequest {
+    /// Instrument.
+    pub instrument: InstrumentIndex,
+    /// Buy or sell.
+    pub side: Side,
+    /// Size.
+    pub qty: OrderQty,
+    /// Type and prices.
+    pub order_type: OrderType,
+    /// How long it works.
+    pub tif: quant_core::TimeInForce,
+    /// A bracket's take-profit price (a buy entry's sell limit), quote currency.
+    pub take_profit: Option<quant_core::Price>,
+    /// A bracket's stop-loss price (a buy entry's sell stop), quote currency.
+    pub stop_loss: Option<quant_core::Price>,
 }

@@ -29,9 +29,8 @@ pub mod multi_factor;
 pub mod registry;
 pub mod rules;
 pub mod sma_cross;
-mod snapshot;
 
-pub use context::{Context, Fundamentals, History, SeriesView, Signal};
+pub use context::{Context, Fundamentals, History, OrderRequest, SeriesView, Signal};
 pub use error::{Error, Result};
 pub use registry::build;
 

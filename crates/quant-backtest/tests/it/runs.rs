@@ -179,6 +179,7 @@ fn strategies_never_see_past_the_current_bar() {
     let config = quant_engine::EngineConfig {
         initial_cash: quant_core::Cash(cfg.backtest.initial_cash),
         corporate_actions: cfg.backtest.corporate_actions,
+        size_at: Default::default(),
         risk: None,
     };
     let (violations, checked) = Default::default();
@@ -693,4 +694,41 @@ fn month_end_example_decides_on_last_trading_days() {
         let prev = days[days.partition_point(|x| *x < o.created) - 1];
         ym(prev) != ym(o.created)
     }));
+}
+
+/// `[backtest] size_at = "decision"`: value orders become whole lots at
+/// the decision's close (as a live order must), and fill as such at the
+/// next open unless cash cuts them; `fill` (the default) sizes them at
+/// the fill price.
+#[test]
+fn value_orders_sized_at_the_decision() {
+    use quant_core::{OrderQty, Side};
+    let mut cfg = load("config/backtest.toml");
+    cfg.backtest.size_at = quant_engine::SizeAt::Decision;
+    let res = quant_backtest::run_backtest(&cfg, |_, _| {}).unwrap();
+    let buys: Vec<_> = res
+        .record
+        .orders
+        .iter()
+        .filter(|o| o.side == Side::Buy)
+        .collect();
+    assert!(buys.len() > 20);
+    for o in &buys {
+        let OrderQty::Units(q) = o.requested else {
+            panic!("order {} is not sized in units: {:?}", o.id, o.requested)
+        };
+        assert!((q.0 % rust_decimal::Decimal::from(100)).is_zero(), "{q}");
+        if o.reason.is_none() && o.filled.0 > rust_decimal::Decimal::ZERO {
+            assert_eq!(o.filled, q, "order {} filled as sized", o.id);
+        }
+    }
+    let plain = quant_backtest::run_backtest(&load("config/backtest.toml"), |_, _| {}).unwrap();
+    assert!(
+        plain
+            .record
+            .orders
+            .iter()
+            .any(|o| matches!(o.requested, OrderQty::Value(_)))
+    );
+    assert_ne!(plain.record.fills, res.record.fills, "the sizes differ");
 }

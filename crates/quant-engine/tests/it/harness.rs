@@ -34,6 +34,7 @@ pub fn config(cash: f64) -> EngineConfig {
     EngineConfig {
         initial_cash: Cash::from_f64(cash).unwrap(),
         corporate_actions: CorporateActions::None,
+        size_at: Default::default(),
         risk: None,
     }
 }

@@ -189,6 +189,7 @@ pub fn run_with_risk(
     let config = EngineConfig {
         initial_cash: Cash::from_f64(cash).unwrap(),
         corporate_actions: ca,
+        size_at: Default::default(),
         risk,
     };
     quant_engine::run_strategy(config, &mut clock, feed, &mut venue, strategy, |_| {}).unwrap()

@@ -76,6 +76,7 @@ fn engine_settings_have_ranges() {
     let cfg = |cash: Decimal| EngineConfig {
         initial_cash: Cash(cash),
         corporate_actions: CorporateActions::None,
+        size_at: Default::default(),
         risk: None,
     };
     assert_eq!(MAX_INITIAL_CASH, dec!(1_000_000_000_000_000));
@@ -124,6 +125,7 @@ fn the_engine_refuses_to_run_with_bad_settings() {
     let config = EngineConfig {
         initial_cash: Cash(dec!(-100)),
         corporate_actions: CorporateActions::None,
+        size_at: Default::default(),
         risk: None,
     };
     let e = quant_engine::run_strategy(
@@ -193,6 +195,7 @@ fn an_order_outside_the_universe_is_an_error() {
     let config = EngineConfig {
         initial_cash: Cash(dec!(100000)),
         corporate_actions: CorporateActions::None,
+        size_at: Default::default(),
         risk: None,
     };
     let script = Script(vec![(d(days[0]), 7, Side::Buy, units(100))]);
@@ -241,6 +244,7 @@ fn a_feed_with_missing_bars_is_an_error() {
     let config = EngineConfig {
         initial_cash: Cash(dec!(100000)),
         corporate_actions: CorporateActions::None,
+        size_at: Default::default(),
         risk: None,
     };
     let e = quant_engine::run_strategy(

@@ -4,6 +4,7 @@
 
 mod harness;
 mod limits;
+mod orders;
 mod properties;
 mod risk;
 mod scenarios;
