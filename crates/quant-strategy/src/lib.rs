@@ -29,6 +29,7 @@ pub mod multi_factor;
 pub mod registry;
 pub mod rules;
 pub mod sma_cross;
+mod snapshot;
 
 pub use context::{Context, Fundamentals, History, OrderRequest, SeriesView, Signal};
 pub use error::{Error, Result};

@@ -265,24 +265,16 @@ impl Account {
         self.bought.iter_mut().for_each(|b| *b = 0.0);
         let equity = self.equity();
         for signal in std::mem::take(&mut self.pending) {
-            match signal {
+            let (instrument, side, qty) = match signal {
                 Signal::Order {
                     instrument,
                     side,
                     qty,
                     ..
-                } => {
-                    let i = instrument.get();
-                    let Some(b) = bars[i] else { continue };
-                    let q = match (side, qty) {
-                        (Side::Sell, _) => -self.shares[i],
-                        (Side::Buy, OrderQty::Value(v)) => v.to_f64() / b.open,
-                        (Side::Buy, OrderQty::AllCash) => self.cash / b.open,
-                        (Side::Buy, OrderQty::Units(u)) => u.to_f64(),
-                        (Side::Buy, _) => 0.0,
-                    };
-                    self.trade(s, day, bars, i, q);
-                }
+                } => (instrument, side, qty),
+                // (no built-in places orders with terms; filled at the
+                // open like the others)
+                Signal::Place(r) => (r.instrument, r.side, r.qty),
                 Signal::TargetWeights(targets) => {
                     let mut want = vec![0.0; self.shares.len()];
                     for (i, w) in targets {
@@ -298,8 +290,19 @@ impl Account {
                             }
                         }
                     }
+                    continue;
                 }
-            }
+            };
+            let i = instrument.get();
+            let Some(b) = bars[i] else { continue };
+            let q = match (side, qty) {
+                (Side::Sell, _) => -self.shares[i],
+                (Side::Buy, OrderQty::Value(v)) => v.to_f64() / b.open,
+                (Side::Buy, OrderQty::AllCash) => self.cash / b.open,
+                (Side::Buy, OrderQty::Units(u)) => u.to_f64(),
+                (Side::Buy, _) => 0.0,
+            };
+            self.trade(s, day, bars, i, q);
         }
     }
 }
