@@ -402,48 +402,102 @@ pub fn run_prepared(
     prepared: Prepared,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<BacktestResult> {
-    let sim = sim_config(cfg);
-    // the venue's own ranges (the config's were checked with their lines
-    // on parse; this catches a config changed in memory)
-    sim.validate()
-        .map_err(|e| cfg_err(cfg, format!("costs: {e}")))?;
-    let strategy = cfg.strategy.build()?;
-    let total = prepared.calendar.len();
-    let mut clock = HistoricalClock::new(&prepared.calendar);
     let instruments = prepared.instruments.clone();
-    let sectors = prepared.sectors;
-    let mut feed = HistoricalFeed::new(
-        prepared.instruments,
-        prepared.series,
-        prepared.benchmark,
-        cfg.backtest.signal_prices,
-        &prepared.calendar,
-    )
-    .with_fundamentals(prepared.fundamentals);
-    let mut venue = SimulatedVenue::new(sim);
-    let config = EngineConfig {
-        initial_cash: Cash(cfg.backtest.initial_cash),
-        corporate_actions: cfg.backtest.corporate_actions,
-        size_at: cfg.backtest.size_at,
-        risk: cfg.risk.clone().map(|mut r| {
-            r.sectors = sectors;
-            r
-        }),
-    };
-    let record = run_strategy(config, &mut clock, &mut feed, &mut venue, strategy, |d| {
-        progress(d, total)
-    })?;
+    let mut session = Session::new(cfg, prepared)?;
+    let strategy = cfg.strategy.build()?;
+    let total = session.days;
+    let record = run_strategy(
+        session.engine,
+        &mut session.clock,
+        &mut session.feed,
+        &mut session.venue,
+        strategy,
+        |d| progress(d, total),
+    )?;
+    Ok(result(cfg, instruments, record))
+}
+
+/// The pieces of a run of a config, before its first day: what
+/// [`run_prepared`] drives to the end, and what a caller that stops
+/// between days (to snapshot the engine and the venue, and resume) drives
+/// itself with [`quant_engine::Stepper`]. The engine is built over the
+/// feed's instruments with the venue's settlement rule
+/// ([`quant_exec::Venue::t_plus_one`]), as [`quant_engine::run_strategy`]
+/// builds it.
+#[derive(Debug)]
+pub struct Session {
+    /// The run's trading days, none yielded yet.
+    pub clock: HistoricalClock,
+    /// Bars, history and fundamentals, on no day yet.
+    pub feed: HistoricalFeed,
+    /// The simulated venue with the config's fills, slippage and fees.
+    pub venue: SimulatedVenue,
+    /// The engine's settings: cash, corporate actions, risk (its sector
+    /// map from `data.instruments`).
+    pub engine: EngineConfig,
+    /// Number of trading days.
+    pub days: usize,
+}
+
+impl Session {
+    /// The pieces of a run of `cfg` on `prepared`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for venue settings out of range (bad fee values).
+    pub fn new(cfg: &BacktestConfig, prepared: Prepared) -> Result<Self> {
+        let sim = sim_config(cfg);
+        // the venue's own ranges (the config's were checked with their lines
+        // on parse; this catches a config changed in memory)
+        sim.validate()
+            .map_err(|e| cfg_err(cfg, format!("costs: {e}")))?;
+        let days = prepared.calendar.len();
+        let clock = HistoricalClock::new(&prepared.calendar);
+        let sectors = prepared.sectors;
+        let feed = HistoricalFeed::new(
+            prepared.instruments,
+            prepared.series,
+            prepared.benchmark,
+            cfg.backtest.signal_prices,
+            &prepared.calendar,
+        )
+        .with_fundamentals(prepared.fundamentals);
+        let engine = EngineConfig {
+            initial_cash: Cash(cfg.backtest.initial_cash),
+            corporate_actions: cfg.backtest.corporate_actions,
+            size_at: cfg.backtest.size_at,
+            risk: cfg.risk.clone().map(|mut r| {
+                r.sectors = sectors;
+                r
+            }),
+        };
+        Ok(Self {
+            clock,
+            feed,
+            venue: SimulatedVenue::new(sim),
+            engine,
+            days,
+        })
+    }
+}
+
+/// The result of a run of `cfg` over `instruments` that recorded `record`:
+/// metrics at the config's risk-free rate, the benchmark's symbol.
+pub fn result(
+    cfg: &BacktestConfig,
+    instruments: Vec<Instrument>,
+    record: RunRecord,
+) -> BacktestResult {
     let metrics = compute_metrics(&record, cfg.backtest.risk_free_rate);
     let benchmark = cfg
         .data
         .benchmark
         .as_ref()
         .map(|b| b.rsplit('/').next().unwrap_or(b).to_string());
-    Ok(BacktestResult {
+    BacktestResult {
         config: cfg.clone(),
         instruments,
         record,
         metrics,
         benchmark,
-    })
+    }
 }
