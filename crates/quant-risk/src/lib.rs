@@ -69,9 +69,28 @@ pub struct RiskConfig {
     #[serde(default)]
     pub breakers: BreakerConfig,
     /// Symbol → sector (industry) for `max_sector_weight`; filled by the
-    /// runner from instrument metadata, not from the config file.
-    #[serde(skip)]
+    /// runner from instrument metadata, not from the config file (a
+    /// human-readable format naming it, TOML or JSON, is refused). Binary
+    /// formats (an engine snapshot in CBOR) keep it, so that a restored
+    /// session checks sectors as the saved one did.
+    #[serde(
+        default,
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        deserialize_with = "sectors_from_snapshots"
+    )]
     pub sectors: std::collections::BTreeMap<String, String>,
+}
+
+/// Reads [`RiskConfig::sectors`] from a binary format only.
+fn sectors_from_snapshots<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<std::collections::BTreeMap<String, String>, D::Error> {
+    if d.is_human_readable() {
+        return Err(serde::de::Error::custom(
+            "`sectors` is not a setting: sectors come from the industry column of data.instruments",
+        ));
+    }
+    std::collections::BTreeMap::deserialize(d)
 }
 
 impl RiskConfig {
@@ -82,5 +101,48 @@ impl RiskConfig {
     pub fn validate(&self) -> Result<()> {
         self.limits.validate()?;
         self.breakers.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sectors_are_kept_by_snapshots_and_refused_in_config_files() {
+        let cfg = RiskConfig {
+            limits: RiskLimits {
+                max_sector_weight: Some(0.5),
+                ..RiskLimits::default()
+            },
+            sectors: [("600036.SH", "银行"), ("601398.SH", "银行")]
+                .into_iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            ..RiskConfig::default()
+        };
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&cfg, &mut bytes).unwrap();
+        let back: RiskConfig = ciborium::from_reader(bytes.as_slice()).unwrap();
+        assert_eq!(back, cfg);
+        // no sectors: nothing is written for them
+        let v = ciborium::Value::serialized(&RiskConfig::default()).unwrap();
+        let keys: Vec<_> = v
+            .as_map()
+            .unwrap()
+            .iter()
+            .filter_map(|(k, _)| k.as_text())
+            .collect();
+        assert_eq!(keys, ["limits", "breakers"]);
+        assert_eq!(
+            v.deserialized::<RiskConfig>().unwrap(),
+            RiskConfig::default()
+        );
+        let e = toml::from_str::<RiskConfig>("[sectors]\n\"600036.SH\" = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`sectors` is not a setting"), "{e}");
+        let ok: RiskConfig = toml::from_str("[limits]\nmax_sector_weight = 0.5\n").unwrap();
+        assert!(ok.sectors.is_empty());
     }
 }
