@@ -7,5 +7,6 @@ mod golden;
 mod limits;
 mod montecarlo;
 mod runs;
+mod snapshot;
 mod sweep;
 mod walkforward;
