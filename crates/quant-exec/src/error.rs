@@ -19,6 +19,16 @@ pub enum Error {
         /// The allowed range.
         expected: String,
     },
+    /// An order whose terms the emulator or an execution algorithm cannot
+    /// take (a type it does not emulate, a size that is not whole lots, an
+    /// order already sent).
+    #[error("order {id}: {message}")]
+    Order {
+        /// The order's id.
+        id: u64,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// Result with [`Error`] as the default error.

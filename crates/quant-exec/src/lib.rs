@@ -7,12 +7,16 @@
 //!   [`traits::Venue`] trait a broker adapter also implements;
 //! - [`fill`]: pure fill models of resting limits, stops, trailing stops,
 //!   volume caps, latency and slippage, bar by bar;
+//! - [`emulate`]: what a venue takes natively ([`emulate::VenueCaps`])
+//!   and the emulator that holds stops, stop-limits and trailing stops a
+//!   venue lacks and sends their trigger orders; OCO is always the OMS's;
 //! - [`portfolio`]: cash, positions and marks in dense arrays indexed by
 //!   [`quant_core::InstrumentIndex`].
 //!
 //! Depends on `quant-core` only: the engine that drives these
 //! (`quant-engine`) owns the strategy and the risk gate.
 
+pub mod emulate;
 pub mod error;
 pub mod fill;
 pub mod oms;
