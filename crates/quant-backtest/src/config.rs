@@ -253,6 +253,20 @@ pub struct DataSection {
     /// `float_mcap`, `circ_mv`); market values in quote currency. A
     /// strategy sees the newest row dated on or before each day.
     pub fundamentals: Option<String>,
+    /// Bar length of the universe's files: `1d` (the default: daily bar
+    /// files) or an intraday interval (`1m`, `5m`, `15m`, `30m`, `1h`)
+    /// whose files hold `datetime,open,high,low,close,volume[,amount]`
+    /// rows ([`quant_data::intraday`]). Intraday runs walk every bar of
+    /// every trading day; the calendar defaults to the bars' own trading
+    /// days when neither `benchmark` nor `calendar` is set.
+    pub interval: Option<quant_core::Interval>,
+}
+
+impl DataSection {
+    /// The intraday interval of the run, `None` for daily bars.
+    pub fn intraday(&self) -> Option<quant_core::Interval> {
+        self.interval.filter(|i| *i != quant_core::Interval::D1)
+    }
 }
 
 fn default_format() -> DataFormat {
@@ -475,7 +489,16 @@ impl BacktestConfig {
         if let Some(k) = d.universe.iter().position(|u| u.trim().is_empty()) {
             return Err(at.bad(&format!("data.universe[{k}]"), "is empty".into()));
         }
-        if d.benchmark.is_none() && d.calendar.as_deref().is_none_or(|c| c == "benchmark") {
+        if d.intraday().is_some() && d.format != DataFormat::Csv {
+            return Err(at.bad(
+                "data.format",
+                "intraday bars (data.interval) are read from csv files".into(),
+            ));
+        }
+        if d.intraday().is_none()
+            && d.benchmark.is_none()
+            && d.calendar.as_deref().is_none_or(|c| c == "benchmark")
+        {
             return Err(at.bad(
                 "data.calendar",
                 "defaults to the benchmark: set data.benchmark or data.calendar".into(),

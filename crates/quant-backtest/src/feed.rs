@@ -241,6 +241,15 @@ impl History for HistoricalFeed {
             _ => &[],
         }
     }
+
+    /// Daily bars are the run's own.
+    fn series_of(
+        &self,
+        i: InstrumentIndex,
+        interval: quant_core::Interval,
+    ) -> Option<SeriesView<'_>> {
+        (interval == quant_core::Interval::D1).then(|| self.series(i))
+    }
 }
 
 impl DataFeed for HistoricalFeed {
@@ -283,5 +292,61 @@ impl DataFeed for HistoricalFeed {
     /// `backtest.start` to `backtest.end`.
     fn calendar(&self) -> &TradingCalendar {
         &self.calendar
+    }
+}
+
+/// The feed of a configured run: daily bars ([`HistoricalFeed`]) or
+/// intraday bars ([`crate::intraday::IntradayFeed`], `data.interval`).
+#[derive(Debug, Clone)]
+pub enum RunFeed {
+    /// Daily bars.
+    Daily(HistoricalFeed),
+    /// Intraday bars.
+    Intraday(crate::intraday::IntradayFeed),
+}
+
+impl RunFeed {
+    fn inner(&self) -> &dyn DataFeed {
+        match self {
+            Self::Daily(f) => f,
+            Self::Intraday(f) => f,
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut dyn DataFeed {
+        match self {
+            Self::Daily(f) => f,
+            Self::Intraday(f) => f,
+        }
+    }
+}
+
+impl DataFeed for RunFeed {
+    fn instruments(&self) -> &[Instrument] {
+        self.inner().instruments()
+    }
+    fn advance(&mut self, date: NaiveDate) -> quant_engine::Result<()> {
+        self.inner_mut().advance(date)
+    }
+    fn bars(&self) -> &[Option<Bar>] {
+        self.inner().bars()
+    }
+    fn history(&self) -> &dyn History {
+        self.inner().history()
+    }
+    fn benchmark_close(&self) -> f64 {
+        self.inner().benchmark_close()
+    }
+    fn calendar(&self) -> &TradingCalendar {
+        self.inner().calendar()
+    }
+    fn slots(&self) -> usize {
+        self.inner().slots()
+    }
+    fn advance_slot(&mut self, k: usize) -> quant_engine::Result<()> {
+        self.inner_mut().advance_slot(k)
+    }
+    fn bar_time(&self) -> Option<(quant_core::UnixNanos, quant_core::UnixNanos)> {
+        self.inner().bar_time()
     }
 }

@@ -18,6 +18,7 @@ pub mod baseline;
 pub mod config;
 pub mod error;
 pub mod feed;
+pub mod intraday;
 pub mod metrics;
 pub mod montecarlo;
 pub mod report;

@@ -134,12 +134,16 @@ pub fn equity_csv(res: &BacktestResult) -> String {
     s
 }
 
-/// `date,symbol,side,quantity,price,commission,stamp_duty,transfer_fee`, one row per fill.
+/// `date,symbol,side,quantity,price,commission,stamp_duty,transfer_fee`, one row per fill;
+/// intraday runs (fills that carry their instant) add a last column
+/// `time`: the exchange-local time of the fill (`HH:MM`, the open or the
+/// close of the bar it filled on; UTC for crypto).
 pub fn trades_csv(res: &BacktestResult) -> String {
-    let mut s =
-        String::from("date,symbol,side,quantity,price,commission,stamp_duty,transfer_fee\n");
+    let timed = res.record.fills.iter().any(|f| f.time.is_some());
+    let mut s = String::from("date,symbol,side,quantity,price,commission,stamp_duty,transfer_fee");
+    s.push_str(if timed { ",time\n" } else { "\n" });
     for f in &res.record.fills {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "{},{},{},{},{},{},{},{}",
             f.date,
@@ -151,6 +155,21 @@ pub fn trades_csv(res: &BacktestResult) -> String {
             f.stamp_duty,
             f.transfer_fee
         );
+        if timed {
+            let local = f
+                .time
+                .map(|t| match res.instruments.get(f.instrument.get()) {
+                    Some(i) => t.local(&i.exchange.timezone()),
+                    None => t.local(&chrono::Utc),
+                });
+            match local {
+                Some(t) => {
+                    let _ = write!(s, ",{}", t.format("%H:%M"));
+                }
+                None => s.push(','),
+            }
+        }
+        s.push('\n');
     }
     s
 }

@@ -7,13 +7,15 @@ use serde::Deserialize;
 
 use quant_core::rules::DatedRate;
 use quant_core::{AssetClass, Board, Cash, Instrument, MarketRules, RuleSet, TradingCalendar};
+use quant_data::intraday::{IntradaySeries, read_intraday_csv};
 use quant_data::{BarSeries, load_series};
 use quant_engine::{EngineConfig, RunRecord, run_strategy};
 use quant_exec::{SimConfig, SimulatedVenue};
 
 use crate::config::{BacktestConfig, DataFormat, RulesChoice};
 use crate::error::{Error, Result};
-use crate::feed::{HistoricalClock, HistoricalFeed};
+use crate::feed::{HistoricalClock, HistoricalFeed, RunFeed};
+use crate::intraday::IntradayFeed;
 use crate::metrics::{Metrics, compute_metrics};
 
 /// Everything a finished backtest produced.
@@ -48,6 +50,9 @@ pub struct Prepared {
     /// Fundamentals per instrument from `data.fundamentals` (empty lists
     /// without one).
     pub fundamentals: Vec<Vec<quant_strategy::Fundamentals>>,
+    /// Intraday bars per instrument when `data.interval` is intraday
+    /// (`series` is then empty); empty for daily runs.
+    pub intraday: Vec<IntradaySeries>,
 }
 
 fn ext(format: DataFormat) -> &'static str {
@@ -255,7 +260,27 @@ pub fn prepare(cfg: &BacktestConfig) -> Result<Prepared> {
     };
     let mut instruments = Vec::with_capacity(files.len());
     let mut series = Vec::with_capacity(files.len());
+    let mut intraday = Vec::new();
     for f in &files {
+        if let Some(interval) = cfg.data.intraday() {
+            let sym = quant_data::csv_io::symbol_from_path(f)?;
+            let inst = Instrument::infer(sym, false)
+                .map_err(|e| cfg_err(cfg, format!("{}: {e}", f.display())))?;
+            let s = read_intraday_csv(f, inst.exchange)?;
+            if s.interval != interval {
+                return Err(cfg_err(
+                    cfg,
+                    format!(
+                        "data.interval is {interval} but {} holds {} bars",
+                        f.display(),
+                        s.interval
+                    ),
+                ));
+            }
+            instruments.push(inst);
+            intraday.push(s);
+            continue;
+        }
         let s = load_series(f)?;
         let sym = s
             .symbol
@@ -289,6 +314,16 @@ pub fn prepare(cfg: &BacktestConfig) -> Result<Prepared> {
         None => None,
     };
     let calendar_days = match cfg.data.calendar.as_deref() {
+        None | Some("benchmark") if benchmark.is_none() && !intraday.is_empty() => {
+            // intraday without a calendar source: the bars' trading days
+            let mut days: Vec<NaiveDate> = intraday
+                .iter()
+                .flat_map(|s| (0..s.len()).filter_map(|k| s.trading_day(k)))
+                .collect();
+            days.sort_unstable();
+            days.dedup();
+            days
+        }
         None | Some("benchmark") => benchmark
             .as_ref()
             .map(|b| b.dates.clone())
@@ -312,6 +347,7 @@ pub fn prepare(cfg: &BacktestConfig) -> Result<Prepared> {
         calendar,
         sectors,
         fundamentals,
+        intraday,
     })
 }
 
@@ -429,7 +465,7 @@ pub struct Session {
     /// The run's trading days, none yielded yet.
     pub clock: HistoricalClock,
     /// Bars, history and fundamentals, on no day yet.
-    pub feed: HistoricalFeed,
+    pub feed: RunFeed,
     /// The simulated venue with the config's fills, slippage and fees.
     pub venue: SimulatedVenue,
     /// The engine's settings: cash, corporate actions, risk (its sector
@@ -453,14 +489,28 @@ impl Session {
         let days = prepared.calendar.len();
         let clock = HistoricalClock::new(&prepared.calendar);
         let sectors = prepared.sectors;
-        let feed = HistoricalFeed::new(
-            prepared.instruments,
-            prepared.series,
-            prepared.benchmark,
-            cfg.backtest.signal_prices,
-            &prepared.calendar,
-        )
-        .with_fundamentals(prepared.fundamentals);
+        let feed = if prepared.intraday.is_empty() {
+            RunFeed::Daily(
+                HistoricalFeed::new(
+                    prepared.instruments,
+                    prepared.series,
+                    prepared.benchmark,
+                    cfg.backtest.signal_prices,
+                    &prepared.calendar,
+                )
+                .with_fundamentals(prepared.fundamentals),
+            )
+        } else {
+            RunFeed::Intraday(
+                IntradayFeed::new(
+                    prepared.instruments,
+                    prepared.intraday,
+                    prepared.benchmark,
+                    &prepared.calendar,
+                )
+                .map_err(|e| cfg_err(cfg, format!("data.universe: {e}")))?,
+            )
+        };
         let engine = EngineConfig {
             initial_cash: Cash(cfg.backtest.initial_cash),
             corporate_actions: cfg.backtest.corporate_actions,

@@ -714,6 +714,10 @@ pub struct Fill {
     pub order_id: OrderId,
     /// Trading day of the fill.
     pub date: NaiveDate,
+    /// The instant of the fill when bars are intraday (the open or the
+    /// close of the bar it filled on); `None` on daily bars.
+    #[serde(default)]
+    pub time: Option<crate::time::UnixNanos>,
     /// Dense instrument index in the run.
     pub instrument: InstrumentIndex,
     /// Ticker.

@@ -5,13 +5,20 @@
 //! Per trading day `d` the clock yields:
 //!
 //! 1. the feed advances to `d`; [`Event::SessionOpen`];
-//! 2. the venue acts at the open ([`Phase::Open`]); each of its reports is
-//!    an [`Event::Report`];
-//! 3. [`Event::Bars`] with the day's bars, history and calendar; each
-//!    [`Command`] goes to the venue (`Submit`) and its reports back to the
-//!    engine, until no command is left;
-//! 4. the venue acts at the close ([`Phase::Close`]); reports;
-//! 5. [`Event::SessionClose`].
+//! 2. for each bar slot of the day (one for daily bars; every intraday bar
+//!    time otherwise, [`DataFeed::slots`]):
+//!    1. the venue acts at the bar's open ([`Phase::Open`]); each of its
+//!       reports is an [`Event::Report`];
+//!    2. [`Event::Bars`] with the bars, history and calendar; each
+//!       [`Command`] goes to the venue (`Submit`, `Cancel`) and its reports
+//!       back to the engine, until no command is left;
+//!    3. the venue acts at the bar's close ([`Phase::Close`]); reports;
+//! 3. [`Event::SessionClose`].
+//!
+//! So T+1, price limits and the day's bookkeeping work on intraday bars
+//! as on daily ones: units bought during a day become sellable at the next
+//! day's open, and the previous close of the price limits is the previous
+//! day's last close.
 //!
 //! After the last day, working orders expire. Paper replay drives the same
 //! engine through the same events, so it gives the same record.
@@ -56,6 +63,26 @@ pub trait DataFeed {
     /// yields, ascending (the strategies' schedules pick their days on it,
     /// [`quant_core::Schedule`]).
     fn calendar(&self) -> &TradingCalendar;
+    /// Bar slots of the advanced day: 1 for daily bars (the default); the
+    /// number of intraday bar times of the day otherwise.
+    fn slots(&self) -> usize {
+        1
+    }
+    /// Moves to bar slot `k` (1-based after the day's first, which
+    /// [`DataFeed::advance`] releases) of the advanced day: its bars
+    /// become [`DataFeed::bars`] and history ends with them.
+    ///
+    /// # Errors
+    /// [`crate::Error::Feed`] for a slot the day does not have.
+    fn advance_slot(&mut self, k: usize) -> Result<()> {
+        let _ = k;
+        Ok(())
+    }
+    /// The open and close instants of the released bars when they are
+    /// intraday; `None` for daily bars (the default).
+    fn bar_time(&self) -> Option<(quant_core::UnixNanos, quant_core::UnixNanos)> {
+        None
+    }
 }
 
 /// Reusable buffers of the driver (no allocation per day once warm).
@@ -163,30 +190,37 @@ impl Stepper {
             },
             &mut buf.commands,
         )?;
-        venue.on_phase(
-            Phase::Open,
-            &engine.market(day, feed.bars()),
-            engine.portfolio(),
-            &mut buf.venue,
-        );
-        settle(engine, venue, buf)?;
-        engine.handle(
-            Event::Bars {
-                day,
-                bars: feed.bars(),
-                history: feed.history(),
-                calendar: feed.calendar(),
-            },
-            &mut buf.commands,
-        )?;
-        settle(engine, venue, buf)?;
-        venue.on_phase(
-            Phase::Close,
-            &engine.market(day, feed.bars()),
-            engine.portfolio(),
-            &mut buf.venue,
-        );
-        settle(engine, venue, buf)?;
+        for k in 0..feed.slots() {
+            if k > 0 {
+                feed.advance_slot(k)?;
+            }
+            let time = feed.bar_time();
+            venue.on_phase(
+                Phase::Open,
+                &engine.market(day, feed.bars(), time),
+                engine.portfolio(),
+                &mut buf.venue,
+            );
+            settle(engine, venue, buf)?;
+            engine.handle(
+                Event::Bars {
+                    day,
+                    time: time.map(|t| t.1),
+                    bars: feed.bars(),
+                    history: feed.history(),
+                    calendar: feed.calendar(),
+                },
+                &mut buf.commands,
+            )?;
+            settle(engine, venue, buf)?;
+            venue.on_phase(
+                Phase::Close,
+                &engine.market(day, feed.bars(), time),
+                engine.portfolio(),
+                &mut buf.venue,
+            );
+            settle(engine, venue, buf)?;
+        }
         engine.handle(
             Event::SessionClose {
                 day,

@@ -156,14 +156,21 @@ impl Engine {
     }
 
     /// The market of trading day `day` as the venue needs it (`bars` as in
-    /// the day's events).
-    pub fn market<'a>(&'a self, day: NaiveDate, bars: &'a [Option<Bar>]) -> MarketState<'a> {
+    /// the day's events; `bar_time` the open and close instants of
+    /// intraday bars).
+    pub fn market<'a>(
+        &'a self,
+        day: NaiveDate,
+        bars: &'a [Option<Bar>],
+        bar_time: Option<(quant_core::UnixNanos, quant_core::UnixNanos)>,
+    ) -> MarketState<'a> {
         MarketState {
             date: day,
             instruments: &self.state.instruments,
             bars,
             prev_close: &self.state.prev_close,
             listing_day: &self.state.listing_day,
+            bar_time,
         }
     }
 
@@ -184,10 +191,11 @@ impl Engine {
             Event::SessionOpen { day, bars } => self.on_open(day, bars),
             Event::Bars {
                 day,
+                time,
                 bars,
                 history,
                 calendar,
-            } => self.on_bars(day, bars, history, calendar, out),
+            } => self.on_bars(day, time, bars, history, calendar, out),
             Event::Report(r) => self.on_report(r, out),
             Event::SessionClose { day, benchmark } => {
                 let p = &self.state.portfolio;
@@ -241,6 +249,12 @@ impl Engine {
                 if ipo {
                     s.listing_day[i] = Some(s.bars_seen[i]);
                 }
+                // trading days with a bar (counted once a day, intraday too)
+                s.bars_seen[i] += 1;
+            } else if s.portfolio.marks[i].is_finite() {
+                // intraday: no bar in the day's first slot yet; the price
+                // limits of its later bars are on the last close
+                s.prev_close[i] = s.portfolio.marks[i];
             }
         }
         s.portfolio.roll_unsettled();
@@ -259,6 +273,7 @@ impl Engine {
     fn on_bars(
         &mut self,
         day: NaiveDate,
+        time: Option<quant_core::UnixNanos>,
         bars: &[Option<Bar>],
         history: &dyn quant_strategy::History,
         calendar: &quant_core::TradingCalendar,
@@ -271,7 +286,6 @@ impl Engine {
             for (i, bar) in bars.iter().enumerate() {
                 if let Some(b) = bar {
                     s.portfolio.marks[i] = b.close;
-                    s.bars_seen[i] += 1;
                     if let Some(g) = s.gate.as_mut() {
                         g.on_volume(i, b.volume);
                     }
@@ -306,6 +320,7 @@ impl Engine {
             let s = &self.state;
             let ctx = Context {
                 date: day,
+                time,
                 calendar,
                 instruments: &s.instruments,
                 bars,

@@ -30,6 +30,8 @@ pub enum Event<'a> {
     Bars {
         /// The trading day.
         day: NaiveDate,
+        /// The bars' close instant when they are intraday (`None`: daily).
+        time: Option<quant_core::UnixNanos>,
         /// The closed bars by instrument.
         bars: &'a [Option<Bar>],
         /// History up to and including these bars.

@@ -553,6 +553,7 @@ mod tests {
         Fill {
             order_id: id,
             date: day(),
+            time: None,
             instrument: InstrumentIndex(0),
             symbol: Symbol::new("600519.SH").unwrap(),
             side: Side::Buy,

@@ -536,7 +536,6 @@ impl SimulatedVenue {
             _ => return Err(RejectReason::Suspended),
         };
         let rules = self.config.rules_for(inst);
-        let _ = at_open;
         let limit = rules.price_limit(
             inst,
             market.date,
@@ -662,6 +661,9 @@ impl SimulatedVenue {
         let fill = Fill {
             order_id: order.id,
             date: market.date,
+            time: market
+                .bar_time
+                .map(|(open, close)| if at_open { open } else { close }),
             instrument: order.instrument,
             symbol: order.symbol.clone(),
             side: order.side,

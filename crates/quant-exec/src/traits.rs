@@ -18,6 +18,10 @@ pub struct MarketState<'a> {
     pub prev_close: &'a [f64],
     /// 0-based trading days since listing per instrument, when known.
     pub listing_day: &'a [Option<usize>],
+    /// The open and close instants of the bars when they are intraday
+    /// (fills are stamped with the instant they happen at); `None` for
+    /// daily bars.
+    pub bar_time: Option<(quant_core::UnixNanos, quant_core::UnixNanos)>,
 }
 
 /// Session phase at which the engine lets the venue act.

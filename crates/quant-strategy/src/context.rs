@@ -29,6 +29,18 @@ pub trait History {
     /// amount in quote currency as traded (never adjusted).
     /// `series(i).close == closes(i)`.
     fn series(&self, i: InstrumentIndex) -> SeriesView<'_>;
+    /// Whole bars of instrument `i` at `interval` — a coarser interval
+    /// than the run's (daily bars in an intraday run) — completed bars
+    /// only: a bar is visible once it has closed, never before. `None`
+    /// when the feed has no bars of that interval (the default).
+    fn series_of(
+        &self,
+        i: InstrumentIndex,
+        interval: quant_core::Interval,
+    ) -> Option<SeriesView<'_>> {
+        let _ = (i, interval);
+        None
+    }
     /// The newest fundamentals of instrument `i` known at today's close
     /// (dated today or earlier), `None` when the feed has none. Feeds
     /// without a fundamentals source keep this default.
@@ -107,6 +119,9 @@ impl Fundamentals {
 pub struct Context<'a> {
     /// Today (exchange-local trading day).
     pub date: NaiveDate,
+    /// The bars' close instant when the run's bars are intraday (`None`
+    /// on daily bars).
+    pub time: Option<quant_core::UnixNanos>,
     /// The run's trading calendar (the exchange's trading days, holidays
     /// and make-up workdays left out; every day the run walks, today
     /// included): schedules ([`quant_core::Schedule`]) pick their days on

@@ -249,6 +249,7 @@ impl Account {
         s.on_fill(&Fill {
             order_id: OrderId(self.fills),
             date: day,
+            time: None,
             instrument: InstrumentIndex(i as u32),
             symbol: market().instruments[i].symbol.clone(),
             side: if q > 0.0 { Side::Buy } else { Side::Sell },
@@ -348,6 +349,7 @@ fn run(build: &Build, stop: Option<usize>) -> Vec<String> {
         let positions = acct.positions();
         let ctx = Context {
             date: day,
+            time: None,
             calendar: &m.calendar,
             instruments: &m.instruments,
             bars: &bars,
@@ -522,6 +524,7 @@ fn state_after(build: &Build, days: usize) -> Vec<u8> {
         let positions = vec![Position::default(); m.instruments.len()];
         let ctx = Context {
             date: day,
+            time: None,
             calendar: &m.calendar,
             instruments: &m.instruments,
             bars: &bars,

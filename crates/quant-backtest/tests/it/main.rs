@@ -4,6 +4,7 @@
 
 mod architecture;
 mod golden;
+mod intraday;
 mod limits;
 mod montecarlo;
 mod runs;

@@ -17,6 +17,7 @@ fn fill(id: u64, q: i64, px: &str, day: &str) -> Fill {
     Fill {
         order_id: OrderId(id),
         date: d(day),
+        time: None,
         instrument: InstrumentIndex(0),
         symbol: Symbol::new("600519.SH").unwrap(),
         side: Side::Buy,
@@ -92,6 +93,7 @@ fn feed(engine: &mut Engine, events: &[Ev], hist: &mut Hist) -> Vec<Command> {
                 hist.push(&bars[*k]);
                 Event::Bars {
                     day: d(DAYS[*k]),
+                    time: None,
                     bars: &bars[*k],
                     history: &*hist,
                     calendar: &cal,

@@ -258,6 +258,7 @@ fn market<'a>(
         bars,
         prev_close: prev,
         listing_day: listing,
+        bar_time: None,
     }
 }
 
