@@ -10,12 +10,15 @@
 //! - [`emulate`]: what a venue takes natively ([`emulate::VenueCaps`])
 //!   and the emulator that holds stops, stop-limits and trailing stops a
 //!   venue lacks and sends their trigger orders; OCO is always the OMS's;
+//! - [`algo`]: execution algorithms (TWAP slices, iceberg clips, a volume
+//!   participation cap) working a parent order as child orders;
 //! - [`portfolio`]: cash, positions and marks in dense arrays indexed by
 //!   [`quant_core::InstrumentIndex`].
 //!
 //! Depends on `quant-core` only: the engine that drives these
 //! (`quant-engine`) owns the strategy and the risk gate.
 
+pub mod algo;
 pub mod emulate;
 pub mod error;
 pub mod fill;

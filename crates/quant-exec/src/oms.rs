@@ -363,6 +363,32 @@ impl Oms {
         Ok(self.get_mut(id)?.apply(OrderEvent::RequestReplace, day)?)
     }
 
+    /// Records on an execution algorithm's parent (`fill.order_id`) the
+    /// fill of one of its children ([`crate::algo::AlgoAction::ParentFill`])
+    /// on trading day `day`: the parent's filled quantity, average price
+    /// and state move as for a fill (complete when it reaches the parent's
+    /// size), and its OCO siblings or bracket children follow, but the fill
+    /// is **not** booked again ([`Action::Book`] was the child's). Returns
+    /// the other actions.
+    ///
+    /// # Errors
+    /// As [`Oms::apply`] for a fill.
+    pub fn apply_parent_fill(&mut self, fill: Fill, day: NaiveDate) -> Result<Vec<Action>> {
+        let report = Report::Fill {
+            fill,
+            fill_id: None,
+            complete: None,
+            cut: None,
+        };
+        Ok(match self.apply(report, day)? {
+            Outcome::Applied(actions) => actions
+                .into_iter()
+                .filter(|a| !matches!(a, Action::Book(_)))
+                .collect(),
+            Outcome::Duplicate | Outcome::Stale => Vec::new(),
+        })
+    }
+
     /// Applies a venue report on trading day `day` (see the module docs).
     ///
     /// # Errors
