@@ -1,5 +1,8 @@
-//! Tests of the simulated venue's fill models.
+//! Tests of the simulated venue's fill models, order emulation and
+//! execution algorithms.
 
 #![allow(clippy::unwrap_used)]
 
+mod algo;
+mod emulate;
 mod fill;
