@@ -63,7 +63,8 @@
 //! - At `end` the window closes: working children are cancelled, and once
 //!   none works, whatever has not filled is sent as one final market order
 //!   ([`AtEnd::Market`], not capped) or the parent expires with it
-//!   ([`AtEnd::Expire`]).
+//!   ([`AtEnd::Expire`]). The window, not the parent's time in force,
+//!   bounds a TWAP.
 //!
 //! # Iceberg ([`Iceberg`])
 //!

@@ -53,9 +53,9 @@
 //!   ([`trail_after_bar`]); the level never loosens.
 //!
 //! An order is checked only against bars after the one it was decided on:
-//! [`Emulator::on_bars`] skips bars dated on or before the order's
-//! `created` day, and a caller of [`Emulator::on_bar`] calls it for a bar
-//! before holding the orders decided on that bar.
+//! the caller passes each closed bar to the emulator **before** the
+//! strategy decides on it and new orders are held (daily and intraday
+//! bars alike), so the first bar a held order sees is the next one.
 //!
 //! # Which price the emulation gets
 //!
@@ -405,10 +405,10 @@ impl Emulator {
         }
     }
 
-    /// Checks the held orders of every instrument against its closed daily
-    /// bar (`bars` indexed like `instruments`; `None` or a suspended bar
-    /// checks nothing). Orders decided on or after a bar's date are not
-    /// checked against it. Trigger orders and local ends are appended to
+    /// Checks the held orders of every instrument against its closed bar
+    /// (`bars` indexed like `instruments`, daily or intraday; `None` or a
+    /// suspended bar checks nothing). Call it before holding the orders
+    /// decided on these bars. Trigger orders and local ends are appended to
     /// `out` in order id order.
     pub fn on_bars(
         &mut self,
@@ -424,7 +424,7 @@ impl Emulator {
                 continue;
             };
             if let Ok(tb) = TickBar::new(&BarInput::from(bar), inst.tick_size) {
-                self.check(i, &tb, Some(bar.date), out);
+                self.check(i, &tb, out);
             }
         }
     }
@@ -441,7 +441,7 @@ impl Emulator {
         out: &mut Vec<Emulated>,
     ) {
         if let Ok(tb) = TickBar::new(bar, tick) {
-            self.check(instrument, &tb, None, out);
+            self.check(instrument, &tb, out);
         }
     }
 
@@ -466,17 +466,11 @@ impl Emulator {
         self.on_bar(instrument, &bar, tick, out);
     }
 
-    fn check(
-        &mut self,
-        instrument: InstrumentIndex,
-        tb: &TickBar,
-        bar_day: Option<NaiveDate>,
-        out: &mut Vec<Emulated>,
-    ) {
+    fn check(&mut self, instrument: InstrumentIndex, tb: &TickBar, out: &mut Vec<Emulated>) {
         let mut fired = Vec::new();
         let mut ended = Vec::new();
         for (id, h) in &mut self.held {
-            if h.order.instrument != instrument || bar_day.is_some_and(|d| d <= h.order.created) {
+            if h.order.instrument != instrument {
                 continue;
             }
             h.checked = true;
@@ -732,9 +726,9 @@ mod tests {
         assert_eq!(e.level(OrderId(5)), Some(px(dec!(9))));
     }
 
-    /// A sell stop at 9 held on day 2: the decision bar (day 2) is never
-    /// checked, day 3 does not reach it, day 4 gaps below it: the market
-    /// order goes out after day 4's bar, the same order re-typed.
+    /// A sell stop at 9 decided on day 2's bar (checked before it is held):
+    /// day 3 does not reach it, day 4 gaps below it: the market order goes
+    /// out after day 4's bar, the same order re-typed.
     #[test]
     fn a_stop_triggers_on_the_first_bar_that_reaches_it() {
         let mut e = Emulator::new();
@@ -744,9 +738,9 @@ mod tests {
             OrderType::Stop(px(dec!(9))),
             TimeInForce::Gtc,
         );
-        e.hold(&parent).unwrap();
-        // the decision day's own bar reaches the stop but is not checked
+        // the decision bar is passed on before the order is held
         assert!(step(&mut e, bar(2, 9.5, 9.6, 8.5, 9.2)).is_empty());
+        e.hold(&parent).unwrap();
         assert!(step(&mut e, bar(3, 9.5, 9.8, 9.01, 9.2)).is_empty());
         // suspended: nothing checked
         assert!(step(&mut e, None).is_empty());
