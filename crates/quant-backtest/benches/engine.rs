@@ -38,6 +38,7 @@ fn engine(c: &mut Criterion) {
                     corporate_actions: CorporateActions::None,
                     size_at: Default::default(),
                     risk: None,
+                    ..Default::default()
                 };
                 run_strategy(config, &mut clock, &mut feed, &mut venue, strategy, |_| {}).unwrap()
             },

@@ -49,6 +49,7 @@ fn run(n_sym: usize, n_days: usize) {
         corporate_actions: CorporateActions::None,
         size_at: Default::default(),
         risk: None,
+        ..Default::default()
     };
     let t1 = Instant::now();
     let rec = run_strategy(config, &mut clock, &mut feed, &mut venue, strategy, |_| {}).unwrap();

@@ -519,6 +519,7 @@ impl Session {
                 r.sectors = sectors;
                 r
             }),
+            ..Default::default()
         };
         Ok(Self {
             clock,

@@ -6,6 +6,7 @@
 //! - [`money`]: decimal prices, quantities and cash amounts;
 //! - [`order`]: orders, their state machine and reject reasons, and fills;
 //! - [`position`]: positions with the quantity sellable today under T+1;
+//! - [`quote`]: quotes between bars and a broker's account snapshots;
 //! - [`calendar`]: trading calendars;
 //! - [`time`]: instants in UTC nanoseconds, bar intervals and stamp
 //!   conventions, exchange sessions (the A-share lunch break, US hours,
@@ -21,6 +22,7 @@ pub mod instrument;
 pub mod money;
 pub mod order;
 pub mod position;
+pub mod quote;
 pub mod rules;
 pub mod schedule;
 pub mod time;
@@ -35,6 +37,7 @@ pub use order::{
     RejectReason, Side, TimeInForce, Trail,
 };
 pub use position::Position;
+pub use quote::{AccountSnapshot, Quote};
 pub use rules::{FeeSchedule, Fees, MarketRules, PriceLimit, RuleSet};
 pub use schedule::{At, Period, Schedule};
 pub use time::{Interval, Sessions, StampAt, UnixNanos};

@@ -91,6 +91,30 @@ struct Buffers {
     commands: Vec<Command>,
     pending: Vec<Command>,
     venue: Vec<VenueEvent>,
+    /// Timers the engine set, due at the instant.
+    timers: Vec<(quant_core::UnixNanos, crate::event::TimerId)>,
+}
+
+/// Fires the timers due by `now` (in due order, then by id).
+fn fire_timers<V: Venue>(
+    engine: &mut Engine,
+    venue: &mut V,
+    buf: &mut Buffers,
+    now: quant_core::UnixNanos,
+) -> Result<()> {
+    while let Some(k) = buf
+        .timers
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.0 <= now)
+        .min_by_key(|(_, t)| **t)
+        .map(|(k, _)| k)
+    {
+        let (_, id) = buf.timers.swap_remove(k);
+        engine.handle(Event::Timer { id, time: now }, &mut buf.commands)?;
+        settle(engine, venue, buf)?;
+    }
+    Ok(())
 }
 
 /// Hands the venue's reports to the engine, and the engine's commands to
@@ -108,6 +132,14 @@ fn settle<V: Venue>(engine: &mut Engine, venue: &mut V, buf: &mut Buffers) -> Re
             match cmd {
                 Command::Submit(o) => venue.submit(&o, &mut buf.venue),
                 Command::Cancel(id) => venue.cancel(id, &mut buf.venue),
+                Command::Replace {
+                    id,
+                    order_type,
+                    requested,
+                } => venue.replace(id, order_type, requested, &mut buf.venue),
+                Command::Query(id) => venue.query(id, &mut buf.venue),
+                Command::SetTimer { id, at } => buf.timers.push((at, id)),
+                Command::CancelTimer(id) => buf.timers.retain(|t| t.1 != id),
                 // alerts are the driver's to show (a backtest has nobody to tell)
                 Command::Alert { .. } => {}
             }
@@ -195,6 +227,11 @@ impl Stepper {
                 feed.advance_slot(k)?;
             }
             let time = feed.bar_time();
+            if let Some((open, _)) = time
+                && !buf.timers.is_empty()
+            {
+                fire_timers(engine, venue, buf, open)?;
+            }
             venue.on_phase(
                 Phase::Open,
                 &engine.market(day, feed.bars(), time),

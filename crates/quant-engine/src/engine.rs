@@ -18,6 +18,26 @@
 //! 4. the venue takes the orders (reports again) and acts at the close;
 //! 5. [`Event::SessionClose`]: an equity point is recorded.
 //!
+//! Between and beside bars (paper and live sessions):
+//!
+//! - [`Event::Quote`] marks the position and checks the stops the engine
+//!   holds for a venue that lacks them;
+//! - orders go through [`quant_exec::emulate::VenueCaps::route`] of
+//!   [`EngineConfig::venue`]: sent, held (stops, stop-limits, trailing
+//!   stops on a basic broker, triggered on closed bars and quotes and then
+//!   sent as market or limit orders under the same id), or rejected
+//!   `unsupported`;
+//! - with [`EngineConfig::ack_timeout_ms`], every submit sets a timer
+//!   ([`Command::SetTimer`]); the venue's first answer cancels it; an
+//!   [`Event::Timer`] for an order still unanswered marks it timed out
+//!   (`Unknown`) and asks the venue ([`Command::Query`]) — never a second
+//!   submit;
+//! - [`Event::Account`] compares the broker's cash and positions with the
+//!   book; a difference blocks new orders until a snapshot agrees or the
+//!   operator resumes;
+//! - [`Control`]s halt, resume, cancel one order, or replace its price
+//!   and size ([`Command::Replace`]).
+//!
 //! Nothing here reads a clock or a random source. [`Engine::snapshot`]
 //! captures the whole state (portfolio, order book, risk gate, strategy);
 //! [`Engine::restore`] brings it back, and feeding the remaining events
@@ -32,12 +52,17 @@ use quant_core::{
     AssetClass, Bar, Cash, Instrument, InstrumentIndex, Order, OrderId, OrderQty, OrderType, Price,
     Quantity, RejectReason, Side,
 };
+use std::collections::BTreeMap;
+
+use quant_core::{AccountSnapshot, Quote, UnixNanos};
+use quant_exec::emulate::{CancelRoute, Emulated, Emulator, Route};
+use quant_exec::fill::BarInput;
 use quant_exec::oms::{Action, Oms, Outcome, Report};
 use quant_exec::{MarketState, Portfolio};
 use quant_strategy::{Context, Signal, Strategy};
 
 use crate::error::{Error, Result};
-use crate::event::{Command, Control, Event};
+use crate::event::{Command, Control, Event, TimerId};
 use crate::record::{CorporateActions, Dividend, EngineConfig, EquityPoint, RunRecord};
 use crate::risk::{RiskGate, blocked_event};
 
@@ -66,6 +91,18 @@ struct State {
     halted: bool,
     /// The trading day being processed.
     day: Option<NaiveDate>,
+    /// The latest instant an event carried (bars, quotes, timers, account
+    /// snapshots); `None` on daily bars.
+    now: Option<UnixNanos>,
+    /// Stops the venue lacks, held and triggered here.
+    emulator: Emulator,
+    /// Submit timeouts: timer → order, and order → its timer.
+    timers: BTreeMap<TimerId, OrderId>,
+    order_timer: BTreeMap<OrderId, TimerId>,
+    next_timer: u64,
+    /// The last account snapshot differed from the book: new orders are
+    /// refused until one agrees or the operator resumes.
+    account_blocked: bool,
 }
 
 /// An engine's state at one moment: its own (CBOR) and its strategy's
@@ -132,6 +169,12 @@ impl Engine {
             gate,
             halted: false,
             day: None,
+            now: None,
+            emulator: Emulator::new(),
+            timers: BTreeMap::new(),
+            order_timer: BTreeMap::new(),
+            next_timer: 0,
+            account_blocked: false,
         };
         Ok(Self {
             state,
@@ -198,6 +241,11 @@ impl Engine {
             } => self.on_bars(day, time, bars, history, calendar, out),
             Event::Report(r) => self.on_report(r, out),
             Event::SessionClose { day, benchmark } => {
+                if !self.state.emulator.is_empty() {
+                    let mut ended = Vec::new();
+                    self.state.emulator.on_session_close(day, &mut ended);
+                    self.emulated(ended, out)?;
+                }
                 let p = &self.state.portfolio;
                 self.state.equity.push(EquityPoint {
                     date: day,
@@ -207,11 +255,178 @@ impl Engine {
                 });
                 Ok(())
             }
-            Event::Control(c) => {
-                self.on_control(c, out);
+            Event::Quote(q) => self.on_quote(&q, out),
+            Event::Timer { id, time } => self.on_timer(id, time, out),
+            Event::Account(a) => {
+                self.on_account(&a, out);
                 Ok(())
             }
+            Event::Control(c) => self.on_control(c, out),
         }
+    }
+
+    fn advance_time(&mut self, time: UnixNanos) {
+        if self.state.now.is_none_or(|t| t < time) {
+            self.state.now = Some(time);
+        }
+    }
+
+    fn on_quote(&mut self, q: &Quote, out: &mut Vec<Command>) -> Result<()> {
+        let i = q.instrument.get();
+        let n = self.state.instruments.len();
+        if i >= n {
+            return Err(Error::Feed(format!("a quote for instrument {i} of {n}")));
+        }
+        self.advance_time(q.time);
+        let Some(px) = q.price() else {
+            return Ok(());
+        };
+        self.state.portfolio.marks[i] = px;
+        if self.state.emulator.is_empty() {
+            return Ok(());
+        }
+        let tick = self.state.instruments[i].tick_size;
+        if let Ok(p) = Price::from_f64_tick(px, tick) {
+            let mut fired = Vec::new();
+            self.state
+                .emulator
+                .on_quote(q.instrument, p, tick, &mut fired);
+            self.emulated(fired, out)?;
+        }
+        Ok(())
+    }
+
+    fn on_timer(&mut self, id: TimerId, time: UnixNanos, out: &mut Vec<Command>) -> Result<()> {
+        self.advance_time(time);
+        let Some(order) = self.state.timers.remove(&id) else {
+            // cancelled before it fired, or not ours: nothing to do
+            return Ok(());
+        };
+        self.state.order_timer.remove(&order);
+        let day = self.state.day.unwrap_or(NaiveDate::MIN);
+        let waiting = self
+            .state
+            .oms
+            .get(order)
+            .is_some_and(|o| o.status == quant_core::OrderStatus::PendingSubmit);
+        if waiting {
+            self.state.oms.apply(Report::TimedOut { id: order }, day)?;
+            out.push(Command::Query(order));
+            out.push(Command::Alert {
+                day,
+                message: format!(
+                    "order {order}: no answer from the venue in time; status unknown, queried"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Compares a broker's account with the book (see [`Event::Account`]).
+    fn on_account(&mut self, a: &AccountSnapshot, out: &mut Vec<Command>) {
+        self.advance_time(a.time);
+        let day = self.state.day.unwrap_or(NaiveDate::MIN);
+        let diffs = account_diffs(a, &self.state.instruments, &self.state.portfolio);
+        if diffs.is_empty() {
+            if self.state.account_blocked {
+                self.state.account_blocked = false;
+                out.push(Command::Alert {
+                    day,
+                    message: "account agrees with the book again: trading resumed".into(),
+                });
+            }
+            return;
+        }
+        self.state.account_blocked = true;
+        out.push(Command::Alert {
+            day,
+            message: format!(
+                "account differs from the book, new orders blocked: {}",
+                diffs.join("; ")
+            ),
+        });
+    }
+
+    /// Whether new orders are refused (halted, or the account differs).
+    fn blocked(&self) -> bool {
+        self.state.halted || self.state.account_blocked
+    }
+
+    /// What the emulator handed back: trigger orders go to the venue, local
+    /// ends to the book.
+    fn emulated(&mut self, steps: Vec<Emulated>, out: &mut Vec<Command>) -> Result<()> {
+        for step in steps {
+            match step {
+                Emulated::Send(o) => {
+                    let id = o.id;
+                    out.push(Command::Submit(o));
+                    self.arm_timer(id, out);
+                }
+                Emulated::Report(r) => self.on_report(r, out)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// A submit timeout for order `id`, when configured and time is known.
+    fn arm_timer(&mut self, id: OrderId, out: &mut Vec<Command>) {
+        let s = &mut self.state;
+        let (Some(ms), Some(now)) = (s.config.ack_timeout_ms, s.now) else {
+            return;
+        };
+        s.next_timer += 1;
+        let timer = TimerId(s.next_timer);
+        let ms = i64::try_from(ms).unwrap_or(i64::MAX);
+        let at = UnixNanos(now.0.saturating_add(ms.saturating_mul(1_000_000)));
+        s.timers.insert(timer, id);
+        s.order_timer.insert(id, timer);
+        out.push(Command::SetTimer { id: timer, at });
+    }
+
+    /// Sends `o` to the venue, holds it for emulation, or rejects it as
+    /// unsupported ([`quant_exec::emulate::VenueCaps::route`]).
+    fn dispatch(&mut self, o: Order, out: &mut Vec<Command>) -> Result<()> {
+        let day = self.state.day.unwrap_or(o.created);
+        match self.state.config.venue.route(&o) {
+            Route::Venue => {
+                let id = o.id;
+                out.push(Command::Submit(o));
+                self.arm_timer(id, out);
+            }
+            Route::Emulate => {
+                if self.state.emulator.hold(&o).is_err() {
+                    self.state.oms.apply(
+                        Report::Rejected {
+                            id: o.id,
+                            reason: RejectReason::Unsupported,
+                        },
+                        day,
+                    )?;
+                }
+            }
+            Route::Unsupported => {
+                self.state.oms.apply(
+                    Report::Rejected {
+                        id: o.id,
+                        reason: RejectReason::Unsupported,
+                    },
+                    day,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancels order `id`: a held one locally, others at the venue.
+    fn cancel_order(&mut self, id: OrderId, day: NaiveDate, out: &mut Vec<Command>) -> Result<()> {
+        self.state.oms.request_cancel(id, day)?;
+        match self.state.emulator.cancel(id) {
+            CancelRoute::Local(r) => {
+                self.state.oms.apply(r, day)?;
+            }
+            CancelRoute::Venue => out.push(Command::Cancel(id)),
+        }
+        Ok(())
     }
 
     fn check_bars(&self, day: NaiveDate, bars: &[Option<Bar>]) -> Result<()> {
@@ -292,6 +507,24 @@ impl Engine {
                 }
             }
         }
+        if let Some(t) = time {
+            self.advance_time(t);
+        }
+        if !self.state.emulator.is_empty() {
+            // held stops see the closed bars before anything decided on them
+            let mut fired = Vec::new();
+            for (i, bar) in bars.iter().enumerate() {
+                let Some(b) = bar else { continue };
+                let inst = &self.state.instruments[i];
+                let idx = InstrumentIndex(i as u32);
+                if self.state.emulator.held().any(|o| o.instrument == idx) {
+                    self.state
+                        .emulator
+                        .on_bar(idx, &BarInput::from(b), inst.tick_size, &mut fired);
+                }
+            }
+            self.emulated(fired, out)?;
+        }
         let equity = self.state.portfolio.equity();
         if let Some(g) = self.state.gate.as_mut() {
             g.on_fills(&self.state.fills, &mut self.state.risk_events);
@@ -312,7 +545,7 @@ impl Engine {
                         OrderQty::AllPosition,
                         day,
                     )?;
-                    out.push(Command::Submit(o));
+                    self.dispatch(o, out)?;
                 }
             }
         }
@@ -347,10 +580,15 @@ impl Engine {
     ) -> Result<()> {
         let n = self.state.instruments.len();
         for signal in signals.drain(..) {
-            if self.state.halted {
+            if self.blocked() {
+                let why = if self.state.halted {
+                    "halted"
+                } else {
+                    "account differs from the book"
+                };
                 out.push(Command::Alert {
                     day,
-                    message: format!("halted: a {} signal was not traded", self.strategy.name()),
+                    message: format!("{why}: a {} signal was not traded", self.strategy.name()),
                 });
                 continue;
             }
@@ -495,8 +733,7 @@ impl Engine {
             )?;
             return Ok(());
         }
-        out.push(Command::Submit(o));
-        Ok(())
+        self.dispatch(o, out)
     }
 
     fn rebalance(
@@ -580,6 +817,14 @@ impl Engine {
 
     fn on_report(&mut self, report: Report, out: &mut Vec<Command>) -> Result<()> {
         let day = self.state.day.unwrap_or(NaiveDate::MIN);
+        if !self.state.order_timer.is_empty()
+            && !matches!(report, Report::TimedOut { .. })
+            && let Some(t) = self.state.order_timer.remove(&report.order())
+        {
+            // the venue answered: the submit timeout is no longer wanted
+            self.state.timers.remove(&t);
+            out.push(Command::CancelTimer(t));
+        }
         let actions = match self.state.oms.apply(report, day)? {
             Outcome::Applied(a) => a,
             Outcome::Duplicate | Outcome::Stale => return Ok(()),
@@ -597,19 +842,17 @@ impl Engine {
                     self.strategy.on_fill(&fill);
                     self.state.fills.push(fill);
                 }
-                Action::Cancel(id) => {
-                    self.state.oms.request_cancel(id, day)?;
-                    out.push(Command::Cancel(id));
-                }
+                Action::Cancel(id) => self.cancel_order(id, day, out)?,
                 Action::Submit(id) => {
                     if let Some(o) = self.state.oms.get(id) {
-                        if self.state.halted {
+                        if self.blocked() {
                             out.push(Command::Alert {
                                 day,
-                                message: format!("halted: bracket order {id} was not sent"),
+                                message: format!("blocked: bracket order {id} was not sent"),
                             });
                         } else {
-                            out.push(Command::Submit(o.clone()));
+                            let o = o.clone();
+                            self.dispatch(o, out)?;
                         }
                     }
                 }
@@ -618,16 +861,15 @@ impl Engine {
         Ok(())
     }
 
-    fn on_control(&mut self, c: Control, out: &mut Vec<Command>) {
+    fn on_control(&mut self, c: Control, out: &mut Vec<Command>) -> Result<()> {
         let day = self.state.day.unwrap_or(NaiveDate::MIN);
         match c {
             Control::Halt => {
                 self.state.halted = true;
                 let open: Vec<OrderId> = self.state.oms.open().map(|o| o.id).collect();
                 for id in open {
-                    if self.state.oms.request_cancel(id, day).is_ok() {
-                        out.push(Command::Cancel(id));
-                    }
+                    // an order already being cancelled is left as it is
+                    let _ = self.cancel_order(id, day, out);
                 }
                 out.push(Command::Alert {
                     day,
@@ -636,12 +878,79 @@ impl Engine {
             }
             Control::Resume => {
                 self.state.halted = false;
+                let accepted = std::mem::take(&mut self.state.account_blocked);
                 out.push(Command::Alert {
                     day,
-                    message: "resumed".into(),
+                    message: if accepted {
+                        "resumed: the account difference is accepted".into()
+                    } else {
+                        "resumed".into()
+                    },
                 });
             }
+            Control::Cancel(id) => self.cancel_order(id, day, out)?,
+            Control::Replace { id, price, qty } => self.replace(id, price, qty, day, out)?,
         }
+        Ok(())
+    }
+
+    /// [`Control::Replace`]: the new terms of order `id`, checked here
+    /// and sent as [`Command::Replace`] (a held order is changed in place:
+    /// its replacement is confirmed at once).
+    fn replace(
+        &mut self,
+        id: OrderId,
+        price: Option<Price>,
+        qty: Option<Quantity>,
+        day: NaiveDate,
+        out: &mut Vec<Command>,
+    ) -> Result<()> {
+        let o = self.state.oms.get(id).ok_or(Error::UnknownOrder(id.0))?;
+        let bad = |message: String| Error::Replace { id: id.0, message };
+        let order_type = match (o.order_type, price) {
+            (t, None) => t,
+            (OrderType::Limit(_), Some(p)) => OrderType::Limit(p),
+            (OrderType::Stop(_), Some(p)) => OrderType::Stop(p),
+            (OrderType::StopLimit { stop, .. }, Some(p)) => OrderType::StopLimit { stop, limit: p },
+            (t, Some(_)) => {
+                return Err(bad(format!(
+                    "a {} order has no price to change",
+                    t.as_str()
+                )));
+            }
+        };
+        if let Some(p) = price
+            && p.0 <= Decimal::ZERO
+        {
+            return Err(bad(format!("price {p} must be above 0")));
+        }
+        let requested = match (o.requested, qty) {
+            (r, None) => r,
+            (_, Some(q)) if q > o.filled => OrderQty::Units(q),
+            (_, Some(q)) => {
+                return Err(bad(format!(
+                    "size {q} must be above the {} units filled",
+                    o.filled
+                )));
+            }
+        };
+        if self.state.emulator.is_held(id) {
+            // not at the venue yet: hold it again with the new terms
+            let mut changed = o.clone();
+            changed.order_type = order_type;
+            changed.requested = requested;
+            let _ = self.state.emulator.cancel(id);
+            self.state.emulator.hold(&changed)?;
+            self.state.oms.set_terms(id, order_type, requested)?;
+            return Ok(());
+        }
+        self.state.oms.request_replace(id, day)?;
+        out.push(Command::Replace {
+            id,
+            order_type,
+            requested,
+        });
+        Ok(())
     }
 
     /// The engine's whole state now (see [`Snapshot`]).
@@ -770,4 +1079,44 @@ fn scale_buy(qty: OrderQty, factor: f64, inst: &Instrument) -> OrderQty {
         }
         other => other,
     }
+}
+
+/// The differences between a broker's account and the book, one line
+/// each: cash beyond a cent, a position of another size, a symbol the run
+/// does not know.
+fn account_diffs(a: &AccountSnapshot, instruments: &[Instrument], p: &Portfolio) -> Vec<String> {
+    let mut out = Vec::new();
+    let cash_gap = a.cash.0 - p.cash.0;
+    if cash_gap.abs() > Decimal::new(1, 2) {
+        out.push(format!(
+            "cash {} at the broker, {} in the book",
+            a.cash, p.cash
+        ));
+    }
+    let mut seen = vec![false; instruments.len()];
+    for (sym, q) in &a.positions {
+        match instruments.iter().position(|i| &i.symbol == sym) {
+            Some(i) => {
+                seen[i] = true;
+                let ours = p.positions[i].quantity;
+                if ours != *q {
+                    out.push(format!("{sym}: {q} at the broker, {ours} in the book"));
+                }
+            }
+            None if q.0.is_zero() => {}
+            None => out.push(format!(
+                "{sym}: {q} at the broker, not an instrument of the run"
+            )),
+        }
+    }
+    for (i, inst) in instruments.iter().enumerate() {
+        let ours = p.positions[i].quantity;
+        if !seen[i] && !ours.0.is_zero() {
+            out.push(format!(
+                "{}: none at the broker, {ours} in the book",
+                inst.symbol
+            ));
+        }
+    }
+    out
 }

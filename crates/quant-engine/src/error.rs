@@ -32,6 +32,16 @@ pub enum Error {
     /// Risk settings `quant-risk` refuses (naming the key and range).
     #[error("risk: {0}")]
     Risk(#[from] quant_risk::Error),
+    /// An operator's replace the order cannot take (names the order and
+    /// why: no price to change, a price not above 0, a size not above what
+    /// has filled).
+    #[error("replace of order {id}: {message}")]
+    Replace {
+        /// The order.
+        id: u64,
+        /// What is wrong.
+        message: String,
+    },
     /// A snapshot that cannot be written or read back.
     #[error("snapshot: {0}")]
     Snapshot(String),

@@ -20,6 +20,6 @@ pub mod risk;
 pub use driver::{Clock, DataFeed, Stepper, run, run_strategy};
 pub use engine::{Engine, Snapshot};
 pub use error::{Error, Result};
-pub use event::{Command, Control, Event};
+pub use event::{Command, Control, Event, TimerId};
 pub use record::{CorporateActions, Dividend, EngineConfig, EquityPoint, RunRecord, SizeAt};
 pub use risk::{RiskEvent, RiskEventKind};

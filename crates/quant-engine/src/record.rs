@@ -56,6 +56,20 @@ pub struct EngineConfig {
     /// (`None`: none; see [`crate::risk`]).
     #[serde(default)]
     pub risk: Option<quant_risk::RiskConfig>,
+    /// The order types and times in force the venue takes natively
+    /// (default: everything, as the simulated venue). Stops, stop-limits
+    /// and trailing stops it lacks are held and triggered by the engine
+    /// ([`quant_exec::emulate`]); other orders it lacks are rejected
+    /// `unsupported` before they are sent.
+    #[serde(default)]
+    pub venue: quant_exec::emulate::VenueCaps,
+    /// How long a submitted order waits for the venue's first answer, in
+    /// milliseconds of event time, before it is marked timed out
+    /// (`Unknown`) and its status is queried ([`crate::Command::Query`]);
+    /// `None` (default): no such timers — the simulated venue answers at
+    /// once. Needs events that carry instants (intraday bars, quotes).
+    #[serde(default)]
+    pub ack_timeout_ms: Option<u64>,
 }
 
 /// One point of the daily equity curve.
@@ -99,6 +113,22 @@ pub struct RunRecord {
     pub dividends: Vec<Dividend>,
     /// Orders blocked by the risk gate and breaker trips, in order.
     pub risk_events: Vec<RiskEvent>,
+}
+
+impl Default for EngineConfig {
+    /// 1,000,000 of starting cash, cash dividends booked, value orders
+    /// sized at the fill, no risk gate, every order type native, no submit
+    /// timeout.
+    fn default() -> Self {
+        Self {
+            initial_cash: Cash(Decimal::from(1_000_000)),
+            corporate_actions: CorporateActions::CashDividend,
+            size_at: SizeAt::Fill,
+            risk: None,
+            venue: quant_exec::emulate::VenueCaps::simulated(),
+            ack_timeout_ms: None,
+        }
+    }
 }
 
 impl EngineConfig {

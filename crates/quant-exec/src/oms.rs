@@ -149,6 +149,17 @@ impl From<crate::traits::VenueEvent> for Report {
                 cut: None,
             },
             V::Cancelled(id) => Self::Cancelled { id },
+            V::Replaced {
+                id,
+                order_type,
+                requested,
+            } => Self::Replaced {
+                id,
+                order_type,
+                requested,
+            },
+            V::ReplaceRejected(id) => Self::ReplaceRejected { id },
+            V::Status(id, status) => Self::Status { id, status },
         }
     }
 }
@@ -293,6 +304,23 @@ impl Oms {
     /// [`Error::UnknownOrder`].
     pub fn set_requested(&mut self, id: OrderId, requested: OrderQty) -> Result<()> {
         self.get_mut(id)?.requested = requested;
+        Ok(())
+    }
+
+    /// Sets the type and size of order `id` before it is sent (an order
+    /// held for emulation whose terms the operator changed).
+    ///
+    /// # Errors
+    /// [`Error::UnknownOrder`].
+    pub fn set_terms(
+        &mut self,
+        id: OrderId,
+        order_type: OrderType,
+        requested: OrderQty,
+    ) -> Result<()> {
+        let o = self.get_mut(id)?;
+        o.order_type = order_type;
+        o.requested = requested;
         Ok(())
     }
 

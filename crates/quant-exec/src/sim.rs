@@ -236,6 +236,9 @@ struct Working {
     tried: bool,
     /// A trailing stop's best price and level so far.
     trail: Option<crate::fill::TrailState>,
+    /// Units filled so far (the order's `requested` is what is left).
+    #[serde(default)]
+    done: Quantity,
 }
 
 /// The simulated venue; see the module docs. Serialisable: a paper
@@ -337,6 +340,7 @@ impl SimulatedVenue {
                     } else {
                         let left = w.order.leaves().unwrap_or(Quantity::ZERO) - fill.quantity;
                         w.order.requested = OrderQty::Units(left);
+                        w.done += fill.quantity;
                         w.order.filled = Quantity::ZERO;
                         let id = w.order.id;
                         events.push(VenueEvent::PartiallyFilled { fill });
@@ -711,8 +715,65 @@ impl Venue for SimulatedVenue {
             submitted: self.bar,
             tried: false,
             trail: None,
+            done: Quantity::ZERO,
         });
         events.push(VenueEvent::Accepted(order.id));
+    }
+
+    /// Replaces a working order's prices (the same kind of order) and,
+    /// for a units order, its total size (above what has filled; the rest
+    /// works on). A new trail restarts the trailing stop from the next bar's
+    /// open. Refused (`ReplaceRejected`) for an order not working, another
+    /// kind of order, a value size, or a total not above the filled units.
+    fn replace(
+        &mut self,
+        id: OrderId,
+        order_type: OrderType,
+        requested: OrderQty,
+        events: &mut Vec<VenueEvent>,
+    ) {
+        let Some(w) = self.queue.iter_mut().find(|w| w.order.id == id) else {
+            events.push(VenueEvent::ReplaceRejected(id));
+            return;
+        };
+        let same_kind =
+            std::mem::discriminant(&w.order.order_type) == std::mem::discriminant(&order_type);
+        let valid_trail = match order_type {
+            OrderType::TrailingStop(t) => crate::fill::validate_trail(&t).is_ok(),
+            _ => true,
+        };
+        let left = match requested {
+            OrderQty::Units(total) if total > w.done => Some(total - w.done),
+            _ => None,
+        };
+        let (true, true, Some(left)) = (same_kind, valid_trail, left) else {
+            events.push(VenueEvent::ReplaceRejected(id));
+            return;
+        };
+        if w.order.order_type != order_type {
+            w.trail = None;
+        }
+        w.order.order_type = order_type;
+        w.order.requested = OrderQty::Units(left);
+        events.push(VenueEvent::Replaced {
+            id,
+            order_type,
+            requested,
+        });
+    }
+
+    /// The simulated venue answers at once: a working order is accepted
+    /// (or partly filled); one it no longer works is not known here (its
+    /// own events said how it ended), so nothing is pushed.
+    fn query(&mut self, id: OrderId, events: &mut Vec<VenueEvent>) {
+        if let Some(w) = self.queue.iter().find(|w| w.order.id == id) {
+            let status = if w.done > Quantity::ZERO {
+                quant_core::OrderStatus::PartiallyFilled
+            } else {
+                quant_core::OrderStatus::Accepted
+            };
+            events.push(VenueEvent::Status(id, status));
+        }
     }
 
     fn on_phase(

@@ -58,6 +58,21 @@ pub enum VenueEvent {
     },
     /// The order was cancelled as asked.
     Cancelled(OrderId),
+    /// The order works on with new terms, as asked by
+    /// [`Venue::replace`].
+    Replaced {
+        /// The order.
+        id: OrderId,
+        /// Its type and prices now.
+        order_type: quant_core::OrderType,
+        /// Its size now.
+        requested: quant_core::OrderQty,
+    },
+    /// The replace was refused (the order is not working, or the new terms
+    /// do not fit it); the order keeps its terms.
+    ReplaceRejected(OrderId),
+    /// The answer to [`Venue::query`]: the order's state at the venue.
+    Status(OrderId, quant_core::OrderStatus),
 }
 
 /// Where orders go: the simulated venue, or a broker adapter.
@@ -76,6 +91,26 @@ pub trait Venue {
     /// `Cancelled`); one no longer working (filled, expired) is left as its
     /// own events said.
     fn cancel(&mut self, id: OrderId, events: &mut Vec<VenueEvent>);
+    /// Asks to change working order `id` to `order_type` (same kind of
+    /// order, new prices) and `requested` (units, not below what has
+    /// filled): pushes `Replaced` or `ReplaceRejected`. The default refuses
+    /// every replace.
+    fn replace(
+        &mut self,
+        id: OrderId,
+        order_type: quant_core::OrderType,
+        requested: quant_core::OrderQty,
+        events: &mut Vec<VenueEvent>,
+    ) {
+        let _ = (order_type, requested);
+        events.push(VenueEvent::ReplaceRejected(id));
+    }
+    /// Asks for order `id`'s state (an order whose submit got no answer in
+    /// time): pushes `Status` when the venue knows it. The default knows
+    /// nothing and pushes nothing.
+    fn query(&mut self, id: OrderId, events: &mut Vec<VenueEvent>) {
+        let _ = (id, events);
+    }
     /// Orders still working (not filled, rejected or expired).
     fn open_orders(&self) -> usize;
     /// Ends every working order at the end of the run (pushes `Expired`).

@@ -181,6 +181,7 @@ fn strategies_never_see_past_the_current_bar() {
         corporate_actions: cfg.backtest.corporate_actions,
         size_at: Default::default(),
         risk: None,
+        ..Default::default()
     };
     let (violations, checked) = Default::default();
     let peek = Peek {

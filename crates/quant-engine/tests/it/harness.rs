@@ -36,6 +36,7 @@ pub fn config(cash: f64) -> EngineConfig {
         corporate_actions: CorporateActions::None,
         size_at: Default::default(),
         risk: None,
+        ..Default::default()
     }
 }
 

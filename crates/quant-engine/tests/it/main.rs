@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod harness;
+mod live;
 mod scripted;
 mod venue;

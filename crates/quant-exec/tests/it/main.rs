@@ -6,3 +6,4 @@
 mod algo;
 mod emulate;
 mod fill;
+mod replace;

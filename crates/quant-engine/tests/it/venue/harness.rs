@@ -191,6 +191,7 @@ pub fn run_with_risk(
         corporate_actions: ca,
         size_at: Default::default(),
         risk,
+        ..Default::default()
     };
     quant_engine::run_strategy(config, &mut clock, feed, &mut venue, strategy, |_| {}).unwrap()
 }

@@ -78,6 +78,7 @@ fn engine_settings_have_ranges() {
         corporate_actions: CorporateActions::None,
         size_at: Default::default(),
         risk: None,
+        ..Default::default()
     };
     assert_eq!(MAX_INITIAL_CASH, dec!(1_000_000_000_000_000));
     for bad in [
@@ -127,6 +128,7 @@ fn the_engine_refuses_to_run_with_bad_settings() {
         corporate_actions: CorporateActions::None,
         size_at: Default::default(),
         risk: None,
+        ..Default::default()
     };
     let e = quant_engine::run_strategy(
         config,
@@ -197,6 +199,7 @@ fn an_order_outside_the_universe_is_an_error() {
         corporate_actions: CorporateActions::None,
         size_at: Default::default(),
         risk: None,
+        ..Default::default()
     };
     let script = Script(vec![(d(days[0]), 7, Side::Buy, units(100))]);
     let e = quant_engine::run_strategy(
@@ -246,6 +249,7 @@ fn a_feed_with_missing_bars_is_an_error() {
         corporate_actions: CorporateActions::None,
         size_at: Default::default(),
         risk: None,
+        ..Default::default()
     };
     let e = quant_engine::run_strategy(
         config,
