@@ -159,6 +159,12 @@ pub struct RunSection {
     /// Extra slippage by size over bar volume: `{ k_bps = 10, exponent = 0.5 }`
     /// adds k × (units / volume)^exponent basis points; default none.
     pub impact: Option<ImpactSection>,
+    /// How the strategy's orders are worked: `{ algo = "direct" }`
+    /// (default), `{ algo = "twap", bars = 3, slices = 3 }` (optional
+    /// `expire_rest`, `participation`) or `{ algo = "iceberg", visible =
+    /// 1000 }` ([`quant_core::Execution`]).
+    #[serde(default)]
+    pub execution: quant_core::Execution,
 }
 
 /// `[backtest] impact`: slippage growing with the order's share of the
@@ -213,6 +219,7 @@ impl Default for RunSection {
             latency_bars: 0,
             limit_fill: quant_exec::fill::LimitFill::Touch,
             impact: None,
+            execution: quant_core::Execution::Direct,
         }
     }
 }
@@ -476,6 +483,18 @@ impl BacktestConfig {
                     format!("must lie in (0, 2], got {}", i.exponent),
                 ));
             }
+        }
+        if let Err(e) = quant_engine::record::validate_execution(&b.execution, "backtest.execution")
+        {
+            let (key, msg) = match &e {
+                quant_engine::Error::Setting {
+                    key,
+                    value,
+                    expected,
+                } => (key.clone(), format!("{value}: {expected}")),
+                other => ("backtest.execution".to_string(), other.to_string()),
+            };
+            return Err(at.bad(&key, msg));
         }
         if let (Some(s), Some(e)) = (b.start, b.end)
             && e < s

@@ -184,11 +184,16 @@ fn requested_text(q: &OrderQty) -> String {
 }
 
 /// `id,created,updated,symbol,side,type,tif,limit_price,stop_price,requested,filled,avg_price,status,reason`:
-/// every order with its final status and, when rejected or cut, the reason.
+/// every order with its final status and, when rejected or cut, the reason;
+/// runs whose orders are worked by an execution algorithm add a last column
+/// `parent`: the id of the order a slice or clip works for (empty for the
+/// strategy's own orders).
 pub fn orders_csv(res: &BacktestResult) -> String {
+    let sliced = res.record.orders.iter().any(|o| o.parent.is_some());
     let mut s = String::from(
-        "id,created,updated,symbol,side,type,tif,limit_price,stop_price,requested,filled,avg_price,status,reason\n",
+        "id,created,updated,symbol,side,type,tif,limit_price,stop_price,requested,filled,avg_price,status,reason",
     );
+    s.push_str(if sliced { ",parent\n" } else { "\n" });
     let opt = |p: Option<quant_core::Price>| p.map_or_else(String::new, |p| p.to_string());
     for o in &res.record.orders {
         let stop = match o.order_type {
@@ -202,7 +207,7 @@ pub fn orders_csv(res: &BacktestResult) -> String {
             quant_core::TimeInForce::Gtd(d) => format!("GTD:{d}"),
             t => t.as_str().to_string(),
         };
-        let _ = writeln!(
+        let _ = write!(
             s,
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             o.id,
@@ -220,6 +225,13 @@ pub fn orders_csv(res: &BacktestResult) -> String {
             o.status.as_str(),
             o.reason.map_or("", |r| r.as_str())
         );
+        if sliced {
+            s.push(',');
+            if let Some(p) = o.parent {
+                let _ = write!(s, "{p}");
+            }
+        }
+        s.push('\n');
     }
     s
 }

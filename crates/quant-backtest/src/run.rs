@@ -515,6 +515,7 @@ impl Session {
             initial_cash: Cash(cfg.backtest.initial_cash),
             corporate_actions: cfg.backtest.corporate_actions,
             size_at: cfg.backtest.size_at,
+            execution: cfg.backtest.execution,
             risk: cfg.risk.clone().map(|mut r| {
                 r.sectors = sectors;
                 r

@@ -33,8 +33,8 @@ pub use error::{Error, Result};
 pub use instrument::{AssetClass, Board, Currency, Exchange, Instrument, InstrumentIndex, Symbol};
 pub use money::{Cash, Price, Quantity};
 pub use order::{
-    ClientOrderId, Contingency, Fill, Order, OrderEvent, OrderId, OrderQty, OrderStatus, OrderType,
-    RejectReason, Side, TimeInForce, Trail,
+    ClientOrderId, Contingency, Execution, Fill, Order, OrderEvent, OrderId, OrderQty, OrderStatus,
+    OrderType, RejectReason, Side, TimeInForce, Trail,
 };
 pub use position::Position;
 pub use quote::{AccountSnapshot, Quote};

@@ -228,6 +228,42 @@ impl OrderType {
     }
 }
 
+/// How an order is worked: sent as it is, or as child orders by an
+/// execution algorithm (TWAP, iceberg; the engine runs them with
+/// quant-exec's `algo`). Windows count bars of the run's interval.
+///
+/// In a config: `{ algo = "direct" }`, `{ algo = "twap", bars = 6,
+/// slices = 3 }` (optional `expire_rest = true`, `participation = 0.1`),
+/// `{ algo = "iceberg", visible = 1000 }`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "algo", deny_unknown_fields)]
+pub enum Execution {
+    /// One order, sent as it is (default).
+    #[default]
+    Direct,
+    /// Time-weighted slices: `slices` child orders due evenly over the
+    /// next `bars` bars, the first at the decision; what has not filled
+    /// when the window closes goes out as one market order, or expires
+    /// with `expire_rest`.
+    Twap {
+        /// Window length in bars (≥ 1).
+        bars: u32,
+        /// Number of slices (1 to `bars`).
+        slices: u32,
+        /// Let the rest expire at the window's end instead of sending it.
+        #[serde(default)]
+        expire_rest: bool,
+        /// Largest share of a bar's volume one slice takes, in (0, 1].
+        #[serde(default)]
+        participation: Option<f64>,
+    },
+    /// A limit order shown `visible` units at a time (a valid lot).
+    Iceberg {
+        /// Units shown at once.
+        visible: Quantity,
+    },
+}
+
 /// How long an order works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -580,6 +616,10 @@ pub struct Order {
     /// Ties to other orders (OCO, bracket).
     #[serde(default)]
     pub contingency: Option<Contingency>,
+    /// The order an execution algorithm works this one for (a TWAP slice,
+    /// an iceberg clip); `None` for the strategy's own orders.
+    #[serde(default)]
+    pub parent: Option<OrderId>,
     /// Trading day the order was created (the decision day).
     pub created: NaiveDate,
     /// Trading day of the last state change.
@@ -614,6 +654,7 @@ impl Order {
             status: OrderStatus::PendingSubmit,
             reason: None,
             contingency: None,
+            parent: None,
             created,
             updated: created,
         }

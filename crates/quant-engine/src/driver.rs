@@ -272,7 +272,14 @@ impl Stepper {
     /// # Errors
     /// As [`run`].
     pub fn finish<V: Venue>(&mut self, engine: &mut Engine, venue: &mut V) -> Result<()> {
-        venue.expire_all(&mut self.buf.venue);
-        settle(engine, venue, &mut self.buf)
+        // an expiry may make an algorithm send one more order: expire again
+        for _ in 0..8 {
+            venue.expire_all(&mut self.buf.venue);
+            settle(engine, venue, &mut self.buf)?;
+            if venue.open_orders() == 0 {
+                break;
+            }
+        }
+        engine.end_run()
     }
 }

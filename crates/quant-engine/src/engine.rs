@@ -55,6 +55,7 @@ use quant_core::{
 use std::collections::BTreeMap;
 
 use quant_core::{AccountSnapshot, Quote, UnixNanos};
+use quant_exec::algo::{Algo, AlgoAction, AlgoSpec, Algos, AtEnd, Iceberg, Twap};
 use quant_exec::emulate::{CancelRoute, Emulated, Emulator, Route};
 use quant_exec::fill::BarInput;
 use quant_exec::oms::{Action, Oms, Outcome, Report};
@@ -103,6 +104,12 @@ struct State {
     /// The last account snapshot differed from the book: new orders are
     /// refused until one agrees or the operator resumes.
     account_blocked: bool,
+    /// Orders worked by execution algorithms (TWAP, iceberg).
+    algos: Algos,
+    /// Bars events seen: the clock of the algorithms' windows.
+    bar_clock: u64,
+    /// Each instrument's volume on its latest bar (NaN before one).
+    volume: Vec<f64>,
 }
 
 /// An engine's state at one moment: its own (CBOR) and its strategy's
@@ -175,6 +182,9 @@ impl Engine {
             order_timer: BTreeMap::new(),
             next_timer: 0,
             account_blocked: false,
+            algos: Algos::new(),
+            bar_clock: 0,
+            volume: vec![f64::NAN; n],
         };
         Ok(Self {
             state,
@@ -420,6 +430,11 @@ impl Engine {
     /// Cancels order `id`: a held one locally, others at the venue.
     fn cancel_order(&mut self, id: OrderId, day: NaiveDate, out: &mut Vec<Command>) -> Result<()> {
         self.state.oms.request_cancel(id, day)?;
+        if self.state.algos.is_parent(id) {
+            // the algorithm cancels its children, then the parent
+            let actions = self.state.algos.cancel(id);
+            return self.algo_actions(actions, day, out);
+        }
         match self.state.emulator.cancel(id) {
             CancelRoute::Local(r) => {
                 self.state.oms.apply(r, day)?;
@@ -501,6 +516,7 @@ impl Engine {
             for (i, bar) in bars.iter().enumerate() {
                 if let Some(b) = bar {
                     s.portfolio.marks[i] = b.close;
+                    s.volume[i] = b.volume;
                     if let Some(g) = s.gate.as_mut() {
                         g.on_volume(i, b.volume);
                     }
@@ -510,6 +526,7 @@ impl Engine {
         if let Some(t) = time {
             self.advance_time(t);
         }
+        self.state.bar_clock += 1;
         if !self.state.emulator.is_empty() {
             // held stops see the closed bars before anything decided on them
             let mut fired = Vec::new();
@@ -524,6 +541,18 @@ impl Engine {
                 }
             }
             self.emulated(fired, out)?;
+        }
+        if !self.state.algos.is_empty() {
+            // running algorithms place the slices due by this bar
+            let State {
+                algos,
+                oms,
+                bar_clock,
+                ..
+            } = &mut self.state;
+            let actions = algos.on_bars(*bar_clock, day, bars, &mut |o| oms.create(o, day))?;
+            link_children(algos, oms, &actions);
+            self.algo_actions(actions, day, out)?;
         }
         let equity = self.state.portfolio.equity();
         if let Some(g) = self.state.gate.as_mut() {
@@ -644,10 +673,14 @@ impl Engine {
                 ),
             }));
         }
+        crate::record::validate_execution(&req.exec, "exec")?;
         let o = self
             .new_order(req.instrument, req.side, req.order_type, req.qty, day)?
             .with_tif(req.tif);
         self.state.oms.set_tif(o.id, req.tif)?;
+        if req.exec != quant_core::Execution::Direct {
+            return self.send_as(o, Some(req.exec), equity, day, out);
+        }
         if req.take_profit.is_some() || req.stop_loss.is_some() {
             let exit = match req.side {
                 Side::Buy => Side::Sell,
@@ -699,11 +732,26 @@ impl Engine {
         s.oms.get(id).cloned().ok_or(Error::UnknownOrder(id.0))
     }
 
-    /// Through the risk gate (when configured) to the venue, or rejected
-    /// with [`RejectReason::Risk`] and a risk event.
+    /// Through the risk gate (when configured) to the venue, worked as
+    /// the config's [`EngineConfig::execution`] says, or rejected with
+    /// [`RejectReason::Risk`] and a risk event.
     fn send(
         &mut self,
+        o: Order,
+        equity: f64,
+        day: NaiveDate,
+        out: &mut Vec<Command>,
+    ) -> Result<()> {
+        self.send_as(o, None, equity, day, out)
+    }
+
+    /// [`Engine::send`] with an order's own execution (`Some`: asked for
+    /// explicitly, refused when it cannot work the order; `None`: the
+    /// config's, which leaves orders it cannot work as they are).
+    fn send_as(
+        &mut self,
         mut o: Order,
+        exec: Option<quant_core::Execution>,
         equity: f64,
         day: NaiveDate,
         out: &mut Vec<Command>,
@@ -733,7 +781,166 @@ impl Engine {
             )?;
             return Ok(());
         }
-        self.dispatch(o, out)
+        let explicit = exec.is_some();
+        let exec = exec.unwrap_or(s.config.execution);
+        if exec == quant_core::Execution::Direct {
+            return self.dispatch(o, out);
+        }
+        self.start_algo(o, exec, explicit, day, out)
+    }
+
+    /// Works `o` by execution algorithm `exec` (see [`quant_core::Execution`]):
+    /// the order becomes the parent, in units (value, all-cash and
+    /// all-position sizes resolved at the decision's mark and position);
+    /// one the algorithm cannot work is sent as it is, or, when `explicit`,
+    /// rejected `unsupported` with an alert.
+    fn start_algo(
+        &mut self,
+        o: Order,
+        exec: quant_core::Execution,
+        explicit: bool,
+        day: NaiveDate,
+        out: &mut Vec<Command>,
+    ) -> Result<()> {
+        let s = &mut self.state;
+        let i = o.instrument.get();
+        let inst = &s.instruments[i];
+        let mark = s.portfolio.marks.get(i).copied().unwrap_or(f64::NAN);
+        let price = Price::from_f64_tick(mark, inst.tick_size).ok();
+        let units = match (o.requested, price) {
+            (OrderQty::Units(u), _) => Some(u),
+            (OrderQty::Value(v), Some(p)) => {
+                Some(quant_exec::oms::units_for_value(v.0, p, inst.lot_size))
+            }
+            (OrderQty::AllCash, Some(p)) => Some(quant_exec::oms::units_for_value(
+                s.portfolio.cash.0,
+                p,
+                inst.lot_size,
+            )),
+            (OrderQty::AllPosition, _) => Some(s.portfolio.positions[i].sellable),
+            _ => None,
+        };
+        let spec = match exec {
+            quant_core::Execution::Direct => None,
+            quant_core::Execution::Twap {
+                bars,
+                slices,
+                expire_rest,
+                participation,
+            } => Some(AlgoSpec::Twap(Twap {
+                start: s.bar_clock,
+                end: s.bar_clock + u64::from(bars),
+                slices,
+                at_end: if expire_rest {
+                    AtEnd::Expire
+                } else {
+                    AtEnd::Market
+                },
+                participation: participation
+                    .and_then(|p| quant_exec::fill::Participation::new(p).ok()),
+                child_tif: quant_core::TimeInForce::Day,
+            })),
+            quant_core::Execution::Iceberg { visible } => {
+                Some(AlgoSpec::Iceberg(Iceberg { visible }))
+            }
+        };
+        // a partial sell is whole lots (only the whole position sells an odd lot)
+        let rules = quant_core::MarketRules::new(quant_core::RuleSet::for_instrument(inst));
+        let units = match (o.side, units) {
+            (Side::Sell, Some(u)) => {
+                Some(rules.round_sell(inst, u, s.portfolio.positions[i].sellable))
+            }
+            (_, u) => u,
+        };
+        let parent_units = units.unwrap_or_default();
+        let algo = match (units, spec) {
+            (Some(u), Some(spec)) if !u.0.is_zero() => {
+                let mut parent = o.clone();
+                parent.requested = OrderQty::Units(u);
+                Algo::new(&parent, spec, &rules, inst).map_err(|e| e.to_string())
+            }
+            _ => Err(format!(
+                "an order of {:?} cannot be sized in units at the decision",
+                o.requested
+            )),
+        };
+        let algo = match algo {
+            Ok(a) => a,
+            Err(why) if explicit => {
+                s.oms.apply(
+                    Report::Rejected {
+                        id: o.id,
+                        reason: RejectReason::Unsupported,
+                    },
+                    day,
+                )?;
+                out.push(Command::Alert {
+                    day,
+                    message: format!("order {}: not worked by its algorithm: {why}", o.id),
+                });
+                return Ok(());
+            }
+            Err(_) => return self.dispatch(o, out),
+        };
+        s.oms.set_requested(o.id, OrderQty::Units(parent_units))?;
+        let volume = s.volume.get(i).copied().filter(|v| v.is_finite());
+        let State {
+            algos,
+            oms,
+            bar_clock,
+            ..
+        } = &mut self.state;
+        let actions = algos.start(algo, *bar_clock, volume, day, &mut |c| oms.create(c, day))?;
+        link_children(algos, oms, &actions);
+        self.algo_actions(actions, day, out)
+    }
+
+    /// Carries out what the algorithms asked for, and what that causes.
+    fn algo_actions(
+        &mut self,
+        actions: Vec<AlgoAction>,
+        day: NaiveDate,
+        out: &mut Vec<Command>,
+    ) -> Result<()> {
+        let mut queue: std::collections::VecDeque<AlgoAction> = actions.into();
+        while let Some(a) = queue.pop_front() {
+            match a {
+                AlgoAction::Submit(id) => {
+                    let Some(child) = self.state.oms.get(id).cloned() else {
+                        continue;
+                    };
+                    self.dispatch(child, out)?;
+                    // refused before it was sent (unsupported): the algorithm learns it
+                    if let Some(c) = self.state.oms.get(id)
+                        && c.status == quant_core::OrderStatus::Rejected
+                    {
+                        let r = Report::Rejected {
+                            id,
+                            reason: c.reason.unwrap_or(RejectReason::Unsupported),
+                        };
+                        let State { algos, oms, .. } = &mut self.state;
+                        let next = algos.on_report(&r, day, &mut |o| oms.create(o, day))?;
+                        link_children(algos, oms, &next);
+                        queue.extend(next);
+                    }
+                }
+                AlgoAction::Cancel(id) => {
+                    if self.state.oms.request_cancel(id, day).is_ok() {
+                        out.push(Command::Cancel(id));
+                    }
+                }
+                AlgoAction::Parent(r) => {
+                    if let Outcome::Applied(next) = self.state.oms.apply(r, day)? {
+                        self.oms_actions(next, day, out)?;
+                    }
+                }
+                AlgoAction::ParentFill(f) => {
+                    let next = self.state.oms.apply_parent_fill(f, day)?;
+                    self.oms_actions(next, day, out)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn rebalance(
@@ -825,10 +1032,28 @@ impl Engine {
             self.state.timers.remove(&t);
             out.push(Command::CancelTimer(t));
         }
+        let for_algos = (!self.state.algos.is_empty()).then(|| report.clone());
         let actions = match self.state.oms.apply(report, day)? {
             Outcome::Applied(a) => a,
             Outcome::Duplicate | Outcome::Stale => return Ok(()),
         };
+        self.oms_actions(actions, day, out)?;
+        if let Some(r) = for_algos {
+            let State { algos, oms, .. } = &mut self.state;
+            let next = algos.on_report(&r, day, &mut |o| oms.create(o, day))?;
+            link_children(algos, oms, &next);
+            self.algo_actions(next, day, out)?;
+        }
+        Ok(())
+    }
+
+    /// Carries out what the order book asked for after a report.
+    fn oms_actions(
+        &mut self,
+        actions: Vec<Action>,
+        day: NaiveDate,
+        out: &mut Vec<Command>,
+    ) -> Result<()> {
         for a in actions {
             match a {
                 Action::Book(fill) => {
@@ -866,9 +1091,16 @@ impl Engine {
         match c {
             Control::Halt => {
                 self.state.halted = true;
-                let open: Vec<OrderId> = self.state.oms.open().map(|o| o.id).collect();
+                let open: Vec<OrderId> = self
+                    .state
+                    .oms
+                    .open()
+                    .map(|o| o.id)
+                    .filter(|id| self.state.algos.parent_of(*id).is_none())
+                    .collect();
                 for id in open {
-                    // an order already being cancelled is left as it is
+                    // an order already being cancelled is left as it is; an
+                    // algorithm's children go with their parent
                     let _ = self.cancel_order(id, day, out);
                 }
                 out.push(Command::Alert {
@@ -950,6 +1182,24 @@ impl Engine {
             order_type,
             requested,
         });
+        Ok(())
+    }
+
+    /// The run is over (a backtest's last day, after the venue expired
+    /// its working orders): orders still open here — held for emulation,
+    /// parents of execution algorithms, children the venue never saw —
+    /// expire, so every order of the record has ended.
+    ///
+    /// # Errors
+    /// [`Error::Exec`] / [`Error::Core`] when the book refuses an expiry.
+    pub fn end_run(&mut self) -> Result<()> {
+        let day = self.state.day.unwrap_or(NaiveDate::MIN);
+        self.state.algos = Algos::new();
+        self.state.emulator = Emulator::new();
+        let open: Vec<OrderId> = self.state.oms.open().map(|o| o.id).collect();
+        for id in open {
+            self.state.oms.apply(Report::Expired { id }, day)?;
+        }
         Ok(())
     }
 
@@ -1119,4 +1369,15 @@ fn account_diffs(a: &AccountSnapshot, instruments: &[Instrument], p: &Portfolio)
         }
     }
     out
+}
+
+/// Records on each new child order of `actions` the parent it works for.
+fn link_children(algos: &Algos, oms: &mut Oms, actions: &[AlgoAction]) {
+    for a in actions {
+        if let AlgoAction::Submit(c) = a
+            && let Some(p) = algos.parent_of(*c)
+        {
+            oms.set_parent(*c, p);
+        }
+    }
 }

@@ -70,6 +70,12 @@ pub struct EngineConfig {
     /// once. Needs events that carry instants (intraday bars, quotes).
     #[serde(default)]
     pub ack_timeout_ms: Option<u64>,
+    /// How the strategy's orders are worked unless an order says otherwise
+    /// ([`quant_core::Execution`]; default: each sent as it is). A TWAP or
+    /// an iceberg works every market (and, for an iceberg, limit) order it
+    /// can; orders it cannot work (stops, auctions) are sent as they are.
+    #[serde(default)]
+    pub execution: quant_core::Execution,
 }
 
 /// One point of the daily equity curve.
@@ -127,6 +133,7 @@ impl Default for EngineConfig {
             risk: None,
             venue: quant_exec::emulate::VenueCaps::simulated(),
             ack_timeout_ms: None,
+            execution: quant_core::Execution::Direct,
         }
     }
 }
@@ -150,6 +157,54 @@ impl EngineConfig {
         if let Some(r) = &self.risk {
             r.validate()?;
         }
+        validate_execution(&self.execution, "execution")?;
         Ok(())
+    }
+}
+
+/// Checks an [`quant_core::Execution`]'s settings: a TWAP's `bars` ≥ 1,
+/// `slices` in 1..=`bars`, `participation` in (0, 1]; an iceberg's
+/// `visible` above 0. `key` names the setting in errors.
+///
+/// # Errors
+/// [`Error::Setting`] naming `key.bars`, `key.slices`, `key.participation`
+/// or `key.visible`.
+pub fn validate_execution(e: &quant_core::Execution, key: &str) -> Result<()> {
+    let bad = |k: &str, value: String, expected: &str| Error::Setting {
+        key: format!("{key}.{k}"),
+        value,
+        expected: expected.into(),
+    };
+    match *e {
+        quant_core::Execution::Direct => Ok(()),
+        quant_core::Execution::Twap {
+            bars,
+            slices,
+            participation,
+            ..
+        } => {
+            if bars == 0 {
+                return Err(bad("bars", bars.to_string(), "must be at least 1"));
+            }
+            if slices == 0 || slices > bars {
+                return Err(bad(
+                    "slices",
+                    slices.to_string(),
+                    &format!("must lie in [1, bars = {bars}]"),
+                ));
+            }
+            if let Some(p) = participation
+                && !(p > 0.0 && p <= 1.0)
+            {
+                return Err(bad("participation", p.to_string(), "must lie in (0, 1]"));
+            }
+            Ok(())
+        }
+        quant_core::Execution::Iceberg { visible } => {
+            if visible.0 <= Decimal::ZERO {
+                return Err(bad("visible", visible.to_string(), "must be above 0 units"));
+            }
+            Ok(())
+        }
     }
 }

@@ -324,6 +324,14 @@ impl Oms {
         Ok(())
     }
 
+    /// Records that order `id` is a child of `parent` (an execution
+    /// algorithm's slice or clip); nothing for an order not in the book.
+    pub fn set_parent(&mut self, id: OrderId, parent: OrderId) {
+        if let Ok(o) = self.get_mut(id) {
+            o.parent = Some(parent);
+        }
+    }
+
     /// Sets the time in force of order `id` (before it is sent).
     ///
     /// # Errors

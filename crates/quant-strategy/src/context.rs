@@ -184,4 +184,7 @@ pub struct OrderRequest {
     pub take_profit: Option<quant_core::Price>,
     /// A bracket's stop-loss price (a buy entry's sell stop), quote currency.
     pub stop_loss: Option<quant_core::Price>,
+    /// How the order is worked (default: sent as it is; a TWAP or an
+    /// iceberg otherwise, [`quant_core::Execution`]).
+    pub exec: quant_core::Execution,
 }

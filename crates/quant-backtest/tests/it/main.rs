@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod architecture;
+mod execution;
 mod golden;
 mod intraday;
 mod limits;

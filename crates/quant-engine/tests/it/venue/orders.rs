@@ -51,6 +51,7 @@ fn req(side: Side, units: i64, order_type: OrderType, tif: TimeInForce) -> Order
         tif,
         take_profit: None,
         stop_loss: None,
+        exec: quant_core::Execution::Direct,
     }
 }
 
@@ -391,4 +392,144 @@ fn a_bracket_takes_profit_and_cancels_its_stop() {
             OrderStatus::Expired
         ]
     );
+}
+
+fn with_exec(mut r: OrderRequest, exec: quant_core::Execution) -> OrderRequest {
+    r.exec = exec;
+    r
+}
+
+/// Orders of the record that are children (every order after the first).
+fn children(rec: &RunRecord) -> Vec<(i64, OrderStatus)> {
+    rec.orders[1..]
+        .iter()
+        .map(|o| {
+            (
+                rust_decimal::prelude::ToPrimitive::to_i64(&o.filled.0).unwrap(),
+                o.status,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_twap_buys_in_slices_over_its_window_and_fills_the_parent() {
+    // 3,000 shares in 3 slices over 3 bars: one slice a day, each at the next open
+    let twap = quant_core::Execution::Twap {
+        bars: 3,
+        slices: 3,
+        expire_rest: false,
+        participation: None,
+    };
+    let bars = [
+        (10.0, 10.2, 9.8, 10.0),
+        (10.1, 10.3, 9.9, 10.2),
+        (10.2, 10.4, 10.0, 10.3),
+        (10.3, 10.5, 10.1, 10.4),
+        (10.4, 10.6, 10.2, 10.5),
+    ];
+    let r = with_exec(
+        req(Side::Buy, 3000, OrderType::Market, TimeInForce::Day),
+        twap,
+    );
+    let rec = go(&mut flat_then(bars), SimConfig::default(), vec![(0, r)]);
+    assert_eq!(
+        fills(&rec),
+        [
+            ("2024-03-05".into(), Side::Buy, 1000, dec!(10.0)),
+            ("2024-03-06".into(), Side::Buy, 1000, dec!(10.1)),
+            ("2024-03-07".into(), Side::Buy, 1000, dec!(10.2)),
+        ]
+    );
+    let parent = &rec.orders[0];
+    assert_eq!(parent.status, OrderStatus::Filled);
+    assert_eq!(parent.filled, Quantity::from_units(3000));
+    assert_eq!(parent.avg_price, Some(px(dec!(10.1))));
+    assert_eq!(
+        children(&rec),
+        vec![(1000, OrderStatus::Filled); 3],
+        "three children, each filled"
+    );
+    // the fills are the children's (booked once), not the parent's
+    assert!(rec.fills.iter().all(|f| f.order_id != parent.id));
+}
+
+#[test]
+fn a_twap_capped_by_volume_carries_the_rest_and_sends_it_at_the_end() {
+    // 10 % of 10,000 shares a bar: 1,000 a slice; 4,000 over 2 slices
+    let twap = quant_core::Execution::Twap {
+        bars: 2,
+        slices: 2,
+        expire_rest: false,
+        participation: Some(0.1),
+    };
+    let mut feed = flat_then([(10.0, 10.0, 10.0, 10.0); 5]);
+    for b in feed.bars[0].iter_mut().flatten() {
+        b.volume = 10_000.0;
+    }
+    let r = with_exec(
+        req(Side::Buy, 4000, OrderType::Market, TimeInForce::Day),
+        twap,
+    );
+    let rec = go(&mut feed, SimConfig::default(), vec![(0, r)]);
+    let bought: i64 = fills(&rec).iter().map(|f| f.2).sum();
+    assert_eq!(bought, 4000, "{:?}", fills(&rec));
+    // two capped slices, then the rest as one market order at the window's end
+    assert_eq!(
+        children(&rec),
+        vec![
+            (1000, OrderStatus::Filled),
+            (1000, OrderStatus::Filled),
+            (2000, OrderStatus::Filled)
+        ]
+    );
+    assert_eq!(rec.orders[0].status, OrderStatus::Filled);
+    // with expire_rest the parent ends expired at 2,000
+    let twap = quant_core::Execution::Twap {
+        bars: 2,
+        slices: 2,
+        expire_rest: true,
+        participation: Some(0.1),
+    };
+    let r = with_exec(
+        req(Side::Buy, 4000, OrderType::Market, TimeInForce::Day),
+        twap,
+    );
+    let rec = go(&mut feed, SimConfig::default(), vec![(0, r)]);
+    assert_eq!(rec.orders[0].status, OrderStatus::Expired);
+    assert_eq!(rec.orders[0].filled, Quantity::from_units(2000));
+}
+
+#[test]
+fn an_iceberg_shows_one_clip_at_a_time() {
+    let ice = quant_core::Execution::Iceberg {
+        visible: Quantity::from_units(1000),
+    };
+    let lim = OrderType::Limit(px(dec!(10.00)));
+    let r = with_exec(req(Side::Buy, 2500, lim, TimeInForce::Gtc), ice);
+    let rec = go(
+        &mut flat_then([(10.0, 10.1, 9.9, 10.0); 5]),
+        SimConfig::default(),
+        vec![(0, r)],
+    );
+    // a clip a bar: 1,000, 1,000, then the 500 left
+    assert_eq!(
+        fills(&rec).iter().map(|f| f.2).collect::<Vec<_>>(),
+        vec![1000, 1000, 500]
+    );
+    assert_eq!(rec.orders[0].status, OrderStatus::Filled);
+    assert!(rec.orders[1..].iter().all(|o| o.order_type == lim));
+    // an iceberg of a market order is refused, not sent
+    let r = with_exec(
+        req(Side::Buy, 2500, OrderType::Market, TimeInForce::Day),
+        ice,
+    );
+    let rec = go(
+        &mut flat_then([(10.0, 10.1, 9.9, 10.0); 5]),
+        SimConfig::default(),
+        vec![(0, r)],
+    );
+    assert!(rec.fills.is_empty());
+    assert_eq!(rec.orders.len(), 1);
+    assert_eq!(rec.orders[0].reason, Some(RejectReason::Unsupported));
 }
