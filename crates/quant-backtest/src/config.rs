@@ -152,6 +152,12 @@ pub struct RunSection {
     /// default 0, at most 1000.
     #[serde(default)]
     pub latency_bars: u32,
+    /// Milliseconds from a decision to the market, on top of
+    /// `latency_bars` (intraday bars: an order acts only at a bar open or
+    /// close at least this long after its decision); default 0, at most one
+    /// day ([`quant_exec::sim::SimConfig::latency_ms`]).
+    #[serde(default)]
+    pub latency_ms: u64,
     /// `touch` (default) or `through`: whether a resting limit fills when
     /// the price only touches it, or must trade through it.
     #[serde(default)]
@@ -217,6 +223,7 @@ impl Default for RunSection {
             size_at: quant_engine::SizeAt::Fill,
             participation: None,
             latency_bars: 0,
+            latency_ms: 0,
             limit_fill: quant_exec::fill::LimitFill::Touch,
             impact: None,
             execution: quant_core::Execution::Direct,
@@ -462,6 +469,16 @@ impl BacktestConfig {
             return Err(at.bad(
                 "backtest.participation",
                 format!("must lie in (0, 1] (a fraction of the bar's volume), got {p}"),
+            ));
+        }
+        if b.latency_ms > quant_exec::sim::MAX_LATENCY_MS {
+            return Err(at.bad(
+                "backtest.latency_ms",
+                format!(
+                    "must lie in [0, {}] milliseconds, got {}",
+                    quant_exec::sim::MAX_LATENCY_MS,
+                    b.latency_ms
+                ),
             ));
         }
         if b.latency_bars > 1000 {

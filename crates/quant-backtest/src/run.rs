@@ -369,6 +369,7 @@ pub fn sim_config(cfg: &BacktestConfig) -> SimConfig {
             .participation
             .and_then(|p| quant_exec::fill::Participation::new(p).ok()),
         latency_bars: b.latency_bars,
+        latency_ms: b.latency_ms,
         limit_fill: b.limit_fill,
         impact: b.impact.map(|i| quant_exec::fill::Slippage::VolumeShare {
             k_bps: i.k_bps,

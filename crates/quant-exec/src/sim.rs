@@ -83,6 +83,9 @@ pub fn check_cost(key: &str, value: Decimal, hi: Decimal) -> crate::Result<()> {
     }
 }
 
+/// Longest order latency [`SimConfig::latency_ms`] takes: one day.
+pub const MAX_LATENCY_MS: u64 = 86_400_000;
+
 /// Settings of the simulated venue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimConfig {
@@ -109,6 +112,17 @@ pub struct SimConfig {
     /// (0 = the next bar).
     #[serde(default)]
     pub latency_bars: u32,
+    /// Milliseconds between a decision and the order reaching the market,
+    /// on top of `latency_bars`, at most [`MAX_LATENCY_MS`]. On intraday
+    /// bars an order decided at a bar's close may act only at a bar open
+    /// (or close) at least this long after it; the next bar of a
+    /// continuous session opens at once, so any latency moves a next-open
+    /// fill to the open after (a lunch break or the night absorbs it). On
+    /// daily bars the next open is the next day: latency changes nothing
+    /// there, but a same-close order misses the close it was decided at
+    /// and fills at the next bar's close.
+    #[serde(default)]
+    pub latency_ms: u64,
     /// Extra slippage by size over volume, on top of `slippage_bps`
     /// ([`crate::fill::Slippage::VolumeShare`]).
     #[serde(default)]
@@ -123,6 +137,7 @@ impl Default for SimConfig {
         Self {
             participation: None,
             latency_bars: 0,
+            latency_ms: 0,
             impact: None,
             limit_fill: crate::fill::LimitFill::Touch,
             timing: FillTiming::NextOpen,
@@ -149,6 +164,13 @@ impl SimConfig {
     /// `cn_a.stock_fees.commission_rate`…), the value and the range.
     pub fn validate(&self) -> crate::Result<()> {
         check_cost("slippage_bps", self.slippage_bps, MAX_SLIPPAGE_BPS)?;
+        if self.latency_ms > MAX_LATENCY_MS {
+            return Err(crate::Error::Setting {
+                key: "latency_ms".into(),
+                value: self.latency_ms.to_string(),
+                expected: format!("must lie in [0, {MAX_LATENCY_MS}] milliseconds"),
+            });
+        }
         for (set, rules) in [
             ("cn_a", &self.cn_a),
             ("us", &self.us),
@@ -239,6 +261,10 @@ struct Working {
     /// Units filled so far (the order's `requested` is what is left).
     #[serde(default)]
     done: Quantity,
+    /// The instant from which the order may act (decision + latency), on
+    /// intraday bars with `latency_ms`.
+    #[serde(default)]
+    live_at: Option<quant_core::UnixNanos>,
 }
 
 /// The simulated venue; see the module docs. Serialisable: a paper
@@ -250,6 +276,9 @@ pub struct SimulatedVenue {
     slip: Decimal,
     /// Open phases seen (the bar clock of latency).
     bar: u64,
+    /// The open and close instants of the latest intraday bar seen.
+    #[serde(default)]
+    bar_time: Option<(quant_core::UnixNanos, quant_core::UnixNanos)>,
 }
 
 /// What one attempt at filling an order on a bar gave.
@@ -292,6 +321,7 @@ impl SimulatedVenue {
             queue: Vec::new(),
             slip,
             bar: 0,
+            bar_time: None,
         }
     }
 
@@ -375,16 +405,31 @@ impl SimulatedVenue {
     /// market-on-open orders act at the open against the whole bar;
     /// market-on-close orders at the close. Latency delays the first bar.
     fn acts_now(&self, w: &Working, at_open: bool) -> bool {
-        let latency = u64::from(self.config.latency_bars);
+        if let (Some(live), Some((open, close))) = (w.live_at, self.bar_time)
+            && (if at_open { open } else { close }) < live
+        {
+            return false;
+        }
+        let mut latency = u64::from(self.config.latency_bars);
+        if self.config.latency_ms > 0 && w.live_at.is_none() {
+            // daily bars: the decision's close has passed
+            latency += 1;
+        }
         // the first bar after the one the order was decided in
         let next = w.submitted.saturating_add(1).saturating_add(latency);
         let same_close = self.config.timing == FillTiming::SameClose;
+        let next_daily = if w.live_at.is_none() && self.config.latency_ms > 0 {
+            // a next-open order is not delayed by less than a night
+            next - 1
+        } else {
+            next
+        };
         match w.order.order_type {
-            OrderType::MarketOnClose => !at_open && self.bar >= next,
+            OrderType::MarketOnClose => !at_open && self.bar >= next_daily,
             OrderType::Market | OrderType::Limit(_) if !w.tried && same_close => {
                 !at_open && self.bar >= w.submitted.saturating_add(latency)
             }
-            _ => at_open && self.bar >= next,
+            _ => at_open && self.bar >= next_daily,
         }
     }
 
@@ -716,6 +761,15 @@ impl Venue for SimulatedVenue {
             tried: false,
             trail: None,
             done: Quantity::ZERO,
+            live_at: match (self.config.latency_ms, self.bar_time) {
+                (0, _) | (_, None) => None,
+                (ms, Some((_, close))) => {
+                    let ns = i64::try_from(ms)
+                        .unwrap_or(i64::MAX)
+                        .saturating_mul(1_000_000);
+                    Some(quant_core::UnixNanos(close.0.saturating_add(ns)))
+                }
+            },
         });
         events.push(VenueEvent::Accepted(order.id));
     }
@@ -783,6 +837,7 @@ impl Venue for SimulatedVenue {
         portfolio: &Portfolio,
         events: &mut Vec<VenueEvent>,
     ) {
+        self.bar_time = market.bar_time;
         match phase {
             Phase::Open => {
                 self.bar += 1;

@@ -6,4 +6,5 @@
 mod algo;
 mod emulate;
 mod fill;
+mod latency;
 mod replace;
