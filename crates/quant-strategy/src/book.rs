@@ -67,6 +67,26 @@ pub trait Rules: Send {
     /// True when a held instrument `i` is to be sold today.
     fn exit(&self, i: usize) -> bool;
 
+    /// Feeds instrument `i`'s history as [`Rules::update`] does, with the
+    /// day's whole context at hand for rules that also read bars of other
+    /// intervals ([`crate::History::series_of`]); called instead of
+    /// `update`. The default calls `update`.
+    fn update_from(&mut self, i: usize, series: SeriesView<'_>, ctx: &Context<'_>) {
+        let _ = ctx;
+        self.update(i, series);
+    }
+
+    /// Checks, at the first bar a strategy sees, that the run gives what
+    /// the rules read (bars of the intervals they name).
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming what is missing; the book then stops (see
+    /// [`Book`]). The default: nothing to check.
+    fn check(&self, ctx: &Context<'_>) -> Result<()> {
+        let _ = ctx;
+        Ok(())
+    }
+
     /// Everything the rules have learned from the history so far, for the
     /// book's saved state ([`crate::Strategy::save_state`]).
     ///
@@ -565,6 +585,14 @@ struct BookState {
 
 /// Runs [`Rules`] with slots, sizing, exits, schedule and filters; see the
 /// module docs.
+///
+/// At the first bar it sees (after a start or a load), the book asks
+/// [`Rules::check`] whether the run gives what the rules read. When it
+/// does not, the book stops: it sends no order from then on, its
+/// [`Book::fault`] says why and [`crate::Strategy::save_state`] refuses
+/// with that message. ([`crate::Strategy::on_bar`] cannot return an
+/// error; a runner that knows the run's interval beforehand refuses such
+/// a file at load: [`crate::rules::file::StrategyFile::check_interval`].)
 pub struct Book<R> {
     rules: R,
     params: BookParams,
@@ -574,6 +602,11 @@ pub struct Book<R> {
     tradable: Vec<bool>,
     /// True once the run's first bar has been seen.
     started: bool,
+    /// True once [`Rules::check`] has been asked (not saved: asked again
+    /// after a load).
+    checked: bool,
+    /// Why the book stopped, when [`Rules::check`] refused the run.
+    fault: Option<Error>,
 }
 
 impl<R: Rules> Book<R> {
@@ -599,12 +632,20 @@ impl<R: Rules> Book<R> {
             slots: Vec::new(),
             tradable: Vec::new(),
             started: false,
+            checked: false,
+            fault: None,
         })
     }
 
     /// The rules.
     pub fn rules(&self) -> &R {
         &self.rules
+    }
+
+    /// Why the book stopped trading at its first bar ([`Rules::check`]
+    /// refused the run), `None` while it trades.
+    pub fn fault(&self) -> Option<&Error> {
+        self.fault.as_ref()
     }
 
     fn feed(&mut self, i: usize, s: SeriesView<'_>) {
@@ -674,6 +715,8 @@ impl<R: Rules> crate::Strategy for Book<R> {
             .map(|_| Slot::new(&self.params))
             .collect::<Result<_>>()?;
         self.started = false;
+        self.checked = false;
+        self.fault = None;
         self.rules.on_start(instruments)
     }
 
@@ -681,6 +724,12 @@ impl<R: Rules> crate::Strategy for Book<R> {
     /// and liquidity averages, the open trade the exits track, the newest
     /// buy fill, a fired exit) and the rules' own state.
     fn save_state(&self) -> Result<Vec<u8>> {
+        if let Some(e) = &self.fault {
+            return Err(snapshot::state_error(
+                self.rules.name(),
+                format!("the strategy stopped at its first bar: {e}"),
+            ));
+        }
         let state = BookStateRef {
             started: self.started,
             slots: &self.slots,
@@ -698,6 +747,8 @@ impl<R: Rules> crate::Strategy for Book<R> {
         self.rules.load_state(&s.rules)?;
         self.slots = s.slots;
         self.started = s.started;
+        self.checked = false;
+        self.fault = None;
         Ok(())
     }
 
@@ -710,6 +761,12 @@ impl<R: Rules> crate::Strategy for Book<R> {
     }
 
     fn on_bar(&mut self, ctx: &Context<'_>, out: &mut Vec<Signal>) {
+        if !std::mem::replace(&mut self.checked, true) {
+            self.fault = self.rules.check(ctx).err();
+        }
+        if self.fault.is_some() {
+            return;
+        }
         let n = ctx.instruments.len();
         for i in 0..n {
             if !self.tradable[i] {
@@ -717,7 +774,7 @@ impl<R: Rules> crate::Strategy for Book<R> {
             }
             let s = ctx.history.series(InstrumentIndex(i as u32));
             if s.len() > self.slots[i].fed {
-                self.rules.update(i, s);
+                self.rules.update_from(i, s, ctx);
                 self.feed(i, s);
             }
         }

@@ -10,9 +10,11 @@
 //!            | expr "between" expr "and" expr
 //! expr      := term (("+" | "-") term)*
 //! term      := factor (("*" | "×" | "/") factor)*
-//! factor    := number | "-" factor | "(" expr ")" | field | indicator
+//! factor    := number | "-" factor | "(" expr ")" | field ["@" interval]
+//!            | indicator ["@" interval]
 //! field     := open | high | low | close | volume | amount
 //! indicator := NAME ["(" [field ","] params ")"] ["." output]
+//! interval  := 1m | 5m | 15m | 30m | 1h | 1d
 //! ```
 //!
 //! Indicators are those of `quant-indicators`' registry by TA-Lib name
@@ -24,6 +26,25 @@
 //! `between` is inclusive. A condition on a value not yet known (an
 //! indicator in its lookback) is false.
 //!
+//! # Other intervals
+//! `@interval` makes a field or an indicator read bars of that interval
+//! instead of the run's own: `close@1d` is the close of the newest
+//! completed daily bar, `SMA(20)@1d` the 20-day average of daily closes
+//! (`SMA(volume, 20)@1d`, `MACD(12,26,9).hist@1d`: the suffix comes after
+//! the whole indicator). Such a node is fed by
+//! [`NodeValues::update_from`] with the completed bars of
+//! [`crate::History::series_of`], once per new completed bar and never
+//! with the one still forming, so it never looks ahead; until its first
+//! bar completes it is unknown, and conditions on it are false. On a
+//! daily-bar run (`Context::time` is `None`) `@1d` reads the run's own
+//! bars: the same values as without the suffix. An interval the run's
+//! feed does not have (one finer than the run's, or `1h` where the feed
+//! completes only daily bars) is found by [`super::ConfluenceRules`]
+//! before its first bar. `crosses` compares with the value at the
+//! instrument's previous bar, as for any term: a daily value changes on
+//! the bar that completes a day, so `SMA(5)@1d crosses above SMA(20)@1d`
+//! holds on that bar only.
+//!
 //! # Limits
 //! Any text gives a condition or an [`ExprError`], never a panic or a
 //! stack overflow: a condition or expression is at most [`MAX_EXPR_LEN`]
@@ -33,10 +54,11 @@
 //! series. Indicator parameters meet `quant-indicators`' own limits
 //! ([`quant_indicators::MAX_PERIOD`]…).
 
+use quant_core::{InstrumentIndex, Interval};
 use quant_indicators::spec::DynIndicator;
 use quant_indicators::{IndicatorSpec, parse_spec};
 
-use crate::context::SeriesView;
+use crate::context::{Context, SeriesView};
 
 /// Longest condition or expression text: 4,096 characters.
 pub const MAX_EXPR_LEN: usize = 4096;
@@ -72,6 +94,16 @@ pub enum Field {
 }
 
 impl Field {
+    /// Every field, in the order of a bar's columns.
+    pub const ALL: [Field; 6] = [
+        Self::Open,
+        Self::High,
+        Self::Low,
+        Self::Close,
+        Self::Volume,
+        Self::Amount,
+    ];
+
     fn parse(word: &str) -> Option<Self> {
         Some(match word.to_ascii_lowercase().as_str() {
             "open" => Self::Open,
@@ -82,6 +114,11 @@ impl Field {
             "amount" => Self::Amount,
             _ => return None,
         })
+    }
+
+    /// The field's place in a bar of [`Field::ALL`].
+    fn index(self) -> usize {
+        self as usize
     }
 
     fn column<'a>(self, s: &SeriesView<'a>) -> &'a [f64] {
@@ -105,15 +142,45 @@ pub struct ExprError {
     pub message: String,
 }
 
-/// An indicator series a condition reads: the spec and, for one-series
-/// indicators, the field it is fed.
-#[derive(Debug, Clone)]
+/// An indicator series a condition reads: the spec, for one-series
+/// indicators the field it is fed, and the interval of its bars.
+#[derive(Clone)]
 pub struct Node {
     /// The parsed spec.
     pub spec: IndicatorSpec,
     /// The input field of a one-series indicator (`None`: whole bars).
     pub source: Option<Field>,
+    /// The interval of the bars it is fed (`SMA(20)@1d`); `None`: the
+    /// run's own bars.
+    pub interval: Option<Interval>,
     key: String,
+}
+
+/// As a derived `Debug`, with `interval` only when one is named: the
+/// text of a node of the run's own bars is what it was before intervals
+/// existed, so the fingerprints of saved states
+/// ([`crate::Strategy::save_state`]) of such files stay the same.
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Node");
+        d.field("spec", &self.spec).field("source", &self.source);
+        if let Some(i) = self.interval {
+            d.field("interval", &i);
+        }
+        d.field("key", &self.key).finish()
+    }
+}
+
+/// A term of a condition that reads bars of a named interval
+/// (`close@1d`, `SMA(20)@1d`), where it stands in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntervalRead {
+    /// The interval named.
+    pub interval: Interval,
+    /// Byte offset of the term in the condition text.
+    pub at: usize,
+    /// The term as written (`SMA(20)@1d`).
+    pub text: String,
 }
 
 /// An arithmetic expression over fields, indicator nodes and numbers.
@@ -123,6 +190,8 @@ pub enum Expr {
     Num(f64),
     /// A bar field.
     Field(Field),
+    /// A field of the newest completed bar of an interval (`close@1d`).
+    FieldAt(Field, Interval),
     /// An indicator, by index into the condition set's nodes.
     Node(usize),
     /// Negation.
@@ -173,6 +242,8 @@ enum Tok {
     Num(f64),
     Word(String),
     Sym(&'static str),
+    /// `@` and the word after it (`@1d` → `1d`; empty when none follows).
+    At(String),
 }
 
 fn lex(text: &str) -> Result<Vec<(usize, Tok)>, ExprError> {
@@ -213,6 +284,19 @@ fn lex(text: &str) -> Result<Vec<(usize, Tok)>, ExprError> {
                 }
             }
             out.push((at, Tok::Word(text[at..end].to_string())));
+        } else if c == '@' {
+            it.next();
+            let from = at + 1;
+            let mut end = from;
+            while let Some(&(k, d)) = it.peek() {
+                if d.is_alphanumeric() {
+                    end = k + d.len_utf8();
+                    it.next();
+                } else {
+                    break;
+                }
+            }
+            out.push((at, Tok::At(text[from..end].to_string())));
         } else {
             it.next();
             let two = it.peek().map(|&(_, d)| d);
@@ -257,12 +341,18 @@ fn lex(text: &str) -> Result<Vec<(usize, Tok)>, ExprError> {
 pub struct Parser {
     /// Indicator series read by the parsed conditions (deduplicated).
     pub nodes: Vec<Node>,
+    /// Every interval named by an `@` suffix of the parsed conditions,
+    /// fields' included, once each, in the order first named.
+    pub intervals: Vec<Interval>,
+    /// The `@` terms of the text parsed last (cleared by each parse).
+    pub reads: Vec<IntervalRead>,
 }
 
 struct Cursor<'p> {
     toks: Vec<(usize, Tok)>,
     pos: usize,
     end: usize,
+    text: &'p str,
     parser: &'p mut Parser,
     /// Nesting of parentheses and unary minus at the current token.
     depth: usize,
@@ -332,6 +422,7 @@ impl Cursor<'_> {
                 Some(Tok::Sym(">=")) => Cmp::Ge,
                 Some(Tok::Sym("<")) => Cmp::Lt,
                 Some(Tok::Sym("<=")) => Cmp::Le,
+                Some(Tok::At(_)) => return self.stray_at(),
                 _ => {
                     return self.err(
                         "expected a comparison: `>`, `>=`, `<`, `<=`, `above`, `below`, `between … and …` or `crosses above|below`",
@@ -341,6 +432,9 @@ impl Cursor<'_> {
             self.pos += 1;
             Condition::Compare(a, cmp, self.expr()?)
         };
+        if let Some(Tok::At(_)) = self.peek() {
+            return self.stray_at();
+        }
         if self.pos < self.toks.len() {
             return self.err("unexpected text after the condition");
         }
@@ -431,12 +525,55 @@ impl Cursor<'_> {
                     && self.peek() != Some(&Tok::Sym("."))
                     && let Some(f) = Field::parse(&w)
                 {
-                    return Ok(Expr::Field(f));
+                    return Ok(match self.interval_suffix(start)? {
+                        Some(i) => Expr::FieldAt(f, i),
+                        None => Expr::Field(f),
+                    });
                 }
                 self.indicator(&w, start)
             }
+            Some(Tok::At(_)) => self.stray_at(),
             _ => self.err("expected a number, a field (open, high, low, close, volume, amount) or an indicator"),
         }
+    }
+
+    /// The error of an `@` where no field or indicator comes before it
+    /// (or a second one after a term's).
+    fn stray_at<T>(&self) -> Result<T, ExprError> {
+        self.err(
+            "`@` and an interval follow a field or an indicator, once (`close@1d`, `SMA(20)@1d`)",
+        )
+    }
+
+    /// An `@interval` after the term that began at byte `start`, if one
+    /// follows; it is recorded in the parser's intervals and reads.
+    fn interval_suffix(&mut self, start: usize) -> Result<Option<Interval>, ExprError> {
+        let Some(Tok::At(word)) = self.peek().cloned() else {
+            return Ok(None);
+        };
+        let Ok(interval) = word.to_ascii_lowercase().parse::<Interval>() else {
+            let what = if word.is_empty() {
+                "`@` needs an interval right after it".to_string()
+            } else {
+                format!("unknown interval `{word}`")
+            };
+            return self.err(format!(
+                "{what}; one of {}",
+                Interval::ALL.map(Interval::as_str).join(", ")
+            ));
+        };
+        let end = self.at() + 1 + word.len();
+        self.pos += 1;
+        let p = &mut *self.parser;
+        if !p.intervals.contains(&interval) {
+            p.intervals.push(interval);
+        }
+        p.reads.push(IntervalRead {
+            interval,
+            at: start,
+            text: self.text.get(start..end).unwrap_or_default().to_string(),
+        });
+        Ok(Some(interval))
     }
 
     fn indicator(&mut self, name: &str, start: usize) -> Result<Expr, ExprError> {
@@ -482,6 +619,7 @@ impl Cursor<'_> {
         } else {
             None
         };
+        let interval = self.interval_suffix(start)?;
         let mut text = name.to_string();
         if !args.is_empty() {
             text.push_str(&format!("({})", args.join(",")));
@@ -514,7 +652,11 @@ impl Cursor<'_> {
                 ),
             });
         }
-        let key = format!("{:?}:{}", source, spec.columns()[0]);
+        let mut key = format!("{:?}:{}", source, spec.columns()[0]);
+        if let Some(i) = interval {
+            key.push('@');
+            key.push_str(i.as_str());
+        }
         let nodes = &mut self.parser.nodes;
         let idx = match nodes.iter().position(|n| n.key == key) {
             Some(i) => i,
@@ -527,7 +669,12 @@ impl Cursor<'_> {
                 });
             }
             None => {
-                nodes.push(Node { spec, source, key });
+                nodes.push(Node {
+                    spec,
+                    source,
+                    interval,
+                    key,
+                });
                 nodes.len() - 1
             }
         };
@@ -551,11 +698,12 @@ fn checked_len(text: &str) -> Result<&str, ExprError> {
 }
 
 impl Parser {
-    fn cursor(&mut self, toks: Vec<(usize, Tok)>, text: &str) -> Cursor<'_> {
+    fn cursor<'a>(&'a mut self, toks: Vec<(usize, Tok)>, text: &'a str) -> Cursor<'a> {
         Cursor {
             toks,
             pos: 0,
             end: text.len(),
+            text,
             parser: self,
             depth: 0,
             terms: 0,
@@ -567,10 +715,12 @@ impl Parser {
     /// # Errors
     /// [`ExprError`] with the offset of the fault: syntax, an unknown
     /// indicator (listing the registry), a bad parameter, an unchosen
-    /// output, text over [`MAX_EXPR_LEN`] characters, nesting over
+    /// output, an unknown interval after `@` (listing the known ones), a
+    /// stray `@`, text over [`MAX_EXPR_LEN`] characters, nesting over
     /// [`MAX_DEPTH`], more than [`MAX_TERMS`] terms or [`MAX_NODES`]
     /// indicator series.
     pub fn condition(&mut self, text: &str) -> Result<Condition, ExprError> {
+        self.reads.clear();
         let toks = lex(checked_len(text)?)?;
         if toks.is_empty() {
             return Err(ExprError {
@@ -586,9 +736,13 @@ impl Parser {
     /// # Errors
     /// As [`Parser::condition`].
     pub fn expression(&mut self, text: &str) -> Result<Expr, ExprError> {
+        self.reads.clear();
         let toks = lex(checked_len(text)?)?;
         let mut c = self.cursor(toks, text);
         let e = c.expr()?;
+        if let Some(Tok::At(_)) = c.peek() {
+            return c.stray_at();
+        }
         if c.pos < c.toks.len() {
             return c.err("unexpected text after the expression");
         }
@@ -597,15 +751,33 @@ impl Parser {
 }
 
 /// The state of one instrument's indicator nodes: newest and previous
-/// value of each, and the newest and previous bar's fields.
+/// value of each and, per interval named with `@`, the newest completed
+/// bar as of the instrument's newest and previous bar.
 pub struct NodeValues {
     inds: Vec<Box<dyn DynIndicator>>,
     sources: Vec<Option<Field>>,
     select: Vec<IndicatorSpec>,
+    /// Per node: the interval of its bars (`None`: the run's own).
+    intervals: Vec<Option<Interval>>,
     now: Vec<f64>,
     prev: Vec<f64>,
     /// Rows consumed so far.
     fed: usize,
+    /// Every named interval, shortest first.
+    higher: Vec<Higher>,
+}
+
+/// What one instrument has consumed of bars of a named interval.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Higher {
+    interval: Interval,
+    /// Completed bars consumed so far.
+    fed: usize,
+    /// The newest consumed bar's fields ([`Field::ALL`] order; NaN
+    /// before the first) as of the instrument's newest bar, and as of the
+    /// one before it.
+    now: [f64; 6],
+    prev: [f64; 6],
 }
 
 impl NodeValues {
@@ -615,6 +787,23 @@ impl NodeValues {
     /// The indicator error of a node that cannot be built (parameters are
     /// checked at parse time, so only on a registry change).
     pub fn new(nodes: &[Node]) -> quant_indicators::Result<Self> {
+        Self::reading(nodes, &[])
+    }
+
+    /// Fresh state for `nodes` and the fields of `intervals` (a parser's
+    /// [`Parser::intervals`]: those of `close@1d` too, which no node
+    /// holds); the nodes' own intervals are read in any case.
+    ///
+    /// # Errors
+    /// As [`NodeValues::new`].
+    pub fn reading(nodes: &[Node], intervals: &[Interval]) -> quant_indicators::Result<Self> {
+        let mut named: Vec<Interval> = nodes
+            .iter()
+            .filter_map(|n| n.interval)
+            .chain(intervals.iter().copied())
+            .collect();
+        named.sort_unstable();
+        named.dedup();
         Ok(Self {
             inds: nodes
                 .iter()
@@ -622,55 +811,144 @@ impl NodeValues {
                 .collect::<quant_indicators::Result<_>>()?,
             sources: nodes.iter().map(|n| n.source).collect(),
             select: nodes.iter().map(|n| n.spec.clone()).collect(),
+            intervals: nodes.iter().map(|n| n.interval).collect(),
             now: vec![f64::NAN; nodes.len()],
             prev: vec![f64::NAN; nodes.len()],
             fed: 0,
+            higher: named
+                .into_iter()
+                .map(|interval| Higher {
+                    interval,
+                    fed: 0,
+                    now: [f64::NAN; 6],
+                    prev: [f64::NAN; 6],
+                })
+                .collect(),
         })
     }
 
-    /// Feeds the rows of `s` not seen yet.
+    /// Feeds node `k` row `r` of `s` (`whole`: that row as a bar).
+    fn feed(
+        &mut self,
+        k: usize,
+        s: &SeriesView<'_>,
+        r: usize,
+        whole: Option<quant_indicators::Ohlcv>,
+    ) {
+        let bar = match self.sources[k] {
+            None => whole,
+            Some(f) => {
+                let v = f.column(s).get(r).copied().unwrap_or(f64::NAN);
+                quant_indicators::Ohlcv::new(v, v, v, v, 0.0).ok()
+            }
+        };
+        let v = bar
+            .and_then(|b| self.inds[k].update(b))
+            .map_or(f64::NAN, |vals| self.select[k].select(&vals)[0]);
+        self.prev[k] = self.now[k];
+        self.now[k] = v;
+    }
+
+    /// Feeds the rows of `s` not seen yet to the nodes of the run's own
+    /// bars (those of named intervals are fed by
+    /// [`NodeValues::update_from`]).
     pub fn update(&mut self, s: &SeriesView<'_>) {
         for r in crate::book::new_rows(&mut self.fed, s.len()) {
             let whole = crate::book::ohlcv(s, r);
             for k in 0..self.inds.len() {
-                let bar = match self.sources[k] {
-                    None => whole,
-                    Some(f) => {
-                        let v = f.column(s).get(r).copied().unwrap_or(f64::NAN);
-                        quant_indicators::Ohlcv::new(v, v, v, v, 0.0).ok()
-                    }
-                };
-                let v = bar
-                    .and_then(|b| self.inds[k].update(b))
-                    .map_or(f64::NAN, |vals| self.select[k].select(&vals)[0]);
-                self.prev[k] = self.now[k];
-                self.now[k] = v;
+                if self.intervals[k].is_none() {
+                    self.feed(k, s, r, whole);
+                }
             }
         }
     }
 
-    /// Rows consumed.
+    /// Feeds instrument `i`'s new rows of the run's bars `s` as
+    /// [`NodeValues::update`], and each named interval its completed bars
+    /// not consumed yet: [`crate::History::series_of`] of `ctx`'s history,
+    /// or `s` itself for `1d` on a daily-bar run (`ctx.time` is `None`).
+    /// The forming bar is never among them (the feed shows a bar once it
+    /// has closed), so nothing is fed before its time. A step without new
+    /// bars of `s` changes nothing; on one without a newly completed bar
+    /// of an interval, that interval's values stay, and their previous
+    /// values (those at the instrument's previous bar) become the same as
+    /// the newest. An interval the feed does not have stays unknown (see
+    /// [`super::ConfluenceRules`], which refuses it first).
+    pub fn update_from(&mut self, s: &SeriesView<'_>, ctx: &Context<'_>, i: InstrumentIndex) {
+        let fresh = s.len() > self.fed;
+        self.update(s);
+        if !fresh {
+            return;
+        }
+        for h in 0..self.higher.len() {
+            let interval = self.higher[h].interval;
+            let bars = if interval == Interval::D1 && ctx.time.is_none() {
+                Some(*s)
+            } else {
+                ctx.history.series_of(i, interval)
+            };
+            let rows = match &bars {
+                Some(b) => crate::book::new_rows(&mut self.higher[h].fed, b.len()),
+                None => 0..0,
+            };
+            if rows.is_empty() {
+                let hi = &mut self.higher[h];
+                hi.prev = hi.now;
+                for k in 0..self.inds.len() {
+                    if self.intervals[k] == Some(interval) {
+                        self.prev[k] = self.now[k];
+                    }
+                }
+                continue;
+            }
+            let Some(b) = bars else { continue };
+            for r in rows {
+                let hi = &mut self.higher[h];
+                hi.prev = hi.now;
+                hi.now = Field::ALL.map(|f| crate::book::at(f.column(&b), r));
+                let whole = crate::book::ohlcv(&b, r);
+                for k in 0..self.inds.len() {
+                    if self.intervals[k] == Some(interval) {
+                        self.feed(k, &b, r, whole);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows of the run's bars consumed.
     pub fn rows(&self) -> usize {
         self.fed
     }
 
+    /// Completed bars of `interval` consumed (`None` when no term reads
+    /// it).
+    pub fn rows_of(&self, interval: Interval) -> Option<usize> {
+        self.higher
+            .iter()
+            .find(|h| h.interval == interval)
+            .map(|h| h.fed)
+    }
+
     /// The whole state: every node's indicator, newest and previous
-    /// values, rows consumed.
+    /// values, rows consumed, and per named interval its bars consumed
+    /// and newest and previous bar.
     pub(crate) fn save(&self) -> SavedValues {
         SavedValues {
             inds: self.inds.iter().map(|i| i.save()).collect(),
             now: self.now.clone(),
             prev: self.prev.clone(),
             fed: self.fed,
+            higher: self.higher.clone(),
         }
     }
 
     /// Loads a state saved by [`NodeValues::save`] for the same nodes.
     ///
     /// # Errors
-    /// What does not fit: another number of nodes, or a node's indicator
-    /// of another type or lookback (some nodes may then be loaded: build
-    /// a fresh value to load into).
+    /// What does not fit: another number of nodes, other named intervals,
+    /// or a node's indicator of another type or lookback (some nodes may
+    /// then be loaded: build a fresh value to load into).
     pub(crate) fn load(&mut self, saved: SavedValues) -> Result<(), String> {
         let n = self.inds.len();
         if saved.inds.len() != n || saved.now.len() != n || saved.prev.len() != n {
@@ -679,23 +957,35 @@ impl NodeValues {
                 saved.inds.len()
             ));
         }
+        let names = |h: &[Higher]| h.iter().map(|h| h.interval.as_str()).collect::<Vec<_>>();
+        if names(&saved.higher) != names(&self.higher) {
+            return Err(format!(
+                "bars of intervals [{}] for a strategy reading [{}]",
+                names(&saved.higher).join(", "),
+                names(&self.higher).join(", ")
+            ));
+        }
         for (ind, state) in self.inds.iter_mut().zip(saved.inds) {
             ind.load(state).map_err(|e| e.to_string())?;
         }
         self.now = saved.now;
         self.prev = saved.prev;
         self.fed = saved.fed;
+        self.higher = saved.higher;
         Ok(())
     }
 }
 
-/// [`NodeValues`] as saved.
+/// [`NodeValues`] as saved. A strategy that names no other interval
+/// saves no `higher` (its bytes are those of before intervals existed).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SavedValues {
     inds: Vec<quant_indicators::spec::IndicatorState>,
     now: Vec<f64>,
     prev: Vec<f64>,
     fed: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    higher: Vec<Higher>,
 }
 
 /// Which bar an expression is evaluated on.
@@ -716,6 +1006,15 @@ fn eval(e: &Expr, v: &NodeValues, s: &SeriesView<'_>, when: When) -> f64 {
                 .and_then(|r| col.get(r))
                 .copied()
                 .unwrap_or(f64::NAN)
+        }
+        Expr::FieldAt(f, interval) => {
+            v.higher
+                .iter()
+                .find(|h| h.interval == *interval)
+                .map_or(f64::NAN, |h| match when {
+                    When::Now => h.now[f.index()],
+                    When::Prev => h.prev[f.index()],
+                })
         }
         Expr::Node(k) => match when {
             When::Now => v.now.get(*k),
@@ -968,21 +1267,331 @@ mod tests {
     }
 
     /// Evaluates whatever parsed on a few bars (columns of unequal
-    /// length too).
+    /// length too), through `update` and through `update_from` with
+    /// daily bars completing every other bar.
     fn run(p: &Parser, conds: &[Condition], exprs: &[Expr]) {
-        let Ok(mut nv) = NodeValues::new(&p.nodes) else {
-            return;
-        };
         let c = [10.0, 11.0, f64::NAN, 9.0, 12.0, 0.0, -1.0];
         let v = [100.0, 0.0, 50.0];
-        for k in 0..=c.len() {
-            let s = view(&c[..k], &v[..k.min(v.len())]);
-            nv.update(&s);
-            for cond in conds {
-                let _ = cond.holds(&nv, &s);
+        for with_days in [false, true] {
+            let Ok(mut nv) = NodeValues::reading(&p.nodes, &p.intervals) else {
+                return;
+            };
+            for k in 0..=c.len() {
+                let s = view(&c[..k], &v[..k.min(v.len())]);
+                if with_days {
+                    let daily = Fake {
+                        daily: Some(view(&c[..k / 2], &v[..(k / 2).min(v.len())])),
+                    };
+                    with_ctx(&daily, Some(quant_core::UnixNanos(0)), |ctx| {
+                        nv.update_from(&s, ctx, InstrumentIndex(0));
+                    });
+                } else {
+                    nv.update(&s);
+                }
+                for cond in conds {
+                    let _ = cond.holds(&nv, &s);
+                }
+                for e in exprs {
+                    let _ = e.value(&nv, &s);
+                }
             }
-            for e in exprs {
-                let _ = e.value(&nv, &s);
+        }
+    }
+
+    /// A feed whose only other interval is `1d`: `daily`, the completed
+    /// daily bars (`None`: none at all).
+    struct Fake<'a> {
+        daily: Option<SeriesView<'a>>,
+    }
+
+    impl crate::History for Fake<'_> {
+        fn closes(&self, _: InstrumentIndex) -> &[f64] {
+            &[]
+        }
+        fn benchmark_closes(&self) -> &[f64] {
+            &[]
+        }
+        fn series(&self, _: InstrumentIndex) -> SeriesView<'_> {
+            SeriesView::default()
+        }
+        fn series_of(&self, _: InstrumentIndex, interval: Interval) -> Option<SeriesView<'_>> {
+            self.daily.filter(|_| interval == Interval::D1)
+        }
+    }
+
+    /// Calls `f` with a context around `history` at bar instant `time`
+    /// (`None`: a daily-bar run).
+    fn with_ctx(
+        history: &dyn crate::History,
+        time: Option<quant_core::UnixNanos>,
+        f: impl FnOnce(&Context<'_>),
+    ) {
+        let day = chrono::NaiveDate::from_ymd_opt(2021, 5, 6).unwrap();
+        let calendar = quant_core::TradingCalendar::new(vec![day]).unwrap();
+        let ctx = Context {
+            date: day,
+            time,
+            calendar: &calendar,
+            instruments: &[],
+            bars: &[],
+            history,
+            positions: &[],
+            cash: quant_core::Cash::ZERO,
+            equity: 0.0,
+        };
+        f(&ctx);
+    }
+
+    #[test]
+    fn interval_suffixes_parse() {
+        let mut p = Parser::default();
+        let c = p.condition("close@1d > SMA(20)@1d").unwrap();
+        assert_eq!(
+            p.reads
+                .iter()
+                .map(|r| (r.at, r.text.as_str()))
+                .collect::<Vec<_>>(),
+            [(0, "close@1d"), (11, "SMA(20)@1d")]
+        );
+        let Condition::Compare(Expr::FieldAt(Field::Close, Interval::D1), Cmp::Gt, Expr::Node(0)) =
+            c
+        else {
+            panic!("{c:?}");
+        };
+        assert_eq!(p.nodes[0].interval, Some(Interval::D1));
+        for text in [
+            "SMA(volume, 20)@1d > volume",
+            "MACD(12,26,9).hist@1d crosses above 0",
+            "close > SMA(20) @1d",
+            "high@1D - low@daily > 0",
+            "RSI(14)@5m < 30",
+            "EMA(9)@1h crosses above EMA(21)@1h",
+        ] {
+            assert!(p.condition(text).is_ok(), "{text}");
+        }
+        assert_eq!(p.intervals, [Interval::D1, Interval::M5, Interval::H1]);
+        // the same series of another interval is another node; of the
+        // same interval, the same node
+        let mut p = Parser::default();
+        p.condition("SMA(20) < SMA(20)@1d").unwrap();
+        p.condition("close > SMA(20)@1d").unwrap();
+        assert_eq!(p.nodes.len(), 2);
+        assert_eq!(p.reads.len(), 1, "reads are those of the last text");
+        // a node of the run's bars prints as before intervals existed
+        let plain = format!("{:?}", p.nodes[0]);
+        assert!(plain.starts_with("Node { spec: ") && !plain.contains("interval"));
+        assert!(format!("{:?}", p.nodes[1]).contains("interval: D1"));
+    }
+
+    #[test]
+    fn interval_errors_point_at_the_suffix() {
+        let (_, e) = parse("close > SMA(20)@2h");
+        let e = e.unwrap_err();
+        assert_eq!(e.at, 15);
+        assert_eq!(
+            e.message,
+            "unknown interval `2h`; one of 1m, 5m, 15m, 30m, 1h, 1d"
+        );
+        let (_, e) = parse("close@ > 1");
+        assert!(e.unwrap_err().message.starts_with("`@` needs an interval"));
+        let (_, e) = parse("close@ 1d > 1");
+        assert!(e.unwrap_err().message.starts_with("`@` needs an interval"));
+        for text in [
+            "(close)@1d > 1",
+            "close > @1d",
+            "close@1d@1d > 1",
+            "close > (1)@1d",
+        ] {
+            let e = parse(text).1.unwrap_err();
+            assert!(
+                e.message.contains("follow a field or an indicator"),
+                "{text}: {e:?}"
+            );
+            assert_eq!(&text[e.at..e.at + 1], "@", "{text}");
+        }
+        let mut p = Parser::default();
+        let e = p.expression("ROC(20)@1d@1d").unwrap_err();
+        assert!(e.message.contains("follow a field or an indicator"));
+        let (_, e) = parse("SMA(close@1d, 20) > 1");
+        assert!(e.unwrap_err().message.contains("expected `,` or `)`"));
+    }
+
+    /// A daily node is fed each completed daily bar once, when it
+    /// appears; unknown before the first; its previous value is the one
+    /// at the instrument's previous bar; the fields read the newest
+    /// completed bar.
+    #[test]
+    fn daily_terms_take_completed_bars_once() {
+        let mut p = Parser::default();
+        let up = p.condition("SMA(2)@1d crosses above 10").unwrap();
+        let close = p.expression("close@1d").unwrap();
+        let mut nv = NodeValues::reading(&p.nodes, &p.intervals).unwrap();
+        let bars: Vec<f64> = (0..12).map(|k| 100.0 + f64::from(k)).collect();
+        let days = [8.0, 9.0, 13.0, 14.0];
+        let vol = [1.0; 12];
+        // 3 run bars a day; day d completes at its last bar
+        let mut seen = Vec::new();
+        for k in 1..=bars.len() {
+            let s = view(&bars[..k], &vol[..k]);
+            let done = k / 3;
+            let daily = Fake {
+                daily: Some(view(&days[..done], &vol[..done])),
+            };
+            with_ctx(&daily, Some(quant_core::UnixNanos(k as i64)), |ctx| {
+                nv.update_from(&s, ctx, InstrumentIndex(0));
+            });
+            // a step without a new run bar changes nothing
+            with_ctx(&daily, Some(quant_core::UnixNanos(k as i64)), |ctx| {
+                nv.update_from(&s, ctx, InstrumentIndex(0));
+            });
+            assert_eq!(nv.rows_of(Interval::D1), Some(done));
+            seen.push((up.holds(&nv, &s), close.value(&nv, &s)));
+        }
+        let sma: Vec<bool> = seen.iter().map(|t| t.0).collect();
+        // SMA2 of days: -, 8.5, 11, 13.5: crosses 10 at the bar day 3 completes
+        assert_eq!(
+            sma,
+            [
+                false, false, false, false, false, false, false, false, true, false, false, false
+            ]
+        );
+        let closes: Vec<f64> = seen.iter().map(|t| t.1).collect();
+        assert!(closes[..2].iter().all(|c| c.is_nan()));
+        assert_eq!(
+            closes[2..],
+            [8.0, 8.0, 8.0, 9.0, 9.0, 9.0, 13.0, 13.0, 13.0, 14.0]
+        );
+        assert_eq!(nv.rows(), 12);
+        // a feed without daily bars: unknown throughout
+        let mut nv = NodeValues::reading(&p.nodes, &p.intervals).unwrap();
+        for k in 1..=bars.len() {
+            let s = view(&bars[..k], &vol[..k]);
+            with_ctx(
+                &Fake { daily: None },
+                Some(quant_core::UnixNanos(0)),
+                |ctx| {
+                    nv.update_from(&s, ctx, InstrumentIndex(0));
+                },
+            );
+            assert!(close.value(&nv, &s).is_nan() && !up.holds(&nv, &s));
+        }
+        assert_eq!(nv.rows_of(Interval::D1), Some(0));
+        assert_eq!(nv.rows_of(Interval::H1), None);
+    }
+
+    /// A saved state holds the daily nodes and the daily bars consumed;
+    /// loaded, it continues as the one never saved. A state of other
+    /// intervals is refused.
+    #[test]
+    fn daily_state_saves_and_loads() {
+        let mut p = Parser::default();
+        let e = p.expression("EMA(3)@1d - close@1d + SMA(2)").unwrap();
+        let c: Vec<f64> = (0..30).map(|k| 50.0 + f64::from(k % 7)).collect();
+        let days: Vec<f64> = (0..10).map(|k| 40.0 + f64::from(k * k % 5)).collect();
+        let step = |nv: &mut NodeValues, k: usize| {
+            let s = view(&c[..k], &c[..k]);
+            let daily = Fake {
+                daily: Some(view(&days[..k / 3], &days[..k / 3])),
+            };
+            with_ctx(&daily, Some(quant_core::UnixNanos(0)), |ctx| {
+                nv.update_from(&s, ctx, InstrumentIndex(0));
+            });
+            e.value(nv, &s)
+        };
+        let mut whole = NodeValues::reading(&p.nodes, &p.intervals).unwrap();
+        let all: Vec<f64> = (1..=c.len()).map(|k| step(&mut whole, k)).collect();
+        for stop in [1, 4, 5, 6, 17, 29] {
+            let mut a = NodeValues::reading(&p.nodes, &p.intervals).unwrap();
+            for k in 1..=stop {
+                step(&mut a, k);
+            }
+            let saved = a.save();
+            assert_eq!(saved.higher[0].fed, stop / 3);
+            let mut b = NodeValues::reading(&p.nodes, &p.intervals).unwrap();
+            b.load(saved).unwrap();
+            let rest: Vec<f64> = (stop + 1..=c.len()).map(|k| step(&mut b, k)).collect();
+            assert_eq!(
+                rest.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                all[stop..].iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                "restored after bar {stop}"
+            );
+        }
+        // another interval's state: refused
+        let mut q = Parser::default();
+        q.expression("EMA(3)@1h - close@1h + SMA(2)").unwrap();
+        let mut other = NodeValues::reading(&q.nodes, &q.intervals).unwrap();
+        let e = other.load(whole.save()).unwrap_err();
+        assert!(e.contains("[1d]") && e.contains("[1h]"), "{e}");
+        // a state of a file without intervals has no `higher` at all
+        let mut plain = Parser::default();
+        plain.expression("SMA(2)").unwrap();
+        let nv = NodeValues::new(&plain.nodes).unwrap();
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&nv.save(), &mut bytes).unwrap();
+        assert!(!bytes.windows(6).any(|w| w == b"higher"));
+    }
+
+    proptest::proptest! {
+        /// On a daily-bar run `@1d` is the run's own bars: every
+        /// condition holds exactly when its unsuffixed twin does.
+        #[test]
+        fn one_day_on_daily_bars_is_the_run_itself(
+            steps in proptest::collection::vec((-0.05f64..0.05, 0.0f64..0.03, 1.0f64..1e6), 30..90)
+        ) {
+            let mut close = 10.0;
+            let (mut o, mut h, mut l, mut c, mut v) = (vec![], vec![], vec![], vec![], vec![]);
+            for (r, range, vol) in steps {
+                let open = close;
+                close *= 1.0 + r;
+                o.push(open);
+                h.push(open.max(close) * (1.0 + range));
+                l.push(open.min(close) * (1.0 - range));
+                c.push(close);
+                v.push(vol);
+            }
+            let texts = [
+                "EMA(5) crosses above SMA(10)",
+                "RSI(6) between 40 and 60",
+                "volume > 1.2 * SMA(volume, 8)",
+                "ADX(5) >= 20",
+                "close crosses below BBANDS(10,2,2).lower",
+                "close > open",
+            ];
+            let mut p = Parser::default();
+            let mut q = Parser::default();
+            let plain: Vec<Condition> = texts.iter().map(|t| p.condition(t).unwrap()).collect();
+            let daily: Vec<Condition> = texts
+                .iter()
+                .map(|t| {
+                    let t = t
+                        .replace("EMA(5)", "EMA(5)@1d")
+                        .replace("SMA(10)", "SMA(10)@1d")
+                        .replace("RSI(6)", "RSI(6)@1d")
+                        .replace("volume >", "volume@1d >")
+                        .replace("SMA(volume, 8)", "SMA(volume, 8)@1d")
+                        .replace("ADX(5)", "ADX(5)@1d")
+                        .replace("close", "close@1d")
+                        .replace(".lower", ".lower@1d")
+                        .replace("open", "open@1d");
+                    q.condition(&t).unwrap()
+                })
+                .collect();
+            proptest::prop_assert!(q.nodes.iter().all(|n| n.interval == Some(Interval::D1)));
+            let mut a = NodeValues::new(&p.nodes).unwrap();
+            let mut b = NodeValues::reading(&q.nodes, &q.intervals).unwrap();
+            let none = Fake { daily: None };
+            for k in 1..=c.len() {
+                let s = SeriesView {
+                    open: &o[..k], high: &h[..k], low: &l[..k], close: &c[..k],
+                    volume: &v[..k], amount: &v[..k],
+                };
+                with_ctx(&none, None, |ctx| {
+                    a.update_from(&s, ctx, InstrumentIndex(0));
+                    b.update_from(&s, ctx, InstrumentIndex(0));
+                });
+                for (x, y) in plain.iter().zip(&daily) {
+                    proptest::prop_assert_eq!(x.holds(&a, &s), y.holds(&b, &s), "bar {}: {:?}", k, x);
+                }
             }
         }
     }
@@ -1003,7 +1612,7 @@ mod tests {
         /// Text from the condition alphabet, so that more of it parses.
         #[test]
         fn condition_alphabet_never_panics(
-            text in "(close|volume|RSI\\(14\\)|SMA\\(volume, ?[0-9]{1,6}\\)|MACD\\(12,26,9\\)\\.hist|BBANDS\\(20,2,2\\)|[0-9.eE]{1,6}|[-+*/×()<>=]|>=|<=|crosses|above|below|between|and| ){0,40}"
+            text in "(close|volume|RSI\\(14\\)|SMA\\(volume, ?[0-9]{1,6}\\)|MACD\\(12,26,9\\)\\.hist|BBANDS\\(20,2,2\\)|[0-9.eE]{1,6}|[-+*/×()<>=]|>=|<=|crosses|above|below|between|and|@1d|@5m|@2h|@| ){0,40}"
         ) {
             let mut p = Parser::default();
             let c = p.condition(&text);

@@ -11,15 +11,15 @@
 
 use std::path::{Path, PathBuf};
 
-use quant_core::Schedule;
+use quant_core::{Interval, Schedule};
 use quant_risk::RiskConfig;
 use quant_risk::exits::ExitRules;
 use quant_risk::sizing::Sizing;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::ConfluenceRules;
 use super::expr::{ExprError, Parser};
+use super::{ConfluenceRules, Reading};
 use crate::Strategy;
 use crate::book::{Book, BookParams, FundamentalGate, UniverseFilter};
 use crate::error::{Error, Result};
@@ -314,12 +314,54 @@ impl StrategyFile {
             .iter()
             .map(|n| {
                 let col = n.spec.columns().remove(0);
-                match n.source {
+                let mut name = match n.source {
                     Some(f) => format!("{col}({})", format!("{f:?}").to_lowercase()),
                     None => col,
+                };
+                if let Some(i) = n.interval {
+                    name.push('@');
+                    name.push_str(i.as_str());
                 }
+                name
             })
             .collect())
+    }
+
+    /// Every interval the file's terms name with `@` (`close@1d`,
+    /// `SMA(20)@1d`), shortest first; empty when it reads only the run's
+    /// own bars.
+    ///
+    /// # Errors
+    /// As [`StrategyFile::load`].
+    pub fn intervals(&self) -> Result<Vec<Interval>> {
+        let mut v = self.build_rules()?.intervals;
+        v.sort_unstable();
+        Ok(v)
+    }
+
+    /// Checks the file against the interval of the run's bars: a term may
+    /// read the run's own interval or a coarser one, never a finer one
+    /// (`close@5m` on daily bars, `SMA(20)@1m` on 5-minute bars). Whether
+    /// the run's feed has a coarser interval is known only from the feed
+    /// and checked at the first bar ([`crate::book::Rules::check`]).
+    ///
+    /// # Errors
+    /// [`Error::File`] naming the line, the key, the term and both
+    /// intervals; as [`StrategyFile::load`] otherwise.
+    pub fn check_interval(&self, run: Interval) -> Result<()> {
+        let rules = self.build_rules()?;
+        match rules.reads.iter().find(|r| r.interval < run) {
+            Some(r) => Err(Error::File {
+                path: self.path.clone(),
+                line: r.line,
+                key: r.key.clone(),
+                message: format!(
+                    "`{}` reads {} bars, finer than the run's {run} bars",
+                    r.text, r.interval
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Builds the strategy: a [`Book`] of [`ConfluenceRules`].
@@ -409,12 +451,15 @@ impl StrategyFile {
                 "at least one [[signals]] entry is needed",
             ));
         }
+        let mut reads = Vec::new();
         let mut signals = Vec::new();
         let mut total = 0.0;
         for (k, sig) in s.signals.iter().enumerate() {
+            let key = format!("signals[{k}].when");
             let c = parser
                 .condition(sig.when.get_ref())
-                .map_err(|e| self.at_error(sig.when.span(), format!("signals[{k}].when"), e))?;
+                .map_err(|e| self.at_error(sig.when.span(), key.clone(), e))?;
+            self.take_reads(&mut parser, sig.when.span(), &key, &mut reads);
             let w = *sig.weight.get_ref();
             if !(w.is_finite() && w > 0.0 && w <= MAX_WEIGHT) {
                 return Err(Error::File {
@@ -442,20 +487,25 @@ impl StrategyFile {
             list.iter()
                 .enumerate()
                 .map(|(k, w)| {
-                    parser
+                    let key = format!("{key}[{k}]");
+                    let c = parser
                         .condition(w.get_ref())
-                        .map_err(|e| self.at_error(w.span(), format!("{key}[{k}]"), e))
+                        .map_err(|e| self.at_error(w.span(), key.clone(), e))?;
+                    self.take_reads(&mut parser, w.span(), &key, &mut reads);
+                    Ok(c)
                 })
                 .collect::<Result<Vec<_>>>()
         };
         let entry_all = conditions(&s.entry.when, "entry.when")?;
         let exits = conditions(&s.exit.when, "exit.when")?;
         let rank = match &s.entry.rank {
-            Some(r) => Some(
-                parser
+            Some(r) => {
+                let e = parser
                     .expression(r.get_ref())
-                    .map_err(|e| self.at_error(r.span(), "entry.rank".into(), e))?,
-            ),
+                    .map_err(|e| self.at_error(r.span(), "entry.rank".into(), e))?;
+                self.take_reads(&mut parser, r.span(), "entry.rank", &mut reads);
+                Some(e)
+            }
             None => None,
         };
         if let Some(b) = s.exit.score_below
@@ -469,6 +519,8 @@ impl StrategyFile {
         }
         Ok(ConfluenceRules {
             name: s.strategy.name.clone(),
+            intervals: parser.intervals,
+            reads,
             nodes: parser.nodes,
             signals,
             entry_all,
@@ -478,6 +530,27 @@ impl StrategyFile {
             rank,
             state: Vec::new(),
         })
+    }
+
+    /// The `@` terms of the text parsed last by `parser` (the value at
+    /// `span` of key `key`), with their lines, onto `out`.
+    fn take_reads(
+        &self,
+        parser: &mut Parser,
+        span: std::ops::Range<usize>,
+        key: &str,
+        out: &mut Vec<Reading>,
+    ) {
+        for r in parser.reads.drain(..) {
+            out.push(Reading {
+                interval: r.interval,
+                path: self.path.clone(),
+                // the string's text starts after its opening quote
+                line: line_of(&self.text, span.start + 1 + r.at),
+                key: key.to_string(),
+                text: r.text,
+            });
+        }
     }
 
     fn book_params(&self) -> Result<BookParams> {
@@ -734,6 +807,65 @@ schedule = "weekly"
         );
         // a liquidity window of one bar is today's value, not an error
         assert!(parse(&GOOD.replace("min_price = 3", "min_price = 3\nliquidity_days = 1")).is_ok());
+    }
+
+    /// Terms of another interval: listed, checked against the run's
+    /// interval, and their errors name the file, the line, the key and
+    /// the term.
+    #[test]
+    fn interval_terms() {
+        let text = GOOD
+            .replace(
+                "[entry]\nthreshold = 3",
+                "[entry]\nthreshold = 3\nwhen = [\"close@1d > SMA(20)@1d\"]\nrank = \"ROC(5)@1d\"",
+            )
+            .replace("close below EMA(21)", "RSI(14)@5m < 30");
+        let f = parse(&text).unwrap();
+        assert_eq!(
+            f.indicators().unwrap(),
+            [
+                "EMA_9",
+                "EMA_21",
+                "RSI_14",
+                "SMA_20(volume)",
+                "SMA_20@1d",
+                "RSI_14@5m",
+                "ROC_5@1d"
+            ]
+        );
+        assert_eq!(f.intervals().unwrap(), [Interval::M5, Interval::D1]);
+        assert!(f.build().is_ok());
+        assert!(parse(GOOD).unwrap().intervals().unwrap().is_empty());
+        // the run's interval or a coarser one
+        f.check_interval(Interval::M5).unwrap();
+        f.check_interval(Interval::M1).unwrap();
+        assert_eq!(
+            f.check_interval(Interval::M15).unwrap_err().to_string(),
+            "s.toml:26: exit.when[0]: `RSI(14)@5m` reads 5m bars, finer than the run's 15m bars"
+        );
+        assert_eq!(
+            f.check_interval(Interval::D1).unwrap_err().to_string(),
+            "s.toml:26: exit.when[0]: `RSI(14)@5m` reads 5m bars, finer than the run's 1d bars"
+        );
+        let daily = parse(&text.replace("RSI(14)@5m", "RSI(14)@1d")).unwrap();
+        daily.check_interval(Interval::D1).unwrap();
+        parse(GOOD).unwrap().check_interval(Interval::D1).unwrap();
+        // an unknown interval: at load
+        let e = err(&text.replace("SMA(20)@1d", "SMA(20)@2h"));
+        assert_eq!(
+            e,
+            "s.toml:21: entry.when[0]: unknown interval `2h`; one of 1m, 5m, 15m, 30m, 1h, 1d"
+        );
+        let e = err(&text.replace("ROC(5)@1d", "ROC(5)@1w"));
+        assert!(
+            e.starts_with("s.toml:22: entry.rank: unknown interval `1w`"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("EMA(9) crosses", "EMA(9)@ crosses"));
+        assert!(
+            e.starts_with("s.toml:10: signals[0].when: `@` needs an interval"),
+            "{e}"
+        );
     }
 
     /// `[exit]` is optional: without it the ATR window is 14.

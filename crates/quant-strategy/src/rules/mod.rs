@@ -9,16 +9,21 @@
 //! hold); a held one is sold when any `[exit] when` condition holds or its
 //! score falls below `[exit] score_below`. Entries are ranked by `[entry]
 //! rank` (an expression, e.g. `ROC(20)`; default: the score).
+//!
+//! Terms may read bars of another interval than the run's (`close@1d`,
+//! `SMA(20)@1d`; [`expr`]): at the first bar, the rules check that the
+//! run has bars of every interval named ([`crate::book::Rules::check`]),
+//! naming the file, the key, the term and the interval when it has not.
 
 pub mod expr;
 pub mod file;
 
-use quant_core::Instrument;
+use quant_core::{Instrument, InstrumentIndex, Interval};
 
 use serde::{Deserialize, Serialize};
 
 use crate::book::Rules;
-use crate::context::SeriesView;
+use crate::context::{Context, SeriesView};
 use crate::error::{Error, Result};
 use crate::snapshot;
 use expr::{Condition, Expr, Node, NodeValues, SavedValues};
@@ -35,7 +40,35 @@ pub struct ConfluenceRules {
     pub(crate) exits: Vec<Condition>,
     pub(crate) score_below: Option<f64>,
     pub(crate) rank: Option<Expr>,
+    /// Every interval the terms name (`@1d`), fields' included.
+    pub(crate) intervals: Vec<Interval>,
+    /// Where each `@` term stands in the file, for messages.
+    pub(crate) reads: Vec<Reading>,
     pub(crate) state: Vec<Inst>,
+}
+
+/// A term reading bars of a named interval, and where it is written: the
+/// file's path, line and key (`signals[1].when`).
+#[derive(Debug, Clone)]
+pub(crate) struct Reading {
+    pub(crate) interval: Interval,
+    pub(crate) path: std::path::PathBuf,
+    pub(crate) line: usize,
+    pub(crate) key: String,
+    pub(crate) text: String,
+}
+
+impl Reading {
+    /// `file:line: key: `term``.
+    fn origin(&self) -> String {
+        format!(
+            "{}:{}: {}: `{}`",
+            self.path.display(),
+            self.line,
+            self.key,
+            self.text
+        )
+    }
 }
 
 pub(crate) struct Inst {
@@ -75,8 +108,30 @@ impl ConfluenceRules {
         ))
     }
 
+    /// Instrument `i`'s score, entry and exit verdicts and rank on the
+    /// newest bar of `s`, from its values.
+    fn evaluate(&mut self, i: usize, s: &SeriesView<'_>) {
+        let Some(st) = self.state.get_mut(i) else {
+            return;
+        };
+        let v = &st.values;
+        st.score = self
+            .signals
+            .iter()
+            .filter(|(c, _)| c.holds(v, s))
+            .map(|(_, w)| w)
+            .sum();
+        st.entry_ok = self.entry_all.iter().all(|c| c.holds(v, s));
+        st.exit = self.exits.iter().any(|c| c.holds(v, s))
+            || self.score_below.is_some_and(|b| st.score < b);
+        st.rank = match &self.rank {
+            Some(e) => e.value(v, s),
+            None => st.score,
+        };
+    }
+
     fn fresh_values(&self) -> Result<NodeValues> {
-        NodeValues::new(&self.nodes).map_err(|e| Error::Config {
+        NodeValues::reading(&self.nodes, &self.intervals).map_err(|e| Error::Config {
             strategy: self.name.clone(),
             message: e.to_string(),
         })
@@ -108,20 +163,51 @@ impl Rules for ConfluenceRules {
             return;
         };
         st.values.update(&s);
-        let v = &st.values;
-        st.score = self
-            .signals
-            .iter()
-            .filter(|(c, _)| c.holds(v, &s))
-            .map(|(_, w)| w)
-            .sum();
-        st.entry_ok = self.entry_all.iter().all(|c| c.holds(v, &s));
-        st.exit = self.exits.iter().any(|c| c.holds(v, &s))
-            || self.score_below.is_some_and(|b| st.score < b);
-        st.rank = match &self.rank {
-            Some(e) => e.value(v, &s),
-            None => st.score,
+        self.evaluate(i, &s);
+    }
+
+    /// As `update`, with every named interval fed its newly completed
+    /// bars ([`NodeValues::update_from`]).
+    fn update_from(&mut self, i: usize, s: SeriesView<'_>, ctx: &Context<'_>) {
+        let Some(st) = self.state.get_mut(i) else {
+            return;
         };
+        st.values.update_from(&s, ctx, InstrumentIndex(i as u32));
+        self.evaluate(i, &s);
+    }
+
+    /// Every named interval is one the run has: `1d` on a daily-bar run
+    /// (its own bars), otherwise one [`crate::History::series_of`] gives.
+    fn check(&self, ctx: &Context<'_>) -> Result<()> {
+        if ctx.instruments.is_empty() {
+            return Ok(());
+        }
+        let daily_run = ctx.time.is_none();
+        for &interval in &self.intervals {
+            let has = (daily_run && interval == Interval::D1)
+                || ctx
+                    .history
+                    .series_of(InstrumentIndex(0), interval)
+                    .is_some();
+            if has {
+                continue;
+            }
+            let origin = self
+                .reads
+                .iter()
+                .find(|r| r.interval == interval)
+                .map_or_else(|| format!("`@{interval}`"), Reading::origin);
+            let why = if daily_run {
+                "finer than the run's daily bars"
+            } else {
+                "which this run's feed does not have: an intraday run reads its own bars and the daily bars completed from them, never an interval finer than its own"
+            };
+            return Err(Error::Config {
+                strategy: self.name.clone(),
+                message: format!("{origin} reads {interval} bars, {why}"),
+            });
+        }
+        Ok(())
     }
 
     fn entry(&self, i: usize) -> Option<f64> {
