@@ -8,6 +8,7 @@ mod golden;
 mod intraday;
 mod limits;
 mod montecarlo;
+mod mtf;
 mod runs;
 mod snapshot;
 mod sweep;
