@@ -50,6 +50,18 @@ pub struct BacktestConfig {
     /// `[goals]`: targets the report's goals panel measures the run and its
     /// Monte Carlo against; none when absent.
     pub goals: Option<GoalsSection>,
+    /// `[paper]`: settings of paper sessions (`quant-paper`, docs/paper.md);
+    /// a backtest ignores them.
+    pub paper: Option<toml::Table>,
+    /// `[journal]`: where a paper or live session keeps its journal
+    /// (`quant-paper`); a backtest ignores it.
+    pub journal: Option<toml::Table>,
+    /// `[alerts]`: alert channels of paper and live sessions
+    /// (`quant-paper`, docs/alerts.md); a backtest ignores them.
+    pub alerts: Option<toml::Table>,
+    /// `[security]`: air-gapped mode of paper and live sessions
+    /// (`quant-paper`); a backtest ignores it.
+    pub security: Option<toml::Table>,
     /// Folder of the config file (paths are relative to it); set by [`BacktestConfig::load`].
     #[serde(skip)]
     pub base_dir: PathBuf,

@@ -95,11 +95,56 @@ struct Buffers {
     timers: Vec<(quant_core::UnixNanos, crate::event::TimerId)>,
 }
 
+/// What a driver shows an observer — the paper runtime's journal — on its
+/// way: every event before the engine handles it, and every batch of
+/// commands before the venue sees it (write-ahead: a tap that makes them
+/// durable, and fails the step when it cannot, guarantees that nothing
+/// reaches a venue unrecorded). The backtest uses [`NoTap`].
+pub trait Tap {
+    /// `event` is about to be handled.
+    ///
+    /// # Errors
+    /// Whatever the tap's sink fails with; the step stops there.
+    fn event(&mut self, event: &Event<'_>) -> Result<()>;
+    /// `commands` are about to go to the venue, in this order.
+    ///
+    /// # Errors
+    /// As [`Tap::event`].
+    fn commands(&mut self, commands: &[Command]) -> Result<()>;
+}
+
+/// The tap of plain backtests: sees nothing, costs nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTap;
+
+impl Tap for NoTap {
+    #[inline]
+    fn event(&mut self, _: &Event<'_>) -> Result<()> {
+        Ok(())
+    }
+    #[inline]
+    fn commands(&mut self, _: &[Command]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Shows `event` to `tap`, then hands it to `engine`.
+fn feed_event<T: Tap>(
+    engine: &mut Engine,
+    tap: &mut T,
+    event: Event<'_>,
+    out: &mut Vec<Command>,
+) -> Result<()> {
+    tap.event(&event)?;
+    engine.handle(event, out)
+}
+
 /// Fires the timers due by `now` (in due order, then by id).
-fn fire_timers<V: Venue>(
+fn fire_timers<V: Venue, T: Tap>(
     engine: &mut Engine,
     venue: &mut V,
     buf: &mut Buffers,
+    tap: &mut T,
     now: quant_core::UnixNanos,
 ) -> Result<()> {
     while let Some(k) = buf
@@ -111,23 +156,39 @@ fn fire_timers<V: Venue>(
         .map(|(k, _)| k)
     {
         let (_, id) = buf.timers.swap_remove(k);
-        engine.handle(Event::Timer { id, time: now }, &mut buf.commands)?;
-        settle(engine, venue, buf)?;
+        feed_event(
+            engine,
+            tap,
+            Event::Timer { id, time: now },
+            &mut buf.commands,
+        )?;
+        settle(engine, venue, buf, tap)?;
     }
     Ok(())
 }
 
 /// Hands the venue's reports to the engine, and the engine's commands to
 /// the venue, until neither has anything left.
-fn settle<V: Venue>(engine: &mut Engine, venue: &mut V, buf: &mut Buffers) -> Result<()> {
+fn settle<V: Venue, T: Tap>(
+    engine: &mut Engine,
+    venue: &mut V,
+    buf: &mut Buffers,
+    tap: &mut T,
+) -> Result<()> {
     loop {
         for ev in buf.venue.drain(..) {
-            engine.handle(Event::Report(Report::from(ev)), &mut buf.commands)?;
+            feed_event(
+                engine,
+                tap,
+                Event::Report(Report::from(ev)),
+                &mut buf.commands,
+            )?;
         }
         if buf.commands.is_empty() {
             return Ok(());
         }
         std::mem::swap(&mut buf.commands, &mut buf.pending);
+        tap.commands(&buf.pending)?;
         for cmd in buf.pending.drain(..) {
             match cmd {
                 Command::Submit(o) => venue.submit(&o, &mut buf.venue),
@@ -213,9 +274,26 @@ impl Stepper {
         feed: &mut F,
         venue: &mut V,
     ) -> Result<()> {
+        self.day_tapped(engine, day, feed, venue, &mut NoTap)
+    }
+
+    /// [`Stepper::day`] showing every event and command to `tap` first.
+    ///
+    /// # Errors
+    /// As [`run`], and whatever `tap` fails with.
+    pub fn day_tapped<F: DataFeed, V: Venue, T: Tap>(
+        &mut self,
+        engine: &mut Engine,
+        day: NaiveDate,
+        feed: &mut F,
+        venue: &mut V,
+        tap: &mut T,
+    ) -> Result<()> {
         let buf = &mut self.buf;
         feed.advance(day)?;
-        engine.handle(
+        feed_event(
+            engine,
+            tap,
             Event::SessionOpen {
                 day,
                 bars: feed.bars(),
@@ -230,7 +308,7 @@ impl Stepper {
             if let Some((open, _)) = time
                 && !buf.timers.is_empty()
             {
-                fire_timers(engine, venue, buf, open)?;
+                fire_timers(engine, venue, buf, tap, open)?;
             }
             venue.on_phase(
                 Phase::Open,
@@ -238,8 +316,10 @@ impl Stepper {
                 engine.portfolio(),
                 &mut buf.venue,
             );
-            settle(engine, venue, buf)?;
-            engine.handle(
+            settle(engine, venue, buf, tap)?;
+            feed_event(
+                engine,
+                tap,
                 Event::Bars {
                     day,
                     time: time.map(|t| t.1),
@@ -249,16 +329,18 @@ impl Stepper {
                 },
                 &mut buf.commands,
             )?;
-            settle(engine, venue, buf)?;
+            settle(engine, venue, buf, tap)?;
             venue.on_phase(
                 Phase::Close,
                 &engine.market(day, feed.bars(), time),
                 engine.portfolio(),
                 &mut buf.venue,
             );
-            settle(engine, venue, buf)?;
+            settle(engine, venue, buf, tap)?;
         }
-        engine.handle(
+        feed_event(
+            engine,
+            tap,
             Event::SessionClose {
                 day,
                 benchmark: feed.benchmark_close(),
@@ -272,10 +354,23 @@ impl Stepper {
     /// # Errors
     /// As [`run`].
     pub fn finish<V: Venue>(&mut self, engine: &mut Engine, venue: &mut V) -> Result<()> {
+        self.finish_tapped(engine, venue, &mut NoTap)
+    }
+
+    /// [`Stepper::finish`] showing every event and command to `tap` first.
+    ///
+    /// # Errors
+    /// As [`run`], and whatever `tap` fails with.
+    pub fn finish_tapped<V: Venue, T: Tap>(
+        &mut self,
+        engine: &mut Engine,
+        venue: &mut V,
+        tap: &mut T,
+    ) -> Result<()> {
         // an expiry may make an algorithm send one more order: expire again
         for _ in 0..8 {
             venue.expire_all(&mut self.buf.venue);
-            settle(engine, venue, &mut self.buf)?;
+            settle(engine, venue, &mut self.buf, tap)?;
             if venue.open_orders() == 0 {
                 break;
             }

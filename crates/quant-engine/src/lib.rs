@@ -17,7 +17,7 @@ pub mod event;
 pub mod record;
 pub mod risk;
 
-pub use driver::{Clock, DataFeed, Stepper, run, run_strategy};
+pub use driver::{Clock, DataFeed, NoTap, Stepper, Tap, run, run_strategy};
 pub use engine::{Engine, Snapshot};
 pub use error::{Error, Result};
 pub use event::{Command, Control, Event, TimerId};
