@@ -42,6 +42,11 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The driver's tap failed (a paper session's journal could not make
+    /// an event or a command durable); the step stopped before anything
+    /// reached the venue.
+    #[error("tap: {0}")]
+    Tap(String),
     /// A snapshot that cannot be written or read back.
     #[error("snapshot: {0}")]
     Snapshot(String),

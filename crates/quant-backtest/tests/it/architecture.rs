@@ -37,6 +37,21 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
                 "quant-risk",
             ],
         ),
+        (
+            "quant-runtime",
+            vec![
+                "quant-core",
+                "quant-data",
+                "quant-strategy",
+                "quant-exec",
+                "quant-engine",
+                "quant-risk",
+                "quant-backtest",
+                "quant-providers",
+                "quant-journal",
+                "quant-alerts",
+            ],
+        ),
     ])
 }
 

@@ -1,0 +1,5 @@
+//! Integration tests of paper sessions on the shipped configs and data.
+
+#![allow(clippy::unwrap_used)]
+
+mod replay;
