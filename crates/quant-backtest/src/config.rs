@@ -408,6 +408,8 @@ impl BacktestConfig {
             ));
         }
         let file = quant_strategy::rules::file::StrategyFile::load(path)?;
+        // an interval finer than the run's bars is refused now, not at the first bar
+        file.check_interval(self.data.interval.unwrap_or(quant_core::Interval::D1))?;
         if let Some(r) = file.risk() {
             if self.risk.is_some() {
                 return bad(format!(

@@ -593,6 +593,12 @@ impl Engine {
             };
             self.strategy.on_bar(&ctx, &mut self.signals);
         }
+        if let Some(fault) = self.strategy.fault() {
+            return Err(Error::Strategy(quant_strategy::Error::Config {
+                strategy: self.strategy.name().to_string(),
+                message: format!("{day}: {fault}"),
+            }));
+        }
         let mut signals = std::mem::take(&mut self.signals);
         let result = self.route_signals(&mut signals, day, equity, out);
         signals.clear();

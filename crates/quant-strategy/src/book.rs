@@ -706,6 +706,10 @@ impl<R: Rules> crate::Strategy for Book<R> {
         self.rules.name()
     }
 
+    fn fault(&self) -> Option<String> {
+        self.fault.as_ref().map(ToString::to_string)
+    }
+
     fn on_start(&mut self, instruments: &[Instrument]) -> Result<()> {
         self.tradable = instruments
             .iter()

@@ -87,4 +87,12 @@ pub trait Strategy: Send {
             message: "this strategy cannot load a saved state".into(),
         })
     }
+
+    /// Why the strategy stopped trading, when it refused the run at a bar
+    /// (a strategy file reading an interval the run's feed does not have);
+    /// `None` while it trades (the default). The engine checks it after
+    /// every bar and ends the run with the message.
+    fn fault(&self) -> Option<String> {
+        None
+    }
 }

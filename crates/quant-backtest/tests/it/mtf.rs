@@ -395,22 +395,21 @@ fn intervals_the_run_lacks_are_errors_naming_the_term() {
         p.display()
     );
     assert!(e.starts_with(&want), "{e}");
-    let res = run(&cfg);
-    assert!(res.record.orders.is_empty(), "a stopped strategy traded");
+    // the run ends at that bar with the strategy's message
+    let e = run_backtest(&cfg, |_, _| {}).unwrap_err().to_string();
+    assert!(
+        e.contains("`SMA(5)@1h` reads 1h bars, which this run's feed does not have"),
+        "{e}"
+    );
     // the shipped file at its first bar: it trades on, and saves
     assert!(first_bar(&load(MTF)).1.is_ok());
 
-    // 5m on daily bars: finer than the run's
+    // 5m on daily bars: finer than the run's, refused when the config takes the file
     let p = variant(dir.path(), "close@1d < SMA(20)@1d", "close@5m < SMA(20)@1d");
-    let cfg = daily_with(&p);
-    let e = cfg
-        .strategy
-        .loaded
-        .as_ref()
-        .unwrap()
-        .check_interval(Interval::D1)
-        .unwrap_err()
-        .to_string();
+    let mut cfg = load("config/backtest.toml");
+    cfg.strategy.name.clear();
+    cfg.strategy.params.clear();
+    let e = cfg.use_strategy_file(&p).unwrap_err().to_string();
     assert_eq!(
         e,
         format!(
@@ -418,7 +417,14 @@ fn intervals_the_run_lacks_are_errors_naming_the_term() {
             p.display()
         )
     );
-    let e = first_bar(&cfg).1.unwrap_err();
+    // a strategy built without that check stops at its first bar
+    let file = StrategyFile::load(&p).unwrap();
+    let mut unchecked = load("config/backtest.toml");
+    unchecked.strategy.name = file.name().to_string();
+    unchecked.strategy.params.clear();
+    unchecked.strategy.file = Some(p.clone());
+    unchecked.strategy.loaded = Some(file);
+    let e = first_bar(&unchecked).1.unwrap_err();
     assert!(
         e.contains(&format!(
             "{}:34: exit.when[1]: `close@5m` reads 5m bars, finer than the run's daily bars",
