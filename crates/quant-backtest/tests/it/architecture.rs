@@ -12,6 +12,7 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
     BTreeMap::from([
         ("quant-core", vec![]),
         ("quant-cli", vec![]),
+        ("quant-net", vec![]),
         ("quant-data", vec!["quant-core"]),
         ("quant-indicators", vec!["quant-core"]),
         ("quant-providers", vec!["quant-core", "quant-data"]),
