@@ -13,6 +13,8 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("quant-core", vec![]),
         ("quant-cli", vec![]),
         ("quant-net", vec![]),
+        ("quant-alerts", vec!["quant-net"]),
+        ("quant-journal", vec!["quant-core", "quant-engine"]),
         ("quant-data", vec!["quant-core"]),
         ("quant-indicators", vec!["quant-core"]),
         ("quant-providers", vec!["quant-core", "quant-data"]),
