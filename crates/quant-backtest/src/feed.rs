@@ -44,22 +44,47 @@ pub enum SignalPrices {
 
 /// Bars from memory, released one trading day at a time.
 ///
-/// At construction the bars are laid out day-major over the calendar (one
-/// slot per trading day and instrument, `None` where the instrument has no
-/// row), so that releasing a day reads one contiguous block. Rows dated
-/// before the first calendar day, or on days outside the calendar, enter
-/// history but are never released as bars. History slices end at the last
-/// released day, so strategies cannot see the future.
+/// The series are kept as they were loaded, one set of columns per
+/// instrument (what [`History`] lends as slices), without a copy: at
+/// construction each column is only trimmed to its length, and `pre_close`
+/// and `adj_factor` are kept as the rows where they differ from what the
+/// previous row implies (the previous close; the previous factor), which on
+/// most days they do not. Bars are gathered a few days at a time into one
+/// reused day-major block (one slot per instrument and day, `None` where
+/// the instrument has no row), so that the columns are read in runs and
+/// the engine reads a released day's bars contiguously. Rows
+/// dated before the first calendar day, or on days outside the calendar,
+/// enter history but are never released as bars. History slices end at
+/// the last released day, so strategies cannot see the future.
 #[derive(Debug, Clone)]
 pub struct HistoricalFeed {
     instruments: Vec<Instrument>,
     /// The run's trading days (what [`DataFeed::calendar`] lends).
     calendar: TradingCalendar,
-    /// `grid[k * n + i]`: bar of instrument `i` on calendar day `k`.
-    grid: Vec<Option<Bar>>,
-    /// `hist_len[k * n + i]`: history rows of instrument `i` after day `k`.
-    hist_len: Vec<u32>,
-    signal: Vec<SignalColumns>,
+    /// Per instrument: its rows, in signal prices and raw.
+    cols: Vec<Columns>,
+    /// Bars of [`Self::block_days`] consecutive calendar days from
+    /// `block_start`, day-major: `block[j * n + i]` is instrument `i`'s bar
+    /// on day `block_start + j` (`None`: no row). Gathered a block at a
+    /// time, instrument by instrument, so that each column is read in
+    /// runs of consecutive rows; the released day is one contiguous slice.
+    block: Vec<Option<Bar>>,
+    /// `block_rows[j * n + i]`: history rows of instrument `i` up to and
+    /// including day `block_start + j`.
+    block_rows: Vec<u32>,
+    /// The calendar index of the block's first day.
+    block_start: usize,
+    /// Days gathered in the block (0: none yet).
+    block_len: usize,
+    /// Days per block: as many as fit about [`BLOCK_BYTES`], 4 to 64.
+    block_days: usize,
+    /// Per instrument: history rows up to the end of the block.
+    rows: Vec<u32>,
+    /// Per instrument: the first `pre_close` exception at or after `rows`.
+    pre_next: Vec<u32>,
+    /// Per instrument: the `adj_factor` change in force at `rows` (the
+    /// next one to apply is this + 1).
+    adj_at: Vec<u32>,
     /// Fundamentals per instrument, oldest first (empty: none known).
     fundamentals: Vec<Vec<Fundamentals>>,
     bench_close: Vec<f64>,
@@ -86,23 +111,10 @@ impl HistoricalFeed {
         assert_eq!(instruments.len(), series.len(), "one series per instrument");
         let n = series.len();
         let days = calendar.days();
-        let mut grid = vec![None; days.len() * n];
-        let mut hist_len = vec![0u32; days.len() * n];
-        let mut signal = Vec::with_capacity(n);
-        for (i, s) in series.into_iter().enumerate() {
-            let mut c = 0usize;
-            for (k, &day) in days.iter().enumerate() {
-                while c < s.dates.len() && s.dates[c] < day {
-                    c += 1;
-                }
-                if c < s.dates.len() && s.dates[c] == day {
-                    grid[k * n + i] = Some(s.bar(c));
-                    c += 1;
-                }
-                hist_len[k * n + i] = u32::try_from(c).unwrap_or(u32::MAX);
-            }
-            signal.push(SignalColumns::new(s, prices));
-        }
+        let cols: Vec<Columns> = series
+            .into_iter()
+            .map(|s| Columns::new(s, prices))
+            .collect();
         let (mut bench_close, mut bench_hist_len, mut bench_closes) =
             (Vec::new(), Vec::new(), Vec::new());
         if let Some(b) = bench {
@@ -119,9 +131,16 @@ impl HistoricalFeed {
         Self {
             instruments,
             calendar: calendar.clone(),
-            grid,
-            hist_len,
-            signal,
+            cols,
+            block: Vec::new(),
+            block_rows: Vec::new(),
+            block_start: 0,
+            block_len: 0,
+            block_days: (BLOCK_BYTES / (n.max(1) * std::mem::size_of::<Option<Bar>>()))
+                .clamp(4, 64),
+            rows: vec![0; n],
+            pre_next: vec![0; n],
+            adj_at: vec![0; n],
             fundamentals: vec![Vec::new(); n],
             bench_close,
             bench_hist_len,
@@ -157,37 +176,255 @@ impl HistoricalFeed {
 
     fn hist_rows(&self, i: usize) -> usize {
         match self.current() {
-            Some(k) => self.hist_len[k * self.instruments.len() + i] as usize,
+            Some(k) => {
+                self.block_rows[(k - self.block_start) * self.instruments.len() + i] as usize
+            }
             None => 0,
+        }
+    }
+
+    /// The released day's bars, one slot per instrument.
+    fn today(&self) -> &[Option<Bar>] {
+        match self.current() {
+            Some(k) => {
+                let n = self.instruments.len();
+                let j = k - self.block_start;
+                &self.block[j * n..(j + 1) * n]
+            }
+            None => &[],
+        }
+    }
+
+    /// Gathers the block of days from calendar index `k`: every
+    /// instrument's cursor moves over its rows dated up to each day. The
+    /// cursors must stand at the first row dated on or after day `k`
+    /// (they do after the previous block; [`Self::seek`] puts them there
+    /// otherwise).
+    fn gather(&mut self, k: usize) {
+        let days = &self.calendar.days()[k..];
+        let len = days.len().min(self.block_days);
+        let n = self.cols.len();
+        self.block.clear();
+        self.block.resize(len * n, None);
+        self.block_rows.clear();
+        self.block_rows.resize(len * n, 0);
+        for (i, c) in self.cols.iter().enumerate() {
+            let mut r = self.rows[i] as usize;
+            let (mut pre, mut adj) = (self.pre_next[i], self.adj_at[i]);
+            let dates = &c.dates[..];
+            for (j, &day) in days[..len].iter().enumerate() {
+                while r < dates.len() && dates[r] < day {
+                    r += 1;
+                }
+                if r < dates.len() && dates[r] == day {
+                    self.block[j * n + i] = Some(c.bar(r, day, &mut pre, &mut adj));
+                    r += 1;
+                }
+                self.block_rows[j * n + i] = u32::try_from(r).unwrap_or(u32::MAX);
+            }
+            self.rows[i] = u32::try_from(r).unwrap_or(u32::MAX);
+            self.pre_next[i] = pre;
+            self.adj_at[i] = adj;
+        }
+        self.block_start = k;
+        self.block_len = len;
+    }
+
+    /// Puts every cursor at the first row dated on or after `day` (a feed
+    /// brought to a day out of order).
+    fn seek(&mut self, day: NaiveDate) {
+        for (i, c) in self.cols.iter().enumerate() {
+            let r = c.dates.partition_point(|d| *d < day);
+            let (pre, adj) = c.cursors(r);
+            self.pre_next[i] = pre;
+            self.adj_at[i] = adj;
+            self.rows[i] = u32::try_from(r).unwrap_or(u32::MAX);
         }
     }
 }
 
-/// One instrument's whole history in signal prices.
+/// About how many bytes of bars a block holds (see
+/// [`HistoricalFeed::gather`]): a few days of a large universe, small
+/// enough to stay in the core's cache while the days are run.
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// Rows where a derived column differs from what the previous row implies
+/// (`Patched`), or the whole column when most rows do (`Dense`).
 #[derive(Debug, Clone)]
-struct SignalColumns {
+enum Derived {
+    /// Every row's value.
+    Dense(Vec<f64>),
+    /// The rows (ascending) whose value is not the implied one, and their
+    /// values; row 0 is always listed.
+    Patched { rows: Vec<u32>, values: Vec<f64> },
+}
+
+impl Derived {
+    /// `values`, stored as exceptions to `implied(r)` (row `r`'s value as
+    /// the previous row implies it) when that is smaller. Equality is of
+    /// the bits, so a value read back is the same `f64`.
+    fn new(mut values: Vec<f64>, implied: impl Fn(&[f64], usize) -> f64) -> Self {
+        let n = values.len();
+        let differs = |v: &[f64], r: usize| r == 0 || v[r].to_bits() != implied(v, r).to_bits();
+        let count = (0..n).filter(|&r| differs(&values, r)).count();
+        // a row and a value (12 bytes) per exception against 8 per row
+        if count * 3 > n * 2 {
+            values.shrink_to_fit();
+            return Self::Dense(values);
+        }
+        let mut rows = Vec::with_capacity(count);
+        let mut vals = Vec::with_capacity(count);
+        for r in (0..n).filter(|&r| differs(&values, r)) {
+            rows.push(u32::try_from(r).unwrap_or(u32::MAX));
+            vals.push(values[r]);
+        }
+        Self::Patched { rows, values: vals }
+    }
+
+    /// The first exception at or after row `r` (0 when dense).
+    fn first_from(&self, r: usize) -> u32 {
+        match self {
+            Self::Dense(_) => 0,
+            Self::Patched { rows, .. } => {
+                let k = rows.partition_point(|&x| (x as usize) < r);
+                u32::try_from(k).unwrap_or(u32::MAX)
+            }
+        }
+    }
+}
+
+/// One instrument's rows: dates; open, high, low, close in signal prices
+/// (raw, or back-adjusted) with volume and amount, the columns [`History`]
+/// lends; raw prices when they differ; `pre_close` and `adj_factor`.
+#[derive(Debug, Clone)]
+struct Columns {
+    dates: Vec<NaiveDate>,
     open: Vec<f64>,
     high: Vec<f64>,
     low: Vec<f64>,
     close: Vec<f64>,
     volume: Vec<f64>,
     amount: Vec<f64>,
+    /// Raw open, high, low and close when signal prices are adjusted.
+    raw: Option<Box<[Vec<f64>; 4]>>,
+    /// Implied: the previous row's raw close.
+    pre_close: Derived,
+    /// Implied: the previous row's factor.
+    adj_factor: Derived,
 }
 
-impl SignalColumns {
+impl Columns {
     fn new(s: BarSeries, prices: SignalPrices) -> Self {
-        let factor = &s.adj_factor;
-        let scale = |v: Vec<f64>| match prices {
-            SignalPrices::Raw => v,
-            SignalPrices::Adjusted => v.iter().zip(factor).map(|(x, f)| x * f).collect(),
+        let trim = |mut v: Vec<f64>| {
+            v.shrink_to_fit();
+            v
         };
+        let BarSeries {
+            mut dates,
+            open,
+            high,
+            low,
+            close,
+            pre_close,
+            volume,
+            amount,
+            adj_factor,
+            ..
+        } = s;
+        dates.shrink_to_fit();
+        let pre_close = Derived::new(pre_close, |_, r| close[r - 1]);
+        let (open, high, low, close, raw) = match prices {
+            SignalPrices::Raw => (trim(open), trim(high), trim(low), trim(close), None),
+            SignalPrices::Adjusted => {
+                let scale = |v: &[f64]| v.iter().zip(&adj_factor).map(|(x, f)| x * f).collect();
+                (
+                    scale(&open),
+                    scale(&high),
+                    scale(&low),
+                    scale(&close),
+                    Some(Box::new([trim(open), trim(high), trim(low), trim(close)])),
+                )
+            }
+        };
+        let adj = Derived::new(adj_factor, |v, r| v[r - 1]);
         Self {
-            open: scale(s.open),
-            high: scale(s.high),
-            low: scale(s.low),
-            close: scale(s.close),
-            volume: s.volume,
-            amount: s.amount,
+            dates,
+            open,
+            high,
+            low,
+            close,
+            volume: trim(volume),
+            amount: trim(amount),
+            raw,
+            pre_close,
+            adj_factor: adj,
+        }
+    }
+
+    /// The cursors of the derived columns for row `r` (see
+    /// [`Columns::bar`]).
+    fn cursors(&self, r: usize) -> (u32, u32) {
+        let adj = match &self.adj_factor {
+            Derived::Dense(_) => 0,
+            // the change in force at `r`: the last listed at or before it
+            Derived::Patched { rows, .. } => {
+                let k = rows.partition_point(|&x| x as usize <= r);
+                u32::try_from(k.saturating_sub(1)).unwrap_or(u32::MAX)
+            }
+        };
+        (self.pre_close.first_from(r), adj)
+    }
+
+    /// The bar of row `r`, dated `day` (its date). `pre` is the first
+    /// `pre_close` exception at or after `r`, `adj` the `adj_factor`
+    /// change in force before `r`; both move on to row `r + 1`.
+    #[inline]
+    fn bar(&self, r: usize, day: NaiveDate, pre: &mut u32, adj: &mut u32) -> Bar {
+        let (open, high, low, close) = match &self.raw {
+            None => (self.open[r], self.high[r], self.low[r], self.close[r]),
+            Some(raw) => (raw[0][r], raw[1][r], raw[2][r], raw[3][r]),
+        };
+        let pre_close = match &self.pre_close {
+            Derived::Dense(v) => v[r],
+            Derived::Patched { rows, values } => {
+                let mut k = *pre as usize;
+                // rows skipped (off the calendar) had their own exceptions
+                while k < rows.len() && (rows[k] as usize) < r {
+                    k += 1;
+                }
+                if k < rows.len() && rows[k] as usize == r {
+                    *pre = u32::try_from(k + 1).unwrap_or(u32::MAX);
+                    values[k]
+                } else {
+                    *pre = u32::try_from(k).unwrap_or(u32::MAX);
+                    match &self.raw {
+                        None => self.close[r - 1],
+                        Some(raw) => raw[3][r - 1],
+                    }
+                }
+            }
+        };
+        let adj_factor = match &self.adj_factor {
+            Derived::Dense(v) => v[r],
+            Derived::Patched { rows, values } => {
+                let mut k = *adj as usize;
+                while k + 1 < rows.len() && rows[k + 1] as usize <= r {
+                    k += 1;
+                }
+                *adj = u32::try_from(k).unwrap_or(u32::MAX);
+                values[k]
+            }
+        };
+        Bar {
+            date: day,
+            open,
+            high,
+            low,
+            close,
+            pre_close,
+            volume: self.volume[r],
+            amount: self.amount[r],
+            adj_factor,
         }
     }
 }
@@ -196,13 +433,13 @@ impl History for HistoricalFeed {
     #[inline]
     fn closes(&self, i: InstrumentIndex) -> &[f64] {
         let i = i.get();
-        &self.signal[i].close[..self.hist_rows(i)]
+        &self.cols[i].close[..self.hist_rows(i)]
     }
 
     fn series(&self, i: InstrumentIndex) -> SeriesView<'_> {
         let i = i.get();
         let n = self.hist_rows(i);
-        let c = &self.signal[i];
+        let c = &self.cols[i];
         SeriesView {
             open: &c.open[..n],
             high: &c.high[..n],
@@ -222,9 +459,9 @@ impl History for HistoricalFeed {
 
     #[inline]
     fn last_close(&self, i: InstrumentIndex) -> Option<f64> {
-        let k = self.current()?;
-        // today's bar is in the block just released (hot in cache)
-        match self.grid[k * self.instruments.len() + i.get()] {
+        self.current()?;
+        // today's bar is in the block just gathered (hot in cache)
+        match self.today()[i.get()] {
             Some(b) => Some(match self.prices {
                 SignalPrices::Raw => b.close,
                 SignalPrices::Adjusted => b.close * b.adj_factor,
@@ -266,16 +503,19 @@ impl DataFeed for HistoricalFeed {
                 quant_engine::Error::Feed(format!("{date} is not a day of the feed's calendar"))
             })?
         };
+        let end = self.block_start + self.block_len;
+        if !(self.block_start..end).contains(&k) {
+            if k != end {
+                self.seek(date);
+            }
+            self.gather(k);
+        }
         self.next = k + 1;
         Ok(())
     }
 
     fn bars(&self) -> &[Option<Bar>] {
-        let n = self.instruments.len();
-        match self.current() {
-            Some(k) => &self.grid[k * n..(k + 1) * n],
-            None => &[],
-        }
+        self.today()
     }
 
     fn history(&self) -> &dyn History {

@@ -248,7 +248,16 @@ impl Engine {
                 bars,
                 history,
                 calendar,
-            } => self.on_bars(day, time, bars, history, calendar, out),
+            } => {
+                let equity = &mut self.state.equity;
+                if equity.len() == equity.capacity() {
+                    // room for the rest of the calendar's days at once, so
+                    // that the curve does not grow on the per-bar path
+                    let left = calendar.days().len().saturating_sub(equity.len());
+                    equity.reserve(left.max(1));
+                }
+                self.on_bars(day, time, bars, history, calendar, out)
+            }
             Event::Report(r) => self.on_report(r, out),
             Event::SessionClose { day, benchmark } => {
                 if !self.state.emulator.is_empty() {

@@ -279,6 +279,14 @@ pub struct SimulatedVenue {
     /// The open and close instants of the latest intraday bar seen.
     #[serde(default)]
     bar_time: Option<(quant_core::UnixNanos, quant_core::UnixNanos)>,
+    /// Scratch of a phase, empty between calls (kept for its capacity, so
+    /// that filling the queue allocates nothing once warm): the queue
+    /// being worked through.
+    #[serde(skip)]
+    spare: Vec<Working>,
+    /// Scratch of a phase: sells filled in it (instrument, quantity).
+    #[serde(skip)]
+    sold: Vec<(usize, Quantity)>,
 }
 
 /// What one attempt at filling an order on a bar gave.
@@ -322,6 +330,8 @@ impl SimulatedVenue {
             slip,
             bar: 0,
             bar_time: None,
+            spare: Vec::new(),
+            sold: Vec::new(),
         }
     }
 
@@ -342,12 +352,16 @@ impl SimulatedVenue {
         if self.queue.is_empty() {
             return;
         }
+        // work through the queue while the orders that stay go back into
+        // it; both buffers keep their capacity from phase to phase
         let mut queue = std::mem::take(&mut self.queue);
+        std::mem::swap(&mut self.queue, &mut self.spare);
         // sells first, then buys; each side in submission order
         queue.sort_by_key(|w| (w.order.side == Side::Buy, w.order.id));
         let mut cash = portfolio.cash;
-        let mut sold: Vec<(usize, Quantity)> = Vec::new();
-        for mut w in queue {
+        let mut sold = std::mem::take(&mut self.sold);
+        sold.clear();
+        for mut w in queue.drain(..) {
             if !self.acts_now(&w, at_open) {
                 self.queue.push(w);
                 continue;
@@ -388,14 +402,19 @@ impl SimulatedVenue {
                 }
             }
         }
+        self.spare = queue;
+        sold.clear();
+        self.sold = sold;
         // at the close, tried orders whose time in force ends today expire
         if !at_open {
             let day = market.date;
-            let (gone, kept): (Vec<Working>, Vec<Working>) = std::mem::take(&mut self.queue)
-                .into_iter()
-                .partition(|w| w.tried && !w.order.tif.valid_after_close(w.order.created, day));
-            self.queue = kept;
-            events.extend(gone.into_iter().map(|w| VenueEvent::Expired(w.order.id)));
+            self.queue.retain(|w| {
+                let gone = w.tried && !w.order.tif.valid_after_close(w.order.created, day);
+                if gone {
+                    events.push(VenueEvent::Expired(w.order.id));
+                }
+                !gone
+            });
         }
     }
 
