@@ -25,6 +25,14 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A command-line option out of place or range (names the flag).
+    #[error("{key}: {message}")]
+    Usage {
+        /// The flag (`--speed`…).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The state directory cannot hold or resume this session (names it).
     #[error("state dir {dir}: {message}")]
     State {

@@ -5,10 +5,13 @@
 //!   days, restore;
 //! - [`log`]: the journal entries of events and commands, and the
 //!   write-ahead tap that makes them durable before the venue sees a
-//!   command.
+//!   command;
+//! - [`paper`]: sessions in a state dir — the journal, the loop, the read
+//!   model, snapshots, alerts and their delivery, status and exports.
 
 pub mod error;
 pub mod log;
+pub mod paper;
 pub mod runner;
 
 pub use error::{Error, Result};

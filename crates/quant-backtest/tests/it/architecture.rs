@@ -53,6 +53,7 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
                 "quant-providers",
                 "quant-journal",
                 "quant-alerts",
+                "quant-net",
             ],
         ),
     ])
