@@ -789,15 +789,13 @@ fn deliver(
                 Ok(()) => rt
                     .block_on(journal.mark_delivered(&d.alert.event_id, &d.channel, at))
                     .map(|()| Retry::Delivered),
-                Err(e) => {
-                    tracing::warn!(channel = %d.channel, event = %d.alert.event_id, error = %e, "alert not delivered");
-                    rt.block_on(journal.mark_failed(
-                        &d.alert.event_id,
-                        &d.channel,
-                        &e.to_string(),
-                        at,
-                    ))
-                }
+                // quant-alerts logs the failure (redacted)
+                Err(e) => rt.block_on(journal.mark_failed(
+                    &d.alert.event_id,
+                    &d.channel,
+                    &e.to_string(),
+                    at,
+                )),
             };
         }
         if std::time::Instant::now() >= deadline {
