@@ -485,3 +485,80 @@ fn risk_alerts_reach_a_signed_webhook_once_and_no_secret_is_stored() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("QP_TEST_WEBHOOK_SECRET"));
 }
+
+/// A copy of the main config in `dir` with its data root made absolute
+/// and `extra` appended.
+fn main_config_copy(dir: &Path, extra: &str) -> PathBuf {
+    let text = std::fs::read_to_string(main_config()).expect("config");
+    let fixtures = std::fs::canonicalize(repo().join("fixtures")).expect("fixtures");
+    let text = text.replace(
+        "root = \"../fixtures\"",
+        &format!("root = {:?}", fixtures.display().to_string()),
+    ) + extra;
+    let p = dir.join("main.toml");
+    std::fs::write(&p, text).expect("write config");
+    p
+}
+
+#[test]
+fn a_session_journaled_in_postgresql_survives_a_sigkill() {
+    let Ok(admin) = std::env::var("DATABASE_URL") else {
+        eprintln!("DATABASE_URL is not set: PostgreSQL session test skipped");
+        return;
+    };
+    let schema = format!("qp_session_{}", std::process::id());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let exec = |sql: String| {
+        rt.block_on(async {
+            use sqlx::Connection as _;
+            sqlx::any::install_default_drivers();
+            let mut c = sqlx::AnyConnection::connect(&admin).await.expect("connect");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut c)
+                .await
+                .expect("sql");
+            let _ = c.close().await;
+        });
+    };
+    exec(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+    exec(format!("CREATE SCHEMA \"{schema}\""));
+    let sep = if admin.contains('?') { '&' } else { '?' };
+    let url = format!("{admin}{sep}options[search_path]={schema}");
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = main_config_copy(dir.path(), &format!("\n[journal]\nurl = {url:?}\n"));
+    let state = dir.path().join("state");
+    let (from, to) = ("2016-01-04", "2017-06-30");
+    let mut child = start(&config, &state, from, to)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = child.kill();
+    child.wait().expect("reap");
+    let o = if state.join("session.json").exists() {
+        resume(&state).output()
+    } else {
+        start(&config, &state, from, to).output()
+    }
+    .expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let st = status_json(&state);
+    assert_eq!(st["status"], "finished");
+    assert!(
+        st["journal"]
+            .as_str()
+            .is_some_and(|j| j.starts_with("postgres")),
+        "{st}"
+    );
+    assert!(
+        !state.join("journal.db").exists(),
+        "no SQLite journal beside a PostgreSQL one"
+    );
+    let got = exported(&state, &dir.path().join("out"));
+    exec(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+    assert_eq!(got, backtest_files(&main_config(), from, to));
+}
