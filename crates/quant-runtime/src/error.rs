@@ -60,6 +60,15 @@ pub enum Error {
     /// The journal failed (a write-ahead append, a snapshot, a read).
     #[error("journal: {0}")]
     Journal(String),
+    /// A daily report that could not be rendered (names the file it was
+    /// for).
+    #[error("report {path}: {message}")]
+    Report {
+        /// The report file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
     /// A file of the state dir or an output folder.
     #[error("{path}: {source}")]
     Io {

@@ -7,13 +7,18 @@
 //!   write-ahead tap that makes them durable before the venue sees a
 //!   command;
 //! - [`paper`]: sessions in a state dir — the journal, the loop, the read
-//!   model, snapshots, alerts and their delivery, status and exports.
+//!   model, snapshots, alerts and their delivery, status and exports;
+//! - [`report`]: the daily report (HTML, JSON, Markdown) of a session's
+//!   close: performance, positions, trades, risk, the next session's
+//!   orders, system health, data quality, and paper against the backtest.
 
 pub mod error;
 pub mod log;
 pub mod paper;
+pub mod report;
 pub mod runner;
 
 pub use error::{Error, Result};
+pub use report::{DailyReport, Inputs};
 pub use log::{Entry, EntryKind, JournalTap, MemorySink, Sink};
 pub use runner::{Runner, SessionSnapshot};
