@@ -5,6 +5,7 @@
 //! quant-paper run --state DIR                      # resume the session in DIR
 //! quant-paper status --state DIR [--json]
 //! quant-paper export --state DIR --out OUT         # trades.csv, orders.csv, equity.csv as quant-backtest writes them
+//! quant-paper report --state DIR --out OUT [--date YYYY-MM-DD]   # the daily report: HTML, JSON, Markdown
 //! ```
 //! SIGINT/SIGTERM stop a session between two trading days, after a
 //! snapshot; `run --state DIR` goes on from there. A SIGKILL loses nothing
@@ -46,6 +47,21 @@ enum Cmd {
     Status(StatusArgs),
     /// trades.csv, orders.csv and equity.csv in exactly quant-backtest's format.
     Export(ExportArgs),
+    /// The daily report of a day (default: the last): report-DATE.html, .json, .md.
+    Report(ReportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ReportArgs {
+    /// The session's state dir.
+    #[arg(long)]
+    state: PathBuf,
+    /// Folder to write the report to.
+    #[arg(long)]
+    out: PathBuf,
+    /// The trading day (YYYY-MM-DD; default: the session's last).
+    #[arg(long)]
+    date: Option<NaiveDate>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -195,6 +211,13 @@ fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
+    for p in paper::report(&a.state, &a.out, a.date)? {
+        outln!("wrote {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     quant_cli::init_tracing(cli.log.log_format);
@@ -202,6 +225,7 @@ fn main() -> ExitCode {
         Cmd::Run(a) => run(a),
         Cmd::Status(a) => status(a),
         Cmd::Export(a) => export(a),
+        Cmd::Report(a) => report(a),
     };
     match result {
         Ok(code) => code,

@@ -164,6 +164,42 @@ fn a_replay_of_the_main_job_writes_the_backtests_files() {
         .expect("equity");
     let e = st["equity"].as_f64().expect("equity number");
     assert!((e - last_equity.parse::<f64>().expect("number")).abs() < 1e-6);
+    // the last day's report was written at the end; another day on demand
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(state.join("reports/report-2022-01-14.json")).expect("report"),
+    )
+    .expect("report JSON");
+    assert_eq!(json["strategy_health"]["paper_days"], 1470);
+    assert_eq!(
+        json["strategy_health"]["tracking_error"], 0.0,
+        "paper equals its backtest"
+    );
+    assert_eq!(json["strategy_health"]["slippage_bps"], 0.0);
+    assert!(state.join("reports/report-2022-01-14.html").is_file());
+    let rep = dir.path().join("rep");
+    let o = bin()
+        .args(["report", "--date", "2019-06-28", "--state"])
+        .arg(&state)
+        .arg("--out")
+        .arg(&rep)
+        .output()
+        .expect("report");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(rep.join("report-2019-06-28.html")).expect("html");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "self-contained"
+    );
+    let md = std::fs::read_to_string(rep.join("report-2019-06-28.md")).expect("md");
+    assert!(md.contains("2019-06-28"));
+    let o = bin()
+        .args(["report", "--date", "2019-06-29", "--state"])
+        .arg(&state)
+        .arg("--out")
+        .arg(&rep)
+        .output()
+        .expect("report");
+    assert_eq!(o.status.code(), Some(2), "a Saturday is not a trading day");
     // a finished session resumed does nothing more
     let before = journal(&state).len();
     let o = resume(&state).output().expect("resume");

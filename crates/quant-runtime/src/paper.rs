@@ -53,6 +53,8 @@ pub const SESSION_FILE: &str = "session.json";
 pub const CONFIG_COPY: &str = "config.toml";
 /// The strategy file copy in the state dir.
 pub const STRATEGY_COPY: &str = "strategy.toml";
+/// The daily reports' folder in the state dir.
+pub const REPORTS_DIR: &str = "reports";
 /// Days between snapshots unless `[paper] snapshot_every_days` says.
 pub const DEFAULT_SNAPSHOT_EVERY_DAYS: usize = 20;
 /// Trading days without a new order before a "no signals" alert unless
@@ -146,7 +148,8 @@ pub struct PaperSettings {
     /// alert (1–10000).
     #[serde(default = "default_no_signal_days")]
     pub no_signal_days: usize,
-    /// Write the daily report after each close (default true).
+    /// Write the daily report of the last day done into `DIR/reports`
+    /// when a run ends or stops (default true).
     #[serde(default = "default_true")]
     pub reports: bool,
 }
@@ -516,6 +519,13 @@ pub fn run(opts: &StartOptions, stop: &AtomicBool, obs: &mut dyn Observer) -> Re
         deliver(&rt, &journal, &channels, &s, Duration::from_secs(5));
     }
     rt.block_on(journal.close());
+    if res.is_ok() && settings.reports {
+        // the report of the last day done, in DIR/reports
+        match report(state, &state.join(REPORTS_DIR), None) {
+            Ok(_) | Err(Error::State { .. }) => {}
+            Err(e) => tracing::warn!(error = %e, "daily report not written"),
+        }
+    }
     res
 }
 
@@ -1000,4 +1010,120 @@ pub fn export(state: &Path, out: &Path) -> Result<Vec<PathBuf>> {
         written.push(p);
     }
     Ok(written)
+}
+
+/// Writes the daily report of `date` (default: the session's last day)
+/// of the session in `state` to `out` as `report-DATE.html`, `.json` and
+/// `.md` (each atomically), and returns the paths. The paper figures come
+/// from the journal's read model; the strategy-health figures compare
+/// them with a backtest of the same config over the same days.
+///
+/// # Errors
+/// As [`record`]; [`Error::State`] when the session has no trading day
+/// yet or `date` is not one of its days; [`Error::Io`] writing.
+pub fn report(state: &Path, out: &Path, date: Option<NaiveDate>) -> Result<Vec<PathBuf>> {
+    use crate::report::{Benchmark, DailyReport, Health, Inputs, Mode, PlannedOrder, PositionLine};
+    let s = read_session(state)?;
+    let cfg = load_config(state, &s)?;
+    let rt = io_runtime()?;
+    let j = rt
+        .block_on(Journal::open_reader(state, &journal_config(&cfg)?))
+        .map_err(jerr)?;
+    let equity = rt.block_on(j.equity()).map_err(jerr)?;
+    let fills = rt.block_on(j.fills()).map_err(jerr)?;
+    let orders = rt.block_on(j.orders()).map_err(jerr)?;
+    let risk_events = rt.block_on(j.risk_events()).map_err(jerr)?;
+    let positions = rt.block_on(j.positions()).map_err(jerr)?;
+    let last_seq = rt.block_on(j.last_seq()).map_err(jerr)?;
+    let deliveries = rt.block_on(j.deliveries()).map_err(jerr)?;
+    let air_gapped = rt.block_on(j.meta("air_gapped")).map_err(jerr)?.as_deref() == Some("true");
+    let journal_name = j.describe().to_string();
+    rt.block_on(j.close());
+    let last = equity.last().map(|e| e.date).ok_or_else(|| Error::State {
+        dir: state.to_path_buf(),
+        message: "the session has no trading day yet".into(),
+    })?;
+    let date = date.unwrap_or(last);
+    if !equity.iter().any(|e| e.date == date) {
+        return Err(Error::State {
+            dir: state.to_path_buf(),
+            message: format!(
+                "{date} is not a trading day of the session ({} to {last})",
+                equity[0].date
+            ),
+        });
+    }
+    let equity: Vec<_> = equity.into_iter().filter(|e| e.date <= date).collect();
+    let fills: Vec<_> = fills.into_iter().filter(|f| f.date <= date).collect();
+    let orders: Vec<_> = orders.into_iter().filter(|o| o.created <= date).collect();
+    let risk_events: Vec<_> = risk_events.into_iter().filter(|r| r.date <= date).collect();
+    // the book now; of an earlier day, only its trades and figures
+    let positions: Vec<PositionLine> = if date == last {
+        positions
+            .iter()
+            .map(|p| {
+                let mark = p.mark.map(|m| m.to_f64());
+                let q = p.position.quantity.to_f64();
+                PositionLine {
+                    symbol: p.symbol.clone(),
+                    quantity: p.position.quantity,
+                    sellable: p.position.sellable,
+                    avg_cost: p.avg_cost().map(|c| c.to_f64()),
+                    mark,
+                    value: mark.map(|m| m * q),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // the backtest of the same days
+    let mut bcfg = cfg.clone();
+    bcfg.backtest.start = Some(equity[0].date);
+    bcfg.backtest.end = Some(date);
+    let bt = quant_backtest::run_backtest(&bcfg, |_, _| {})?;
+    let errors = deliveries
+        .iter()
+        .filter(|d| d.given_up())
+        .map(|d| {
+            format!(
+                "alert {} on {} given up: {}",
+                d.alert.event_id,
+                d.channel,
+                d.last_error.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    let inputs = Inputs {
+        date,
+        mode: if s.mode == "live" {
+            Mode::Live
+        } else {
+            Mode::Replay
+        },
+        strategy: &cfg.strategy.name,
+        config: &s.config_path.display().to_string(),
+        equity: &equity,
+        fills: &fills,
+        orders: &orders,
+        positions: &positions,
+        risk_events: &risk_events,
+        limits: cfg.risk.as_ref(),
+        backtest: Some(Benchmark {
+            equity: &bt.record.equity,
+            fills: &bt.record.fills,
+        }),
+        planned: PlannedOrder::from_orders(&orders, date),
+        health: Health {
+            last_data_update: None,
+            feed_lag_secs: None,
+            errors,
+            last_seq,
+            air_gapped,
+            journal: journal_name,
+        },
+        data_quality: None,
+        generated_at: chrono::Utc::now(),
+    };
+    DailyReport::build(&inputs).write_all(out)
 }
