@@ -19,6 +19,6 @@ pub mod report;
 pub mod runner;
 
 pub use error::{Error, Result};
-pub use report::{DailyReport, Inputs};
 pub use log::{Entry, EntryKind, JournalTap, MemorySink, Sink};
+pub use report::{DailyReport, Inputs};
 pub use runner::{Runner, SessionSnapshot};

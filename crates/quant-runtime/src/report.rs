@@ -1056,7 +1056,9 @@ fn section(title: &str) -> Section {
 }
 
 fn kv(rows: &[(&str, String)]) -> Vec<(String, String)> {
-    rows.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect()
+    rows.iter()
+        .map(|(k, v)| ((*k).to_string(), v.clone()))
+        .collect()
 }
 
 fn heads(h: &[&str]) -> Vec<String> {
@@ -1290,7 +1292,10 @@ impl DailyReport {
             ("Matched fills", sh.slippage_matched.to_string()),
             ("Turnover today", pct(sh.turnover_today)),
             ("Average daily turnover", pct(sh.turnover_avg_daily)),
-            ("Days without signals", self.flags.no_signals_days.to_string()),
+            (
+                "Days without signals",
+                self.flags.no_signals_days.to_string(),
+            ),
         ]);
         out.push(s);
         out
@@ -1300,7 +1305,10 @@ impl DailyReport {
     /// in Rust's shortest round-trip form), ending in a newline; parses back
     /// with `serde_json::from_str` to an equal report.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).map_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()), |s| s + "\n")
+        serde_json::to_string_pretty(self).map_or_else(
+            |e| format!("{{\"error\": {:?}}}", e.to_string()),
+            |s| s + "\n",
+        )
     }
 
     fn title(&self) -> String {
@@ -1349,7 +1357,11 @@ impl DailyReport {
                     let _ = writeln!(
                         md,
                         "| {} |",
-                        s.head.iter().map(|h| cell(h)).collect::<Vec<_>>().join(" | ")
+                        s.head
+                            .iter()
+                            .map(|h| cell(h))
+                            .collect::<Vec<_>>()
+                            .join(" | ")
                     );
                     let _ = writeln!(md, "|{}", "---|".repeat(s.head.len()));
                     for row in &s.table {

@@ -107,14 +107,8 @@ fn close(a: Option<f64>, b: f64) -> bool {
 fn five_day() -> DailyReport {
     let eq = paper();
     let bt = model();
-    let fills = [
-        fill(2, Side::Buy, 100, 1001),
-        fill(5, Side::Sell, 50, 1098),
-    ];
-    let bt_fills = [
-        fill(2, Side::Buy, 100, 1000),
-        fill(5, Side::Sell, 50, 1100),
-    ];
+    let fills = [fill(2, Side::Buy, 100, 1001), fill(5, Side::Sell, 50, 1098)];
+    let bt_fills = [fill(2, Side::Buy, 100, 1000), fill(5, Side::Sell, 50, 1100)];
     let pos = [PositionLine {
         symbol: sym("600000.SH"),
         quantity: Quantity::from_units(50),
@@ -165,7 +159,10 @@ fn five_days_by_hand() {
     // buy 10.01 against 10.00: +10 bps; sell 10.98 against 11.00:
     // (1 − 10.98 / 11) × 10⁴ = 200 / 11 bps; mean of the two
     assert_eq!(sh.slippage_matched, 2);
-    assert!(close(sh.slippage_bps, (10.0 + 200.0 / 11.0) / 2.0), "{sh:?}");
+    assert!(
+        close(sh.slippage_bps, (10.0 + 200.0 / 11.0) / 2.0),
+        "{sh:?}"
+    );
     // today: 50 × 10.98 traded on 1143.45; average over 5 days
     assert!(close(sh.turnover_today, 549.0 / 1143.45));
     assert!(close(
@@ -280,7 +277,12 @@ fn empty_inputs_do_not_panic() {
 
 #[test]
 fn zero_and_nan_equity_give_none() {
-    let eq = [point(1, 0.0), point(2, f64::NAN), point(3, 0.0), point(5, 0.0)];
+    let eq = [
+        point(1, 0.0),
+        point(2, f64::NAN),
+        point(3, 0.0),
+        point(5, 0.0),
+    ];
     let pos = [PositionLine {
         symbol: sym("600000.SH"),
         quantity: Quantity::from_units(1),
@@ -300,10 +302,12 @@ fn zero_and_nan_equity_give_none() {
 
 /// Every external reference an HTML page could make.
 fn external_refs(html: &str) -> Vec<&'static str> {
-    ["http://", "https://", "src=", "href=", "@import", "url(", "<script", "<link"]
-        .into_iter()
-        .filter(|p| html.to_ascii_lowercase().contains(p))
-        .collect()
+    [
+        "http://", "https://", "src=", "href=", "@import", "url(", "<script", "<link",
+    ]
+    .into_iter()
+    .filter(|p| html.to_ascii_lowercase().contains(p))
+    .collect()
 }
 
 #[test]

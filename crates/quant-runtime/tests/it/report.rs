@@ -70,7 +70,10 @@ fn the_main_jobs_last_day_tracks_its_backtest_exactly() {
     let eq = r.performance.equity.unwrap();
     let cash = rec.equity.last().unwrap().cash.to_f64();
     let held: f64 = r.positions.iter().filter_map(|p| p.position.value).sum();
-    assert!((held + cash - eq).abs() < 1e-6 * eq, "{held} + {cash} vs {eq}");
+    assert!(
+        (held + cash - eq).abs() < 1e-6 * eq,
+        "{held} + {cash} vs {eq}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let paths = r.write_all(dir.path()).unwrap();
     assert_eq!(paths.len(), 3);
