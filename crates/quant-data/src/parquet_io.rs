@@ -203,6 +203,10 @@ pub fn read_parquet_range(path: &Path, from: NaiveDate, to: NaiveDate) -> Result
     read_parquet_bytes(bytes, path, from, to)
 }
 
+/// Rows reserved and decoded per batch at most (a daily series of 4000
+/// years; longer files still load, in several batches).
+const PREALLOCATED_ROWS: usize = 1 << 20;
+
 /// [`read_parquet_range`] over the bytes of a Parquet file; `path` names
 /// it in errors and gives the symbol. Whatever the bytes, this returns an
 /// error rather than panicking: a panic inside the Parquet decoder on a
@@ -270,10 +274,15 @@ fn decode(bytes: Vec<u8>, path: &Path, from: NaiveDate, to: NaiveDate) -> Result
             }
         })
         .collect();
+    // the footer's row counts are the file's claim, not a fact: memory is
+    // reserved for at most PREALLOCATED_ROWS up front, and batches are
+    // bounded, so a hostile footer claiming 2^60 rows fails in the decoder
+    // instead of aborting on the allocation
     let rows: usize = groups
         .iter()
         .map(|&g| usize::try_from(md.row_group(g).num_rows()).unwrap_or(0))
-        .sum();
+        .fold(0usize, usize::saturating_add)
+        .min(PREALLOCATED_ROWS);
     let reader = builder
         .with_row_groups(groups)
         .with_batch_size(rows.max(1))
