@@ -181,14 +181,7 @@ impl PaperSettings {
     /// [`Error::Setting`] naming the key for unknown keys or values out
     /// of range.
     pub fn of(cfg: &BacktestConfig) -> Result<Self> {
-        let Some(t) = &cfg.paper else {
-            return Ok(Self::default());
-        };
-        let s: Self = t.clone().try_into().map_err(|e| Error::Setting {
-            path: cfg.path.clone(),
-            key: "paper".into(),
-            message: e.to_string(),
-        })?;
+        let s: Self = section(cfg, "paper", cfg.paper.as_ref())?;
         for (key, v) in [
             ("paper.snapshot_every_days", s.snapshot_every_days),
             ("paper.no_signal_days", s.no_signal_days),
@@ -205,19 +198,29 @@ impl PaperSettings {
     }
 }
 
+/// The config's optional `table` (named `key` in errors) as a `T`, or
+/// `T::default()` when absent.
+fn section<T: serde::de::DeserializeOwned + Default>(
+    cfg: &BacktestConfig,
+    key: &str,
+    table: Option<&toml::Table>,
+) -> Result<T> {
+    match table {
+        None => Ok(T::default()),
+        Some(t) => t.clone().try_into().map_err(|e| Error::Setting {
+            path: cfg.path.clone(),
+            key: key.into(),
+            message: e.to_string(),
+        }),
+    }
+}
+
 /// The session's `[journal]` table.
 ///
 /// # Errors
 /// [`Error::Setting`] for a table that is not a journal config.
 pub fn journal_config(cfg: &BacktestConfig) -> Result<JournalConfig> {
-    match &cfg.journal {
-        None => Ok(JournalConfig::default()),
-        Some(t) => t.clone().try_into().map_err(|e| Error::Setting {
-            path: cfg.path.clone(),
-            key: "journal".into(),
-            message: e.to_string(),
-        }),
-    }
+    section(cfg, "journal", cfg.journal.as_ref())
 }
 
 /// The session's `[security]` table as a network policy (`in_session`:
@@ -229,14 +232,10 @@ pub fn net_policy(
     cfg: &BacktestConfig,
     in_session: Arc<AtomicBool>,
 ) -> Result<quant_net::NetPolicy> {
-    let sec: quant_net::SecurityConfig = match &cfg.security {
-        None => return Ok(quant_net::NetPolicy::open()),
-        Some(t) => t.clone().try_into().map_err(|e| Error::Setting {
-            path: cfg.path.clone(),
-            key: "security".into(),
-            message: e.to_string(),
-        })?,
+    let Some(table) = &cfg.security else {
+        return Ok(quant_net::NetPolicy::open());
     };
+    let sec: quant_net::SecurityConfig = section(cfg, "security", Some(table))?;
     quant_net::NetPolicy::new(&sec, in_session).map_err(|e| Error::Setting {
         path: cfg.path.clone(),
         key: "security".into(),
@@ -254,14 +253,7 @@ pub fn channels(
     cfg: &BacktestConfig,
     policy: &quant_net::NetPolicy,
 ) -> Result<quant_alerts::Channels> {
-    let ac: quant_alerts::AlertsConfig = match &cfg.alerts {
-        None => quant_alerts::AlertsConfig::default(),
-        Some(t) => t.clone().try_into().map_err(|e| Error::Setting {
-            path: cfg.path.clone(),
-            key: "alerts".into(),
-            message: e.to_string(),
-        })?,
-    };
+    let ac: quant_alerts::AlertsConfig = section(cfg, "alerts", cfg.alerts.as_ref())?;
     quant_alerts::Channels::from_env(&ac, policy).map_err(|e| Error::Setting {
         path: cfg.path.clone(),
         key: "alerts".into(),
@@ -512,7 +504,7 @@ pub fn run(opts: &StartOptions, stop: &AtomicBool, obs: &mut dyn Observer) -> Re
             severity: Severity::Critical,
             title: "paper session stopped on an error".into(),
             body: e.to_string(),
-            created: UnixNanos(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)),
+            created: wall_now(),
             payload: "{}".into(),
             channels: channels.iter().map(|c| c.name().to_string()).collect(),
         }));
@@ -711,6 +703,12 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
+/// The wall clock now (alerts' creation and delivery instants; the
+/// journal's entries never read it).
+fn wall_now() -> UnixNanos {
+    UnixNanos::from_utc(chrono::Utc::now()).unwrap_or(UnixNanos(0))
+}
+
 /// Midnight UTC of `day`, in nanoseconds (a day's instant in alerts).
 fn day_nanos(day: NaiveDate) -> UnixNanos {
     UnixNanos(
@@ -767,7 +765,7 @@ fn deliver(
     let names: Vec<String> = channels.iter().map(|c| c.name().to_string()).collect();
     let deadline = std::time::Instant::now() + wait;
     loop {
-        let now = UnixNanos(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+        let now = wall_now();
         let Ok(due) = rt.block_on(journal.due_deliveries(now, &names)) else {
             return;
         };
@@ -789,7 +787,7 @@ fn deliver(
                 session: s.id.clone(),
                 details: serde_json::from_str(&d.alert.payload).ok(),
             };
-            let at = UnixNanos(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+            let at = wall_now();
             let r = if ch.accepts(&alert) {
                 rt.block_on(ch.send(&alert))
             } else {
@@ -847,6 +845,19 @@ fn parse_kind(k: &str) -> quant_alerts::AlertKind {
         "performance" => K::Performance,
         _ => K::System,
     }
+}
+
+/// The session in `state` for reading: its settings, its config, a
+/// runtime and its journal opened without the writer's lock (so it works
+/// while the session runs).
+fn open_reader(state: &Path) -> Result<(SessionFile, BacktestConfig, Runtime, Journal)> {
+    let s = read_session(state)?;
+    let cfg = load_config(state, &s)?;
+    let rt = io_runtime()?;
+    let j = rt
+        .block_on(Journal::open_reader(state, &journal_config(&cfg)?))
+        .map_err(jerr)?;
+    Ok((s, cfg, rt, j))
 }
 
 /// What `quant-paper status` shows.
@@ -913,12 +924,7 @@ pub struct Health {
 /// # Errors
 /// [`Error::State`] without a session; journal errors.
 pub fn status(state: &Path) -> Result<Status> {
-    let s = read_session(state)?;
-    let cfg = load_config(state, &s)?;
-    let rt = io_runtime()?;
-    let j = rt
-        .block_on(Journal::open_reader(state, &journal_config(&cfg)?))
-        .map_err(jerr)?;
+    let (s, cfg, rt, j) = open_reader(state)?;
     let meta = |k: &str| rt.block_on(j.meta(k)).ok().flatten();
     let equity = rt.block_on(j.equity()).map_err(jerr)?;
     let positions = rt.block_on(j.positions()).map_err(jerr)?;
@@ -971,12 +977,7 @@ pub fn status(state: &Path) -> Result<Status> {
 /// # Errors
 /// [`Error::State`] without a session; journal, config and data errors.
 pub fn record(state: &Path) -> Result<(BacktestConfig, quant_backtest::BacktestResult)> {
-    let s = read_session(state)?;
-    let cfg = load_config(state, &s)?;
-    let rt = io_runtime()?;
-    let j = rt
-        .block_on(Journal::open_reader(state, &journal_config(&cfg)?))
-        .map_err(jerr)?;
+    let (_, cfg, rt, j) = open_reader(state)?;
     let rec = RunRecord {
         equity: rt.block_on(j.equity()).map_err(jerr)?,
         orders: rt.block_on(j.orders()).map_err(jerr)?,
@@ -1023,12 +1024,7 @@ pub fn export(state: &Path, out: &Path) -> Result<Vec<PathBuf>> {
 /// yet or `date` is not one of its days; [`Error::Io`] writing.
 pub fn report(state: &Path, out: &Path, date: Option<NaiveDate>) -> Result<Vec<PathBuf>> {
     use crate::report::{Benchmark, DailyReport, Health, Inputs, Mode, PlannedOrder, PositionLine};
-    let s = read_session(state)?;
-    let cfg = load_config(state, &s)?;
-    let rt = io_runtime()?;
-    let j = rt
-        .block_on(Journal::open_reader(state, &journal_config(&cfg)?))
-        .map_err(jerr)?;
+    let (s, cfg, rt, j) = open_reader(state)?;
     let equity = rt.block_on(j.equity()).map_err(jerr)?;
     let fills = rt.block_on(j.fills()).map_err(jerr)?;
     let orders = rt.block_on(j.orders()).map_err(jerr)?;
